@@ -1,0 +1,45 @@
+//go:build cgo
+
+package pcsc
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ebfe/scard"
+
+	"github.com/mynakit/mynakit/apdu"
+)
+
+// pcscError keeps the PC/SC code beside the apdu sentinel it maps to, so
+// both errors.Is(err, apdu.ErrCardRemoved) and errors.Is(err,
+// scard.ErrRemovedCard) hold.
+type pcscError struct {
+	kind error
+	code scard.Error
+}
+
+func (e *pcscError) Error() string   { return fmt.Sprintf("%v (%v)", e.kind, e.code) }
+func (e *pcscError) Unwrap() []error { return []error{e.kind, e.code} }
+
+// mapErr turns a PC/SC error into one that matches an apdu sentinel.
+func mapErr(err error) error {
+	var code scard.Error
+	if !errors.As(err, &code) {
+		return fmt.Errorf("%w: %v", apdu.ErrTransport, err)
+	}
+	return &pcscError{kind: kindOf(code), code: code}
+}
+
+func kindOf(code scard.Error) error {
+	switch code {
+	case scard.ErrRemovedCard, scard.ErrResetCard, scard.ErrUnpoweredCard:
+		return apdu.ErrCardRemoved
+	case scard.ErrNoSmartcard:
+		return apdu.ErrNoCard
+	case scard.ErrReaderUnavailable, scard.ErrUnknownReader, scard.ErrNoService,
+		scard.ErrServiceStopped, scard.ErrNoReadersAvailable, scard.ErrShutdown:
+		return apdu.ErrReaderGone
+	}
+	return apdu.ErrTransport
+}

@@ -1,0 +1,211 @@
+//go:build cgo
+
+package pcsc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ebfe/scard"
+
+	"github.com/mynakit/mynakit/apdu"
+)
+
+// Context is a PC/SC resource-manager context.
+type Context struct {
+	ctx *scard.Context
+}
+
+// Establish connects to the PC/SC service (pcscd).
+func Establish() (*Context, error) {
+	c, err := scard.EstablishContext()
+	if err != nil {
+		return nil, fmt.Errorf("establish PC/SC context: %w", mapErr(err))
+	}
+	return &Context{ctx: c}, nil
+}
+
+// Available reports whether this build can talk to PC/SC at all.
+func Available() bool { return true }
+
+// Close releases the context.
+func (c *Context) Close() error {
+	if err := c.ctx.Release(); err != nil {
+		return mapErr(err)
+	}
+	return nil
+}
+
+// Readers lists the readers with card presence and ATR.
+func (c *Context) Readers() ([]ReaderInfo, error) {
+	names, err := c.ctx.ListReaders()
+	if errors.Is(err, scard.ErrNoReadersAvailable) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list readers: %w", mapErr(err))
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	states := make([]scard.ReaderState, len(names))
+	for i, n := range names {
+		states[i] = scard.ReaderState{Reader: n, CurrentState: scard.StateUnaware}
+	}
+	if err := c.ctx.GetStatusChange(states, 0); err != nil && !errors.Is(err, scard.ErrTimeout) {
+		return nil, fmt.Errorf("reader status: %w", mapErr(err))
+	}
+	out := make([]ReaderInfo, len(names))
+	for i, s := range states {
+		out[i] = ReaderInfo{Name: s.Reader, CardPresent: s.EventState&scard.StatePresent != 0}
+		if out[i].CardPresent {
+			out[i].ATR = append([]byte(nil), s.Atr...)
+		}
+	}
+	return out, nil
+}
+
+// waitFor blocks until the reader's presence equals present or ctx ends.
+func (c *Context) waitFor(ctx context.Context, reader string, present bool) error {
+	st := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	for {
+		err := c.ctx.GetStatusChange(st, pollInterval)
+		switch {
+		case err == nil, errors.Is(err, scard.ErrTimeout):
+		default:
+			return fmt.Errorf("wait on %q: %w", reader, mapErr(err))
+		}
+		if err == nil {
+			if st[0].EventState&scard.StateUnknown != 0 {
+				return fmt.Errorf("wait on %q: %w", reader, apdu.ErrReaderGone)
+			}
+			if (st[0].EventState&scard.StatePresent != 0) == present {
+				return nil
+			}
+			st[0].CurrentState = st[0].EventState &^ scard.StateChanged
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// WaitForCard blocks until a card is in reader.
+func (c *Context) WaitForCard(ctx context.Context, reader string) error {
+	return c.waitFor(ctx, reader, true)
+}
+
+// WaitForRemoval blocks until reader is empty.
+func (c *Context) WaitForRemoval(ctx context.Context, reader string) error {
+	return c.waitFor(ctx, reader, false)
+}
+
+// Connect opens a connection to the card in reader (T=1 or T=0).
+func (c *Context) Connect(ctx context.Context, reader string, mode ShareMode) (*Transport, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sm := scard.ShareShared
+	if mode == ShareExclusive {
+		sm = scard.ShareExclusive
+	}
+	card, err := c.ctx.Connect(reader, sm, scard.ProtocolAny)
+	if err != nil {
+		return nil, fmt.Errorf("connect %q: %w", reader, mapErr(err))
+	}
+	t := &Transport{card: card, reader: reader, mode: sm}
+	if st, err := card.Status(); err == nil {
+		t.atr = append([]byte(nil), st.Atr...)
+	}
+	return t, nil
+}
+
+// Transport is a connection to one card; it implements apdu.Transport,
+// apdu.Transactor and apdu.Resetter.
+type Transport struct {
+	mu     sync.Mutex
+	card   *scard.Card
+	reader string
+	mode   scard.ShareMode
+	atr    []byte
+	closed bool
+}
+
+// Reader is the reader's name.
+func (t *Transport) Reader() string { return t.reader }
+
+// ATR is the card's answer to reset as read at connect time.
+func (t *Transport) ATR() []byte { return append([]byte(nil), t.atr...) }
+
+// Transmit sends one APDU.
+func (t *Transport) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, fmt.Errorf("transmit: connection closed: %w", apdu.ErrTransport)
+	}
+	r, err := t.card.Transmit(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("transmit: %w", mapErr(err))
+	}
+	return r, nil
+}
+
+// Begin starts a PC/SC transaction.
+func (t *Transport) Begin(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.card.BeginTransaction(); err != nil {
+		return mapErr(err)
+	}
+	return nil
+}
+
+// End ends the transaction, leaving the card as it is.
+func (t *Transport) End() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.card.EndTransaction(scard.LeaveCard); err != nil {
+		return mapErr(err)
+	}
+	return nil
+}
+
+// Reset warm-resets the card, which clears every verification it holds.
+func (t *Transport) Reset(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.card.Reconnect(t.mode, scard.ProtocolAny, scard.ResetCard); err != nil {
+		return fmt.Errorf("reset: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Close disconnects, resetting the card so that no verification outlives
+// this connection.
+func (t *Transport) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	if err := t.card.Disconnect(scard.ResetCard); err != nil {
+		if err2 := mapErr(err); errors.Is(err2, apdu.ErrCardRemoved) {
+			return nil
+		}
+		return fmt.Errorf("disconnect: %w", mapErr(err))
+	}
+	return nil
+}
