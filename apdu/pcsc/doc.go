@@ -31,3 +31,7 @@ type ReaderInfo struct {
 // pollInterval bounds each wait for a reader event so a cancelled context
 // is noticed even if SCardCancel does not reach a blocked call.
 const pollInterval = 500 * time.Millisecond
+
+// removalSettle is how long a failed transmit waits for PC/SC to say
+// whether the card is gone.
+const removalSettle = 1500 * time.Millisecond

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/ebfe/scard"
 
@@ -151,9 +152,36 @@ func (t *Transport) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
 	}
 	r, err := t.card.Transmit(cmd)
 	if err != nil {
-		return nil, fmt.Errorf("transmit: %w", mapErr(err))
+		return nil, fmt.Errorf("transmit: %w", t.explain(ctx, mapErr(err)))
 	}
 	return r, nil
+}
+
+// explain refines a generic transmit failure: when the card was pulled in
+// the middle of an exchange, pcsc-lite first answers "not transacted" and
+// reports the removal only once its polling thread has seen the empty slot.
+// explain waits a little for that verdict so callers get ErrCardRemoved.
+func (t *Transport) explain(ctx context.Context, err error) error {
+	if !errors.Is(err, apdu.ErrTransport) {
+		return err
+	}
+	deadline := time.Now().Add(removalSettle)
+	for {
+		st, serr := t.card.Status()
+		if serr != nil {
+			if m := mapErr(serr); errors.Is(m, apdu.ErrCardRemoved) || errors.Is(m, apdu.ErrNoCard) {
+				return fmt.Errorf("%w (%w)", apdu.ErrCardRemoved, err)
+			}
+			return err
+		}
+		if st.State&scard.Present == 0 {
+			return fmt.Errorf("%w (%w)", apdu.ErrCardRemoved, err)
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Begin starts a PC/SC transaction.
