@@ -73,6 +73,7 @@ type cardHandle struct {
 	// simulator's test anchors trusted without --trust-dir.
 	Simulated bool
 	Reader    string
+	ATR       []byte
 	close     func() error
 }
 
@@ -102,7 +103,7 @@ func (a *app) openCard(ctx context.Context) (*cardHandle, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &cardHandle{Card: apdu.NewCard(sc), Simulated: true, Reader: "mynakit in-process simulator", close: sc.Close}, nil
+		return &cardHandle{Card: apdu.NewCard(sc), Simulated: true, Reader: "mynakit in-process simulator", ATR: sc.ATR(), close: sc.Close}, nil
 	}
 	pc, err := pcsc.Establish()
 	if err != nil {
@@ -123,7 +124,7 @@ func (a *app) openCard(ctx context.Context) (*cardHandle, error) {
 		pc.Close()
 		return nil, fmt.Errorf("connect to %q: %w", name, err)
 	}
-	return &cardHandle{Card: apdu.NewCard(t), Reader: name, close: func() error {
+	return &cardHandle{Card: apdu.NewCard(t), Reader: name, ATR: t.ATR(), close: func() error {
 		err := t.Close()
 		pc.Close()
 		return err
