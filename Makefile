@@ -1,0 +1,61 @@
+# mynakit — see README.md. `make demo` and `make test` install what they need.
+
+GO          ?= go
+PKGS        := libpcsclite-dev pcscd vsmartcard-vpcd opensc libopenjp2-tools openssl iproute2 util-linux pkg-config gcc
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOBIN       := $(shell $(GO) env GOPATH)/bin
+TESTFLAGS   ?= -count=1 -timeout 20m
+
+.PHONY: all build deps test bench demo fuzz lint clean
+
+all: build
+
+build:
+	$(GO) build ./...
+	CGO_ENABLED=0 $(GO) build ./...
+	$(GO) build -o bin/mynakit ./cmd/mynakit
+
+# deps installs the system packages the PC/SC stack, the end-to-end tests and
+# the OpenSC interop tests need, and staticcheck. Root installs directly;
+# anyone else is told the exact sudo line.
+deps:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	  else \
+	    echo "missing packages:$$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+	@test -x $(GOBIN)/staticcheck || $(GO) install $(STATICCHECK)
+
+lint:
+	@fmt="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$fmt" ]; then echo "gofmt would change:"; echo "$$fmt"; exit 1; fi
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet ./...
+	$(GOBIN)/staticcheck ./...
+
+# test runs every unit test, then the end-to-end suite (pcscd + vpcd +
+# OpenSC) verbosely so the log shows each of its tests ran, not skipped.
+test: deps lint build
+	$(GO) test $(TESTFLAGS) $$($(GO) list ./... | grep -v '/e2e$$')
+	$(GO) test $(TESTFLAGS) -v ./e2e/
+
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee bench.log
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg 2>/dev/null | grep ^Fuzz); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+	  done; \
+	done
+
+demo: deps build
+	./scripts/demo.sh
+
+clean:
+	rm -rf bin test.log bench.log
