@@ -1,0 +1,116 @@
+package pin
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"golang.org/x/term"
+
+	"github.com/mynakit/mynakit/myna"
+)
+
+// Prompter asks the user for a secret of the given kind.
+type Prompter interface {
+	Prompt(ctx context.Context, req Request) ([]byte, error)
+}
+
+// Request describes what is asked.
+type Request struct {
+	Kind myna.Secret
+	// Remaining is the fewest tries left among the keys this secret is about
+	// to be presented to; -1 when unknown.
+	Remaining int
+	// Purpose is "" for a secret to verify, "new" for a new value being set,
+	// "confirm" for the new value typed again.
+	Purpose string
+	// Retry is true when an earlier value of this kind was wrong.
+	Retry bool
+}
+
+// Label is a human prompt for the request, Japanese with English.
+func (r Request) Label() string {
+	var name string
+	switch r.Kind {
+	case myna.ShortPIN:
+		name = "暗証番号 (4-digit PIN)"
+	case myna.SignPassword:
+		name = "署名用パスワード (signing password, 6-16 characters)"
+	case myna.CodeA:
+		name = "照合番号A = 個人番号 (12-digit My Number)"
+	case myna.CodeB:
+		name = "照合番号B (14 digits, or: birth date YYYY-MM-DD, card expiry year, security code)"
+	default:
+		name = r.Kind.String()
+	}
+	switch r.Purpose {
+	case "new":
+		name = "new " + name
+	case "confirm":
+		name = "new " + name + " again"
+	}
+	if r.Remaining >= 0 && r.Purpose == "" {
+		name += fmt.Sprintf(" [%d tries left]", r.Remaining)
+	}
+	return name + ": "
+}
+
+// PromptFunc adapts a function (the bridge's callback) to Prompter.
+type PromptFunc func(ctx context.Context, req Request) ([]byte, error)
+
+// Prompt calls f.
+func (f PromptFunc) Prompt(ctx context.Context, req Request) ([]byte, error) { return f(ctx, req) }
+
+// LinePrompter reads one secret per line, in the order asked (--pin-stdin).
+// It counts what it was asked, which tests use.
+type LinePrompter struct {
+	mu    sync.Mutex
+	r     *bufio.Reader
+	Asked []Request
+}
+
+// NewLinePrompter reads secrets from r.
+func NewLinePrompter(r io.Reader) *LinePrompter { return &LinePrompter{r: bufio.NewReader(r)} }
+
+// Prompt returns the next line without its line ending.
+func (p *LinePrompter) Prompt(ctx context.Context, req Request) ([]byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Asked = append(p.Asked, req)
+	line, err := p.r.ReadBytes('\n')
+	if err != nil && (len(line) == 0 || !errors.Is(err, io.EOF)) {
+		Wipe(line)
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: standard input ended before the %s", ErrNoSecret, req.Kind)
+		}
+		return nil, err
+	}
+	out := []byte(strings.TrimRight(string(line), "\r\n"))
+	Wipe(line)
+	return out, nil
+}
+
+// TerminalPrompter asks on a terminal without echo.
+type TerminalPrompter struct {
+	In  *os.File
+	Out io.Writer
+}
+
+// Prompt writes the label and reads a line without echo.
+func (p TerminalPrompter) Prompt(ctx context.Context, req Request) ([]byte, error) {
+	if !term.IsTerminal(int(p.In.Fd())) {
+		return nil, fmt.Errorf("%w: standard input is not a terminal (use --pin-stdin)", ErrNoSecret)
+	}
+	fmt.Fprint(p.Out, req.Label())
+	b, err := term.ReadPassword(int(p.In.Fd()))
+	fmt.Fprintln(p.Out)
+	if err != nil {
+		return nil, fmt.Errorf("read secret: %w", err)
+	}
+	return b, ctx.Err()
+}

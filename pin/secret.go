@@ -1,0 +1,164 @@
+package pin
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mynakit/mynakit/myna"
+)
+
+// Secret holds one secret's bytes. It never prints them: fmt verbs, errors
+// and logs all show [REDACTED]. Wipe zeroes the bytes.
+type Secret struct {
+	b []byte
+}
+
+// NewSecret copies b into a Secret; the caller should wipe its own copy.
+func NewSecret(b []byte) *Secret { return &Secret{b: append([]byte(nil), b...)} }
+
+// Bytes returns the secret for sending to the card. Do not keep the slice.
+func (s *Secret) Bytes() []byte { return s.b }
+
+// Wipe zeroes the secret.
+func (s *Secret) Wipe() {
+	if s == nil {
+		return
+	}
+	for i := range s.b {
+		s.b[i] = 0
+	}
+	s.b = nil
+}
+
+// String redacts.
+func (s *Secret) String() string { return "[REDACTED]" }
+
+// GoString redacts.
+func (s *Secret) GoString() string { return "[REDACTED]" }
+
+// Format redacts for every verb.
+func (s *Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("[REDACTED]")) }
+
+// Wipe zeroes a byte slice in place (for callers' copies of secrets).
+func Wipe(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}
+
+// Normalize checks a secret of the given kind locally, before anything is
+// sent to the card, and returns it in the form the card compares (card
+// reference §3.1): short PIN = 4 digits; signing password = 6-16 of A-Z and
+// 0-9, lower case upper-cased; 照合番号A = the 12-digit My Number with a valid
+// check digit; 照合番号B = 14 digits, or birth date, expiry year and security
+// code (see DeriveCodeB); birth key = 6 digits. Surrounding spaces are
+// dropped. The returned slice is new; the caller wipes in.
+func Normalize(kind myna.Secret, in []byte) ([]byte, error) {
+	s := strings.TrimSpace(string(in))
+	switch kind {
+	case myna.ShortPIN:
+		if !allDigits(s, 4) {
+			return nil, &InvalidSecretError{Kind: kind, Reason: "must be exactly 4 digits"}
+		}
+	case myna.SignPassword:
+		if len(s) < 6 || len(s) > 16 {
+			return nil, &InvalidSecretError{Kind: kind, Reason: "must be 6 to 16 characters"}
+		}
+		s = strings.ToUpper(s)
+		for _, c := range s {
+			if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+				return nil, &InvalidSecretError{Kind: kind, Reason: "may contain only letters A-Z and digits 0-9"}
+			}
+		}
+	case myna.CodeA:
+		if !allDigits(s, 12) {
+			return nil, &InvalidSecretError{Kind: kind, Reason: "must be the 12-digit My Number"}
+		}
+		if !myna.ValidMyNumber(s) {
+			return nil, &InvalidSecretError{Kind: kind, Reason: "check digit does not match (mistyped My Number?)"}
+		}
+	case myna.CodeB:
+		if !allDigits(s, 14) {
+			code, err := parseCodeBParts(s)
+			if err != nil {
+				return nil, err
+			}
+			return code, nil
+		}
+		if err := checkCodeB(s); err != nil {
+			return nil, err
+		}
+	case myna.BirthKey:
+		if !allDigits(s, 6) || !validMMDD(s[2:6]) {
+			return nil, &InvalidSecretError{Kind: kind, Reason: "must be the birth date as era year, month, day (6 digits)"}
+		}
+	default:
+		return nil, &InvalidSecretError{Kind: kind, Reason: "unknown kind of secret"}
+	}
+	return []byte(s), nil
+}
+
+// DeriveCodeB builds 照合番号B (card reference §3.6): the birth date as
+// Japanese-era YYMMDD, the Gregorian year of the card's expiry, and the
+// 4-digit security code printed on the card.
+func DeriveCodeB(birth time.Time, expiryYear int, securityCode string) ([]byte, error) {
+	yymmdd, err := myna.EraYYMMDD(birth)
+	if err != nil {
+		return nil, &InvalidSecretError{Kind: myna.CodeB, Reason: "birth date: " + err.Error()}
+	}
+	if expiryYear < 2015 || expiryYear > 2099 {
+		return nil, &InvalidSecretError{Kind: myna.CodeB, Reason: "card expiry year must be 2015-2099"}
+	}
+	if !allDigits(securityCode, 4) {
+		return nil, &InvalidSecretError{Kind: myna.CodeB, Reason: "security code must be 4 digits"}
+	}
+	return []byte(fmt.Sprintf("%s%04d%s", yymmdd, expiryYear, securityCode)), nil
+}
+
+// parseCodeBParts accepts "YYYY-MM-DD YYYY NNNN" (birth date, expiry year,
+// security code; commas or spaces between).
+func parseCodeBParts(s string) ([]byte, error) {
+	f := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '/' })
+	bad := &InvalidSecretError{Kind: myna.CodeB, Reason: "give the 14 digits, or birth date (YYYY-MM-DD), card expiry year and security code"}
+	if len(f) != 3 {
+		return nil, bad
+	}
+	birth, err := time.Parse("2006-01-02", f[0])
+	if err != nil {
+		return nil, bad
+	}
+	if !allDigits(f[1], 4) {
+		return nil, bad
+	}
+	year := int(f[1][0]-'0')*1000 + int(f[1][1]-'0')*100 + int(f[1][2]-'0')*10 + int(f[1][3]-'0')
+	return DeriveCodeB(birth, year, f[2])
+}
+
+func checkCodeB(s string) error {
+	if !validMMDD(s[2:6]) {
+		return &InvalidSecretError{Kind: myna.CodeB, Reason: "digits 3-6 must be the birth month and day"}
+	}
+	if y := s[6:10]; y < "2015" || y > "2099" {
+		return &InvalidSecretError{Kind: myna.CodeB, Reason: "digits 7-10 must be the card's expiry year"}
+	}
+	return nil
+}
+
+func validMMDD(s string) bool {
+	m := int(s[0]-'0')*10 + int(s[1]-'0')
+	d := int(s[2]-'0')*10 + int(s[3]-'0')
+	return m >= 1 && m <= 12 && d >= 1 && d <= 31
+}
+
+func allDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
