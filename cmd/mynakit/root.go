@@ -11,6 +11,7 @@ import (
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/apdu/pcsc"
+	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
 )
@@ -26,6 +27,8 @@ type app struct {
 	pinStdin     bool   // --pin-stdin: secrets one per line on stdin
 	allowLastTry bool   // --allow-last-try
 	trustDirs    []string
+
+	linePrompter *pin.LinePrompter // one reader of stdin for the whole run
 }
 
 func newRootCmd(in io.Reader, out, errw io.Writer) *cobra.Command {

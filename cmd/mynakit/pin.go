@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/pin"
+)
+
+func init() { register(newPINCmd) }
+
+func newPINCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pin",
+		Short: "PIN status and changes (暗証番号の状態と変更)",
+	}
+	cmd.AddCommand(newPINStatusCmd(a), newPINChangeCmd(a))
+	return cmd
+}
+
+func newPINStatusCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Tries left on every key of every applet, without using a try",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			h, err := a.openCard(cmd.Context())
+			if err != nil {
+				return &exitError{code: exitUsageOrCard, err: err}
+			}
+			defer h.Close()
+			s := a.newSession(h)
+			defer s.Close()
+			var keys []pin.KeyStatus
+			err = h.Card.WithTransaction(cmd.Context(), func() error {
+				var err error
+				keys, err = s.Status(cmd.Context())
+				return err
+			})
+			if err != nil {
+				return &exitError{code: exitUsageOrCard, err: err}
+			}
+			if asJSON {
+				if keys == nil {
+					keys = []pin.KeyStatus{}
+				}
+				return writeJSON(a, map[string]any{"keys": keys})
+			}
+			tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KEY\tAPPLET\tTRIES LEFT\tSTATE")
+			for _, k := range keys {
+				state := "ok"
+				switch {
+				case k.Blocked:
+					state = "BLOCKED (ロック): only the municipality can unblock it"
+				case k.Verified:
+					state = "verified"
+				case k.Remaining == 1:
+					state = "LAST TRY: mynakit will not use it without --allow-last-try"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\n", k.Name, appletLabel(k.Applet), k.Remaining, k.Max, state)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func appletLabel(name string) string {
+	for _, ap := range myna.Applets {
+		if ap.Name() == name {
+			return ap.JapaneseName() + " (" + name + ")"
+		}
+	}
+	return name
+}
+
+func newPINChangeCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "change short|sign",
+		Short: "Change every 4-digit PIN to one new value (short), or the signing password (sign)",
+		Long: `change short: asks the current 4-digit PIN once and the new one twice, then
+changes the JPKI user-authentication PIN, the 券面事項入力補助AP PIN and the
+共通/住基 PINs to the new value, one after the other. If the card refuses
+part-way, the report says which keys hold the new value and which the old.
+
+change sign: changes the 署名用パスワード (signing password).
+
+With --pin-stdin give the lines in this order: current, new, new again.`,
+		Args:      cobra.ExactArgs(1),
+		ValidArgs: []string{"short", "sign"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var names []string
+			var kind myna.Secret
+			switch args[0] {
+			case "short":
+				names, kind = pin.ShortPINKeys, myna.ShortPIN
+			case "sign":
+				names, kind = []string{"jpki-sign-password"}, myna.SignPassword
+			default:
+				return &exitError{code: exitUsageOrCard, err: fmt.Errorf("change what? %q (want short or sign)", args[0])}
+			}
+			ctx := cmd.Context()
+			h, err := a.openCard(ctx)
+			if err != nil {
+				return &exitError{code: exitUsageOrCard, err: err}
+			}
+			defer h.Close()
+			s := a.newSession(h)
+			defer s.Close()
+			// Ask the current value first (through the session, with the
+			// tries shown), then the new one twice.
+			first, _ := myna.KeyByName(names[0])
+			if err := s.Verify(ctx, first); err != nil {
+				return &exitError{code: exitUsageOrCard, err: err}
+			}
+			p := a.prompter()
+			nv, err := p.Prompt(ctx, pin.Request{Kind: kind, Remaining: -1, Purpose: "new"})
+			if err != nil {
+				return &exitError{code: exitUsageOrCard, err: err}
+			}
+			defer pin.Wipe(nv)
+			again, err := p.Prompt(ctx, pin.Request{Kind: kind, Remaining: -1, Purpose: "confirm"})
+			if err != nil {
+				return &exitError{code: exitUsageOrCard, err: err}
+			}
+			defer pin.Wipe(again)
+			if !bytes.Equal(bytes.TrimSpace(nv), bytes.TrimSpace(again)) {
+				return &exitError{code: exitUsageOrCard, err: errors.New("the two new values differ; nothing was changed")}
+			}
+			var results []pin.ChangeResult
+			cerr := h.Card.WithTransaction(ctx, func() error {
+				var err error
+				results, err = s.Change(ctx, names, nv)
+				return err
+			})
+			report(a, results, asJSON)
+			if cerr != nil {
+				return &exitError{code: exitUsageOrCard, err: cerr}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the per-key report as JSON")
+	return cmd
+}
+
+type changeJSON struct {
+	Name      string `json:"name"`
+	Applet    string `json:"applet"`
+	Holds     string `json:"holds"`
+	Attempted bool   `json:"attempted"`
+	Error     string `json:"error,omitempty"`
+}
+
+func report(a *app, results []pin.ChangeResult, asJSON bool) {
+	if asJSON {
+		out := []changeJSON{}
+		for _, r := range results {
+			c := changeJSON{Name: r.Key.Name, Applet: r.Key.Applet.Name(), Holds: string(r.Holds), Attempted: r.Attempted}
+			if r.Err != nil {
+				c.Error = r.Err.Error()
+			}
+			out = append(out, c)
+		}
+		_ = writeJSON(a, map[string]any{"keys": out})
+		return
+	}
+	for _, r := range results {
+		line := fmt.Sprintf("%-20s %s: holds the %s value", r.Key.Name, appletLabel(r.Key.Applet.Name()), r.Holds)
+		switch {
+		case r.Err != nil:
+			line += " (refused: " + r.Err.Error() + ")"
+		case !r.Attempted:
+			line += " (not attempted after the refusal above)"
+		}
+		fmt.Fprintln(a.out, line)
+	}
+}
+
+func writeJSON(a *app, v any) error {
+	enc := json.NewEncoder(a.out)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
