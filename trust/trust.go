@@ -1,8 +1,11 @@
-// Package trust holds the J-LIS trust anchors and turns checks into a
-// verdict.
+// Package trust holds the J-LIS trust anchors — the JPKI X.509 roots of
+// every generation and the RSA keys that sign card-verifiable certificates —
+// and turns verification checks into a verdict that names what it rests on.
 //
-// CONTRACT STUB: the signatures below are what jpki, cardap and the CLI code
-// against. The trust package owner replaces the bodies and adds the rest.
+// All generations of a JPKI root share one subject DN (card reference §5.3),
+// so issuers are found by key identifier and by signature, never by name.
+// Test anchors (the JPKI-TEST hierarchy, the simulator's) are never trusted
+// by default: a caller adds them explicitly.
 package trust
 
 import (
@@ -36,7 +39,8 @@ const (
 	Undecided  Verdict = "unknown"
 )
 
-// Decide: any Fail → NotGenuine; else any Unknown (or no checks) → Undecided; else Genuine.
+// Decide is the verdict over checks: any Fail is NotGenuine; otherwise any
+// Unknown, or no check at all, is Undecided; only all Pass is Genuine.
 func Decide(checks []Check) Verdict {
 	if len(checks) == 0 {
 		return Undecided
@@ -46,7 +50,8 @@ func Decide(checks []Check) Verdict {
 		switch c.Result {
 		case Fail:
 			return NotGenuine
-		case Unknown:
+		case Pass:
+		default:
 			v = Undecided
 		}
 	}
@@ -55,13 +60,13 @@ func Decide(checks []Check) Verdict {
 
 // Anchor describes what a verdict rests on.
 type Anchor struct {
-	Name string // e.g. "J-LIS JPKI sign CA 2023 (embedded)"
+	Name string // e.g. "J-LIS JPKI signing CA gen 3 (2023, embedded)"
 	// Production is true for J-LIS production anchors; test anchors (the
 	// JPKI-TEST hierarchy, the simulator's) are false.
 	Production bool
 }
 
-// CVKey is a J-LIS key that signs card-verifiable certificates.
+// CVKey is a key that signs card-verifiable certificates.
 type CVKey struct {
 	ID     [16]byte
 	Public *rsa.PublicKey
@@ -74,13 +79,25 @@ type Root struct {
 	Anchor Anchor
 }
 
-// Store is a set of anchors.
+// Store is a set of anchors. The zero Store is empty and usable.
 type Store struct {
 	roots  []Root
 	cvKeys []CVKey
 }
 
-// CVKey finds the CV CA key with the given 16-byte key ID.
+// Clone returns a copy that can be extended without changing s.
+func (s *Store) Clone() *Store {
+	return &Store{roots: append([]Root(nil), s.roots...), cvKeys: append([]CVKey(nil), s.cvKeys...)}
+}
+
+// Roots lists the X.509 anchors.
+func (s *Store) Roots() []Root { return append([]Root(nil), s.roots...) }
+
+// CVKeys lists the CV CA keys.
+func (s *Store) CVKeys() []CVKey { return append([]CVKey(nil), s.cvKeys...) }
+
+// CVKey finds the CV CA key with the given 16-byte key ID (all 16 bytes
+// compared, card reference §2.7).
 func (s *Store) CVKey(id []byte) (CVKey, bool) {
 	for _, k := range s.cvKeys {
 		if string(k.ID[:]) == string(id) {
@@ -88,4 +105,23 @@ func (s *Store) CVKey(id []byte) (CVKey, bool) {
 		}
 	}
 	return CVKey{}, false
+}
+
+// AddRoot adds an X.509 anchor.
+func (s *Store) AddRoot(cert *x509.Certificate, a Anchor) {
+	for _, r := range s.roots {
+		if r.Cert.Equal(cert) {
+			return
+		}
+	}
+	s.roots = append(s.roots, Root{Cert: cert, Anchor: a})
+}
+
+// AddCVKey adds a CV CA key; a later key with the same ID replaces nothing
+// (the first one added wins, so embedded anchors cannot be shadowed).
+func (s *Store) AddCVKey(k CVKey) {
+	if _, ok := s.CVKey(k.ID[:]); ok {
+		return
+	}
+	s.cvKeys = append(s.cvKeys, k)
 }

@@ -1,0 +1,128 @@
+package trust
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"time"
+)
+
+// CertOptions says how to check one JPKI certificate.
+type CertOptions struct {
+	// Name is the check's name, e.g. "x509:auth-certificate".
+	Name string
+	// At is the time the certificate must be valid at: now for a card read,
+	// the signing time for a signature.
+	At time.Time
+	// NonRepudiation requires the contentCommitment key usage (the signing
+	// certificate, card reference §5.2).
+	NonRepudiation bool
+	// CRL, when set, is checked for the certificate's serial.
+	CRL *x509.RevocationList
+}
+
+// VerifyCertificate checks cert against the store's roots: issuer found by
+// authority key identifier and signature (never by name), validity of the
+// certificate and of the root at opts.At, key usage, and revocation when a
+// CRL is given. A certificate with no anchor in the store is Unknown; one
+// that an anchor's key does not verify is Fail.
+func (s *Store) VerifyCertificate(cert *x509.Certificate, opts CertOptions) Check {
+	c := Check{Name: opts.Name}
+	at := opts.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	var keyMatched []Root
+	for _, r := range s.roots {
+		if len(cert.AuthorityKeyId) > 0 && bytes.Equal(cert.AuthorityKeyId, r.Cert.SubjectKeyId) {
+			keyMatched = append(keyMatched, r)
+		}
+	}
+	root, ok := findIssuer(cert, keyMatched)
+	if !ok {
+		if len(keyMatched) > 0 {
+			c.Result, c.Anchor = Fail, keyMatched[0].Anchor.Name
+			c.Detail = "signature does not verify under the anchor its authority key identifier names"
+			return c
+		}
+		// No key identifier match: try every root's key, for certificates
+		// without identifiers.
+		if root, ok = findIssuer(cert, s.roots); !ok {
+			c.Result = Unknown
+			c.Detail = fmt.Sprintf("no trust anchor for issuer key id %s (%s)", hexOrNone(cert.AuthorityKeyId), cert.Issuer)
+			return c
+		}
+	}
+	c.Anchor = root.Anchor.Name
+	fail := func(format string, args ...any) Check {
+		c.Result, c.Detail = Fail, fmt.Sprintf(format, args...)
+		return c
+	}
+	if at.Before(cert.NotBefore) || at.After(cert.NotAfter) {
+		return fail("certificate not valid at %s (valid %s to %s)", at.UTC().Format(time.RFC3339), cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+	}
+	if at.Before(root.Cert.NotBefore) || at.After(root.Cert.NotAfter) {
+		return fail("anchor not valid at %s", at.UTC().Format(time.RFC3339))
+	}
+	if !root.Cert.IsCA || root.Cert.KeyUsage&x509.KeyUsageCertSign == 0 {
+		return fail("anchor is not a CA allowed to sign certificates")
+	}
+	if cert.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return fail("certificate lacks the digitalSignature key usage")
+	}
+	if opts.NonRepudiation && cert.KeyUsage&x509.KeyUsageContentCommitment == 0 {
+		return fail("signing certificate lacks the nonRepudiation key usage")
+	}
+	if cert.IsCA {
+		return fail("end-entity certificate claims to be a CA")
+	}
+	if opts.CRL != nil {
+		if err := opts.CRL.CheckSignatureFrom(root.Cert); err != nil {
+			c.Result, c.Detail = Unknown, "CRL not signed by the certificate's anchor: "+err.Error()
+			return c
+		}
+		for _, e := range opts.CRL.RevokedCertificateEntries {
+			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 && !e.RevocationTime.After(at) {
+				return fail("revoked on %s", e.RevocationTime.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	c.Result = Pass
+	c.Detail = fmt.Sprintf("serial %X, valid to %s", cert.SerialNumber, cert.NotAfter.UTC().Format("2006-01-02"))
+	return c
+}
+
+func findIssuer(cert *x509.Certificate, roots []Root) (Root, bool) {
+	for _, r := range roots {
+		if cert.CheckSignatureFrom(r.Cert) == nil {
+			return r, true
+		}
+	}
+	return Root{}, false
+}
+
+func hexOrNone(b []byte) string {
+	if len(b) == 0 {
+		return "(none)"
+	}
+	return hex.EncodeToString(b)
+}
+
+// LoadCRL reads a CRL in DER or PEM.
+func LoadCRL(path string) (*x509.RevocationList, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if block, _ := pem.Decode(b); block != nil {
+		b = block.Bytes
+	}
+	crl, err := x509.ParseRevocationList(b)
+	if err != nil {
+		return nil, fmt.Errorf("CRL %s: %w", path, err)
+	}
+	return crl, nil
+}
