@@ -5,10 +5,10 @@
 package jpki
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
-	"strings"
 
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
@@ -32,7 +32,7 @@ func ParseToken(b []byte) (Token, string) {
 	if len(b) > 32 {
 		b = b[:32]
 	}
-	label := strings.TrimRight(string(b), " \x00\xff")
+	label := string(bytes.TrimRight(b, " \x00\xff"))
 	switch label {
 	case "JPKIAPICCTOKEN2":
 		return TokenCard, label
