@@ -1,0 +1,297 @@
+package cardap
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/trust"
+)
+
+// The test card's 基本4情報 object and digests (card reference §2.2, §5.6).
+const testAttributes = "ff2065" +
+	"df2108000e0020005900" + "64" +
+	"df220fe9bb92e6a190e38080e5b9b9e4b99f" +
+	"df2336e69db1e4baace983bde6b885e780ace5b882e8a6b3e5b883e5ad90e58d97efbc91efbc92efbc8defbc97efbc8defbc92efbc90efbc92" +
+	"df240831393830303231" + "37" +
+	"df250131"
+
+var testMyNumberEF = append(append([]byte{0xFF, 0x10, 0x0C}, "537686677188"...), 0xFF, 0xFF)
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var (
+	keysOnce sync.Once
+	caKey    *rsa.PrivateKey // plays the J-LIS CV CA
+	apKey    *rsa.PrivateKey // the applet's data-signing key
+	cardKey  *rsa.PrivateKey // the card's own key
+)
+
+func keys(t testing.TB) {
+	keysOnce.Do(func() {
+		caKey, _ = rsa.GenerateKey(rand.Reader, 2048)
+		apKey, _ = rsa.GenerateKey(rand.Reader, 2048)
+		cardKey, _ = rsa.GenerateKey(rand.Reader, 2048)
+	})
+}
+
+func keyID(num, group string) []byte {
+	return append(append(append([]byte(num), 0x08, 0x05), group...), 0, 0, 0, 0)
+}
+
+func encodeKey(pub *rsa.PublicKey) []byte {
+	b := apdu.AppendTLV(nil, 0x90, []byte{0x01, 0x00, 0x01})
+	return apdu.AppendTLV(b, 0x91, pub.N.FillBytes(make([]byte, 256)))
+}
+
+func sign(t testing.TB, k *rsa.PrivateKey, msg []byte) []byte {
+	sum := sha256.Sum256(msg)
+	sig, err := rsa.SignPKCS1v15(nil, k, crypto.SHA256, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
+}
+
+func cvCert(t testing.TB, issuer []byte) []byte {
+	body := append(append(append([]byte(nil), issuer...), keyID("1322121", "000")...), encodeKey(&apKey.PublicKey)...)
+	inner := apdu.AppendTLV(nil, 0x5F4E, body)
+	inner = apdu.AppendTLV(inner, 0x5F37, sign(t, caKey, body))
+	return apdu.AppendTLV(nil, 0x7F21, inner)
+}
+
+var testIssuer = keyID("6990033", "001")
+
+func testStore(t testing.TB) *trust.Store {
+	keys(t)
+	s := &trust.Store{}
+	var id [16]byte
+	copy(id[:], testIssuer)
+	s.AddCVKey(trust.CVKey{ID: id, Public: &caKey.PublicKey, Anchor: trust.Anchor{Name: "unit CV CA"}})
+	return s
+}
+
+// textRaw builds the text applet's files around the card-reference vectors.
+func textRaw(t testing.TB) TextRaw {
+	keys(t)
+	attrs := mustHex(t, testAttributes)
+	obj, _, _ := apdu.ParseTLV(attrs)
+	kids, _ := obj.Children()
+	var fields []byte
+	for _, k := range kids[1:] {
+		fields = append(fields, k.Raw...)
+	}
+	d1 := sha256.Sum256(testMyNumberEF)
+	d2 := sha256.Sum256(fields)
+	signed := apdu.AppendTLV(apdu.AppendTLV(nil, 0xDF31, d1[:]), 0xDF32, d2[:])
+	integ := apdu.AppendTLV(nil, 0xFF30, apdu.AppendTLV(append([]byte(nil), signed...), 0xDF33, sign(t, apKey, signed)))
+	k := apdu.AppendTLV(nil, 0xDF51, encodeKey(&cardKey.PublicKey))
+	skey := apdu.AppendTLV(nil, 0xFF50, apdu.AppendTLV(append([]byte(nil), k...), 0xDF52, sign(t, apKey, k)))
+	return TextRaw{MyNumberEF: append([]byte(nil), testMyNumberEF...), Attributes: attrs, Integrity: integ, CVCert: cvCert(t, testIssuer), SignedKey: skey}
+}
+
+func TestReferenceDigests(t *testing.T) {
+	sum := sha256.Sum256(testMyNumberEF)
+	if hex.EncodeToString(sum[:]) != "6d5a4c1ef9ab15bf506862d7e66b9c0f179ca065bc936c8e634e9e57449ca9cd" {
+		t.Errorf("My Number digest %x", sum)
+	}
+	tx, err := ParseText(textRaw(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields []byte
+	for _, f := range tx.fields {
+		fields = append(fields, f.Raw...)
+	}
+	sum = sha256.Sum256(fields)
+	if hex.EncodeToString(sum[:]) != "b9e0d09427b23b1d4beda2848512b4103752dc2667e51f9712872d65f472cb3b" {
+		t.Errorf("attributes digest %x", sum)
+	}
+	if tx.Name != "黒桐　幹也" || tx.BirthDate != "1980-02-17" || tx.Sex != Male || !strings.HasPrefix(tx.Address, "東京都清瀬市") {
+		t.Errorf("parsed %+v", tx)
+	}
+}
+
+func verdictOf(checks []trust.Check) (trust.Verdict, string) {
+	var failed []string
+	for _, c := range checks {
+		if c.Result != trust.Pass {
+			failed = append(failed, fmt.Sprintf("%s=%s", c.Name, c.Result))
+		}
+	}
+	return trust.Decide(checks), strings.Join(failed, ",")
+}
+
+func TestTextVerify(t *testing.T) {
+	store := testStore(t)
+	tx, err := ParseText(textRaw(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, bad := verdictOf(tx.Verify(store)); v != trust.Genuine {
+		t.Fatalf("genuine data: %s (%s)", v, bad)
+	}
+	if v, _ := verdictOf(tx.Verify(&trust.Store{})); v != trust.Undecided {
+		t.Fatalf("without the anchor: %s", v)
+	}
+	// One byte changed anywhere signed must name the failing check.
+	cases := []struct {
+		name  string
+		patch func(r *TextRaw)
+		check string
+	}{
+		{"my number digit", func(r *TextRaw) { r.MyNumberEF[5] = '9' }, "text:my-number-digest"},
+		{"my number filler", func(r *TextRaw) { r.MyNumberEF[16] = 0xFE }, "text:my-number-digest"},
+		{"name", func(r *TextRaw) { r.Attributes[20] ^= 1 }, "text:attributes-digest"},
+		{"sex", func(r *TextRaw) { r.Attributes[len(r.Attributes)-1] = '2' }, "text:attributes-digest"},
+		{"integrity digest", func(r *TextRaw) { r.Integrity[10] ^= 1 }, "text:my-number-digest"},
+		{"integrity signature", func(r *TextRaw) { r.Integrity[len(r.Integrity)-1] ^= 1 }, "text:integrity-signature"},
+		{"cv certificate", func(r *TextRaw) { r.CVCert[40] ^= 1 }, "text:cv-certificate"},
+		{"signed key", func(r *TextRaw) { r.SignedKey[30] ^= 1 }, "text:signed-key"},
+	}
+	for _, c := range cases {
+		raw := textRaw(t)
+		c.patch(&raw)
+		tx, err := ParseText(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		checks := tx.Verify(store)
+		if v, _ := verdictOf(checks); v != trust.NotGenuine {
+			t.Errorf("%s: verdict %s", c.name, v)
+		}
+		found := false
+		for _, ch := range checks {
+			if ch.Name == c.check && ch.Result == trust.Fail {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: %s did not fail: %+v", c.name, c.check, checks)
+		}
+	}
+}
+
+func TestMyNumberRedacts(t *testing.T) {
+	m := MyNumber("537686677188")
+	for _, s := range []string{fmt.Sprint(m), fmt.Sprintf("%v %s %q %#v %x", m, m, m, m, m), fmt.Sprintf("%+v", struct{ N MyNumber }{m})} {
+		if strings.Contains(s, "537686677188") || strings.Contains(s, "3533") {
+			t.Errorf("My Number leaked: %s", s)
+		}
+	}
+	if !m.Valid() || MyNumber("537686677189").Valid() {
+		t.Error("check digit")
+	}
+	if b, _ := m.MarshalJSON(); string(b) != `"537686677188"` {
+		t.Errorf("JSON %s", b)
+	}
+}
+
+func TestParseCommon(t *testing.T) {
+	c, err := ParseCommon(append([]byte{0x01, 0x1C}, "4000000127198431322120350217"...))
+	if err != nil || c.Serial != "400000012719843" || c.MunicipalityCode != "13221" || c.ExpiryDate != "2035-02-17" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if _, err := ParseCommon(append([]byte{0x01, 0x1C}, "40000001271984313221203502xx"...)); err == nil {
+		t.Error("non-digits accepted")
+	}
+}
+
+func TestCVCertificateBareForm(t *testing.T) {
+	keys(t)
+	wrapped := cvCert(t, testIssuer)
+	outer, _, _ := apdu.ParseTLV(wrapped)
+	for _, b := range [][]byte{wrapped, outer.Value, append(append([]byte(nil), wrapped...), 0xFF, 0xFF)} {
+		c, err := ParseCVCertificate(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := trust.KeyIDString(c.IssuerKeyID[:]); got != "6990033/001" {
+			t.Errorf("issuer %s", got)
+		}
+		if ch := c.Verify(testStore(t), "cv"); ch.Result != trust.Pass || ch.Anchor != "unit CV CA" {
+			t.Errorf("%+v", ch)
+		}
+	}
+}
+
+// faceRaw builds a card face signed like the card's.
+func faceRaw(t testing.TB) SurfaceRaw {
+	keys(t)
+	fields := map[uint32][]byte{
+		0xDF22: []byte("19800217"), 0xDF23: []byte("1"), 0xDF24: encodeKey(&cardKey.PublicKey),
+		0xDF25: []byte("\x89PNG name"), 0xDF26: []byte("\x89PNG address"), 0xDF27: []byte("\x00\x00\x00\x0cjP  \r\n\x87\nphoto"),
+		0xDF29: []byte("20350217"), 0xDF2A: []byte("\x89PNG code"),
+	}
+	tlv := func(tag uint32) []byte { return apdu.AppendTLV(nil, tag, fields[tag]) }
+	cat := func(tags ...uint32) []byte {
+		var b []byte
+		for _, tg := range tags {
+			b = append(b, tlv(tg)...)
+		}
+		return b
+	}
+	di := append([]byte(nil), faceDigestInfoPrefix...)
+	for _, g := range [][]byte{cat(0xDF22, 0xDF23, 0xDF24), cat(0xDF25, 0xDF26), cat(0xDF27)} {
+		s := sha256.Sum256(g)
+		di = append(di, s[:]...)
+	}
+	sig, err := rsa.SignPKCS1v15(nil, apKey, crypto.Hash(0), di)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields[0xDF28] = sig
+	body := apdu.AppendTLV(nil, 0xDF21, make([]byte, 18)) // offsets are not signed
+	for _, tg := range faceTags {
+		body = append(body, tlv(tg)...)
+	}
+	return SurfaceRaw{Face: apdu.AppendTLV(nil, 0xFF20, body), CVCert: cvCert(t, testIssuer)}
+}
+
+func TestSurfaceVerify(t *testing.T) {
+	store := testStore(t)
+	s, err := ParseSurface(faceRaw(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.BirthDate != "1980-02-17" || s.ExpiryDate != "2035-02-17" || s.Sex != Male || s.CardKey.N.Cmp(cardKey.N) != 0 || !strings.HasSuffix(string(s.Photo), "photo") {
+		t.Fatalf("parsed %+v", s)
+	}
+	if v, bad := verdictOf(s.Verify(store)); v != trust.Genuine {
+		t.Fatalf("genuine face: %s %s", v, bad)
+	}
+	for _, tag := range []string{"19800217", "name", "address", "photo"} {
+		raw := faceRaw(t)
+		i := strings.Index(string(raw.Face), tag)
+		raw.Face[i] ^= 1
+		s, err := ParseSurface(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", tag, err)
+		}
+		checks := s.Verify(store)
+		if checks[1].Name != "surface:face-signature" || checks[1].Result != trust.Fail {
+			t.Errorf("%s changed: %+v", tag, checks)
+		}
+	}
+	// The expiry date is not signed: changing it is not detected by the signature.
+	raw := faceRaw(t)
+	i := strings.Index(string(raw.Face), "20350217")
+	raw.Face[i+3] = '6'
+	if s, _ := ParseSurface(raw); trust.Decide(s.Verify(store)) != trust.Genuine || s.ExpiryDate != "2036-02-17" {
+		t.Error("expiry date handling")
+	}
+}

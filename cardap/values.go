@@ -1,0 +1,86 @@
+package cardap
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/mynakit/mynakit/myna"
+)
+
+// MyNumber is a 個人番号. It never prints its digits through fmt (so it
+// cannot leak into logs or errors); JSON output, which is what a reader of
+// the card asked for, carries them. Reveal returns them explicitly.
+type MyNumber string
+
+// Reveal returns the 12 digits.
+func (m MyNumber) Reveal() string { return string(m) }
+
+// Valid reports whether m is 12 digits with a correct check digit (card
+// reference §8).
+func (m MyNumber) Valid() bool { return myna.ValidMyNumber(string(m)) }
+
+// String redacts.
+func (m MyNumber) String() string { return "[個人番号 redacted]" }
+
+// GoString redacts.
+func (m MyNumber) GoString() string { return m.String() }
+
+// Format redacts for every verb.
+func (m MyNumber) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(m.String())) }
+
+// MarshalJSON writes the digits.
+func (m MyNumber) MarshalJSON() ([]byte, error) { return json.Marshal(string(m)) }
+
+// Sex is the holder's sex as coded on the card (JIS X 0303, card reference §6.3).
+type Sex string
+
+const (
+	Male          Sex = "male"           // 1
+	Female        Sex = "female"         // 2
+	NotApplicable Sex = "not-applicable" // 9
+	SexUnknown    Sex = "unknown"        // 0 or anything else
+)
+
+// ParseSex maps the card's digit.
+func ParseSex(d string) Sex {
+	switch d {
+	case "1":
+		return Male
+	case "2":
+		return Female
+	case "9":
+		return NotApplicable
+	}
+	return SexUnknown
+}
+
+// Japanese is the label printed on the card.
+func (s Sex) Japanese() string {
+	switch s {
+	case Male:
+		return "男"
+	case Female:
+		return "女"
+	case NotApplicable:
+		return "適用不能"
+	}
+	return "不明"
+}
+
+// isoDate turns YYYYMMDD into YYYY-MM-DD, checking it is a date.
+func isoDate(b []byte) (string, error) {
+	if len(b) != 8 {
+		return "", fmt.Errorf("date of %d bytes", len(b))
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return "", fmt.Errorf("date %q is not 8 digits", b)
+		}
+	}
+	m := int(b[4]-'0')*10 + int(b[5]-'0')
+	d := int(b[6]-'0')*10 + int(b[7]-'0')
+	if m < 1 || m > 12 || d < 1 || d > 31 {
+		return "", fmt.Errorf("date %q is out of range", b)
+	}
+	return fmt.Sprintf("%s-%s-%s", b[:4], b[4:6], b[6:8]), nil
+}
