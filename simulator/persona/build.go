@@ -29,7 +29,7 @@ var cardFaceDigestInfoPrefix = []byte{0x30, 0x71, 0x30, 0x0D, 0x06, 0x09, 0x60, 
 // EFs whose exact size is known: text 0001 (17), JPKI 0006 (160), JPKI 0008
 // (3), text 0008 and surface 0006 (16 × FF).
 func withFiller(obj []byte) []byte {
-	size := (len(obj)/256 + 1) * 256
+	size := min((len(obj)/256+1)*256, maxEFBytes)
 	out := make([]byte, size)
 	copy(out, obj)
 	for i := len(obj); i < size; i++ {
@@ -37,6 +37,10 @@ func withFiller(obj []byte) []byte {
 	}
 	return out
 }
+
+// maxEFBytes bounds a transparent EF: READ BINARY offsets are 15 bits
+// (card reference §4.3), so every byte must sit below 0x8000.
+const maxEFBytes = 0x8000
 
 func ffs(n int) []byte {
 	b := make([]byte, n)
@@ -282,6 +286,9 @@ func (b *builder) surface() error {
 	d29 := tlv(0xDF29, []byte(expiry))
 	d2a := tlv(0xDF2A, textPNG(string(p.SecurityCode)))
 	face := withOffsets(0xFF20, [][]byte{d22, d23, d24, d25, d26, d27, d28, d29, d2a})
+	if len(face) >= maxEFBytes {
+		return fmt.Errorf("persona: card face of %d bytes exceeds the %d bytes READ BINARY can address", len(face), maxEFBytes)
+	}
 
 	// EF 0003: AP basic information. DF35 on a card is an RSA ciphertext of
 	// the 照合番号 to an issuer key; the simulator has no such key and

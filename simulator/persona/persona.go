@@ -199,7 +199,7 @@ func ValidSignPassword(s string) bool {
 const (
 	maxNameBytes    = 200
 	maxAddressBytes = 400
-	maxPhotoBytes   = 32 << 10
+	maxPhotoBytes   = 24 << 10 // the card face EF must stay within READ BINARY's 15-bit offsets
 )
 
 // Validate checks every member. Errors name the member, never a secret's value.

@@ -675,3 +675,25 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// TestLongFields builds a holder whose address and name need long-form
+// lengths (82 00 xx for 128-255 bytes) and checks offsets and signatures.
+func TestLongFields(t *testing.T) {
+	p := Default()
+	p.Name = strings.Repeat("長", 45) // 135 bytes
+	p.Address = strings.Repeat("東京都清瀬市観布子南１２－７－２０２", 3)
+	img := mustBuild(t, p)
+	data := fileData(t, img, myna.Text, myna.TextAttributes)
+	attrs := object(t, data)
+	kids := children(t, attrs, 0xDF21, 0xDF22, 0xDF23, 0xDF24, 0xDF25)
+	checkOffsets(t, "text EF 0002", data, kids)
+	if !bytes.HasPrefix(kids[1].Raw, []byte{0xDF, 0x22, 0x82, 0x00, 135}) {
+		t.Errorf("DF22 header % X", kids[1].Raw[:5])
+	}
+	face := fileData(t, img, myna.Surface, myna.SurfaceFace)
+	fk := children(t, object(t, face), 0xDF21, 0xDF22, 0xDF23, 0xDF24, 0xDF25, 0xDF26, 0xDF27, 0xDF28, 0xDF29, 0xDF2A)
+	checkOffsets(t, "surface EF 0002", face, fk)
+	if len(face) > 0x8000 {
+		t.Errorf("card face EF of %d bytes", len(face))
+	}
+}
