@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
@@ -154,11 +155,10 @@ func (b *builder) jpki(r roots) error {
 		// The Android token protects the authentication certificate (§7.7).
 		b.applet(a).Files[simulator.FIDString(myna.JPKIAuthCert)].Access = simulator.AccessString([]uint16{myna.JPKIAuthPIN})
 	}
-	token := make([]byte, 160)
-	for i := range token[:32] {
-		token[i] = ' '
-	}
-	copy(token, label)
+	// 32-byte space-padded label, then 128 undocumented bytes (§1.3), here
+	// erased (FF) like every other unused byte of the card.
+	token := ffs(160)
+	copy(token, label+strings.Repeat(" ", 32-len(label)))
 	b.file(a, myna.JPKIToken, token)
 	b.file(a, myna.JPKICertPresent, []byte{0x8F, 0x8F, 0x00})
 	b.key(a, myna.JPKIAuthPIN, string(b.p.PINs.JPKIAuth))

@@ -45,7 +45,19 @@ type PINs struct {
 }
 
 // Persona is a card holder and the facts of their card. Its JSON form is the
-// persona file `mynakit sim persona` prints and `--persona` reads.
+// persona file `mynakit sim persona` prints and `--persona` reads; members
+// left out keep Default's values, so this is a complete persona file:
+//
+//	{
+//	  "name": "山田　花子",
+//	  "birth_date": "1989-01-08",
+//	  "sex": "2",
+//	  "pins": {"jpki-auth-pin": "0000", "jpki-sign-password": "PASS1234",
+//	           "text-pin": "0000", "common-pin": "0000", "juki-pin": "0000"},
+//	  "remaining": {"jpki-auth-pin": 1},
+//	  "token": "card",
+//	  "photo": "hanako.jp2"
+//	}
 //
 // Secret-bearing fields (PINs, My Number, security code) use
 // simulator.Secret, which prints as [REDACTED]; only JSON shows them.
