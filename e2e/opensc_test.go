@@ -43,7 +43,7 @@ func TestOpenSCAcceptsSimulator(t *testing.T) {
 	s := startReverseMode(t, "--image", path)
 
 	name := opensc(t, "opensc-tool", "--reader", s.reader, "--name")
-	if !strings.Contains(name, "JPKI") {
+	if !strings.EqualFold(strings.TrimSpace(name), "jpki") {
 		t.Fatalf("opensc-tool --name: %q, want the JPKI driver", name)
 	}
 

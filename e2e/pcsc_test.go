@@ -89,8 +89,8 @@ func TestPCSCSelectReadVerify(t *testing.T) {
 		}
 		st := card.Stats()
 		t.Logf("%s read of %d bytes: %d APDUs, %d bytes received", mode.name, len(got), st.Commands, st.BytesReceived)
-		if mode.m == apdu.ExtendedAlways && st.Commands != 3 {
-			t.Errorf("extended read took %d APDUs, want 3 (select AID, header, rest)", st.Commands)
+		if mode.m == apdu.ExtendedAlways && st.Commands != 4 {
+			t.Errorf("extended read took %d APDUs, want 4 (select AID, select EF, header, rest)", st.Commands)
 		}
 	}
 

@@ -154,6 +154,11 @@ func (t *Transport) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transmit: %w", t.explain(ctx, mapErr(err)))
 	}
+	if len(r) < 2 {
+		// pcsc-lite can answer a card pulled mid-command with an empty
+		// response and no error.
+		return nil, fmt.Errorf("transmit: response of %d bytes: %w", len(r), t.explain(ctx, apdu.ErrTransport))
+	}
 	return r, nil
 }
 
