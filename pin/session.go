@@ -202,12 +202,8 @@ func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 		}
 	}
 	defer s.touch()
-	var firstErr error
-	note := func(err error) {
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
+	var notes []error
+	note := func(err error) { notes = append(notes, err) }
 	// 1. Secrets held or derivable without asking.
 	for _, fidKey := range openers {
 		key, _ := myna.KeyAt(a, fidKey)
@@ -240,7 +236,8 @@ func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 				note(err)
 				continue
 			}
-			return err
+			// Say why the preferred key was not used, too.
+			return fmt.Errorf("open %s EF %04X: %w", a.JapaneseName(), fid, errors.Join(append(notes, err)...))
 		}
 		if sec == nil {
 			continue
@@ -251,10 +248,10 @@ func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 		}
 		note(err)
 	}
-	if firstErr == nil {
-		firstErr = fmt.Errorf("%w for %s EF %04X", ErrNoSecret, a.Name(), fid)
+	if len(notes) == 0 {
+		notes = append(notes, fmt.Errorf("%w for %s EF %04X", ErrNoSecret, a.Name(), fid))
 	}
-	return fmt.Errorf("open %s EF %04X: %w", a.JapaneseName(), fid, firstErr)
+	return fmt.Errorf("open %s EF %04X: %w", a.JapaneseName(), fid, errors.Join(notes...))
 }
 
 // blockedOrRefused reports whether a key is blocked (no point asking for
