@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"math/big"
 	"testing"
@@ -124,4 +125,54 @@ func hexAID(a myna.Applet) string {
 		out = append(out, digits[c>>4], digits[c&15])
 	}
 	return string(out)
+}
+
+// TestEngineJPKISignAndAndroid signs with JPKI 0017 after the PIN and checks
+// the Android token's protected authentication certificate.
+func TestEngineJPKISignAndAndroid(t *testing.T) {
+	ctx := context.Background()
+	p := persona.Default()
+	p.Token = persona.TokenAndroid
+	img, err := persona.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := simulator.New(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	card := apdu.NewCard(sim)
+	if err := card.SelectAID(ctx, myna.Text.AID()); err == nil {
+		t.Fatal("the android token has a text applet")
+	}
+	if err := card.SelectAID(ctx, myna.JPKI.AID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := card.ReadObject(ctx, myna.JPKIAuthCert); !errors.Is(err, apdu.ErrSecurityStatus) {
+		t.Fatalf("000A without the PIN on android: %v", err)
+	}
+	if err := card.Verify(ctx, apdu.KeySFI(myna.JPKIAuthPIN), []byte("1234")); err != nil {
+		t.Fatal(err)
+	}
+	der, err := card.ReadObject(ctx, myna.JPKIAuthCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte("hello"))
+	di := append([]byte{0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}, h[:]...)
+	if err := card.SelectEF(ctx, myna.JPKIAuthKey); err != nil {
+		t.Fatal(err)
+	}
+	sig, err := card.ComputeSignature(ctx, 0x00, 0x80, di)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cert.CheckSignature(x509.SHA256WithRSA, []byte("hello"), sig); err != nil {
+		t.Fatalf("JPKI auth signature: %v", err)
+	}
 }
