@@ -257,6 +257,9 @@ func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 // blockedOrRefused reports whether a key is blocked (no point asking for
 // its secret). Errors count as "not known to be blocked".
 func (s *Session) blockedOrRefused(ctx context.Context, key myna.Key) bool {
+	if s.selectLocked(ctx, key.Applet) != nil {
+		return false
+	}
 	left, ok, err := s.card.VerifyStatus(ctx, apdu.KeySFI(key.FID))
 	return err == nil && !ok && left == 0
 }
@@ -340,6 +343,10 @@ func (s *Session) deriveCodeA(ctx context.Context) error {
 func (s *Session) ask(ctx context.Context, key myna.Key) (*Secret, error) {
 	if s.prompter == nil {
 		return nil, fmt.Errorf("%w: %s for %s", ErrNoSecret, key.Secret, key.Name)
+	}
+	// A derivation may have left another applet selected.
+	if err := s.selectLocked(ctx, key.Applet); err != nil {
+		return nil, err
 	}
 	left, verified, err := s.card.VerifyStatus(ctx, apdu.KeySFI(key.FID))
 	if err != nil {

@@ -20,12 +20,11 @@ import (
 func init() { register(newSimCmd) }
 
 type simFlags struct {
-	persona, image     string
-	vpcdAddr, listen   string
-	allowRemote        bool
-	removeAfter        int
-	delay, byteDelay   time.Duration
-	secondSlotSameCard bool
+	persona, image   string
+	vpcdAddr, listen string
+	allowRemote      bool
+	removeAfter      int
+	delay, byteDelay time.Duration
 }
 
 func newSimCmd(a *app) *cobra.Command {
