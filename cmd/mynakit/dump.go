@@ -116,7 +116,7 @@ func dumpCard(ctx context.Context, h *cardHandle, sess *pin.Session, withSign bo
 		}
 		out := &simulator.Applet{Files: map[string]*simulator.File{}, Keys: map[string]*simulator.Key{}}
 		for _, fid := range dumpFiles[ap] {
-			if fid == myna.JPKISignCert && !withSign {
+			if ap == myna.JPKI && fid == myna.JPKISignCert && !withSign {
 				continue
 			}
 			openers, _ := myna.Openers(ap, fid)
