@@ -107,7 +107,7 @@ func (s *Store) AddPEM(b []byte, source string) error {
 		return fmt.Errorf("%s: no certificate", source)
 	}
 	for _, c := range certs {
-		s.AddRoot(c, Anchor{Name: fmt.Sprintf("%s (%s)", c.Subject.String(), source)})
+		s.AddRoot(c, Anchor{Name: fmt.Sprintf("%s root (%s)", shortName(c), source)})
 	}
 	return nil
 }
@@ -224,7 +224,7 @@ func parseCVKeys(b []byte, source string) ([]CVKey, error) {
 		if prod {
 			label = "J-LIS"
 		}
-		cv.Anchor = Anchor{Name: fmt.Sprintf("%s CV CA %s (%s, %s)", label, KeyIDString(id), k.Role, source), Production: prod && source == "embedded"}
+		cv.Anchor = Anchor{Name: fmt.Sprintf("%s CV CA %s, %s (%s)", label, KeyIDString(id), k.Role, source), Production: prod && source == "embedded"}
 		out = append(out, cv)
 	}
 	return out, nil
@@ -245,4 +245,18 @@ func KeyIDString(id []byte) string {
 		return string(id[:7]) + "/" + string(id[9:12])
 	}
 	return hex.EncodeToString(id)
+}
+
+// shortName names a root by organisation and first organisational unit
+// ("JPKI-SIM, JPKI for digital signature"), or its common name.
+func shortName(c *x509.Certificate) string {
+	var parts []string
+	parts = append(parts, c.Subject.Organization...)
+	if len(c.Subject.OrganizationalUnit) > 0 {
+		parts = append(parts, c.Subject.OrganizationalUnit[0])
+	}
+	if len(parts) == 0 {
+		return c.Subject.CommonName
+	}
+	return strings.Join(parts, ", ")
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -53,8 +52,8 @@ func newPINStatusCmd(a *app) *cobra.Command {
 				}
 				return writeJSON(a, map[string]any{"keys": keys})
 			}
-			tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY\tAPPLET\tTRIES LEFT\tSTATE")
+			tw := &table{}
+			tw.add("KEY", "APPLET", "TRIES LEFT", "STATE")
 			for _, k := range keys {
 				state := "ok"
 				switch {
@@ -65,9 +64,10 @@ func newPINStatusCmd(a *app) *cobra.Command {
 				case k.Remaining == 1:
 					state = "LAST TRY: mynakit will not use it without --allow-last-try"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\n", k.Name, appletLabel(k.Applet), k.Remaining, k.Max, state)
+				tw.add(k.Name, appletLabel(k.Applet), fmt.Sprintf("%d/%d", k.Remaining, k.Max), state)
 			}
-			return tw.Flush()
+			tw.write(a.out)
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -224,12 +223,12 @@ could not be made), 3 or more for usage, card or reader errors.`,
 }
 
 func printChecks(a *app, checks []trust.Check) {
-	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHECK\tRESULT\tANCHOR\tDETAIL")
+	tw := &table{}
+	tw.add("CHECK", "RESULT", "DETAIL", "ANCHOR")
 	for _, c := range checks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, strings.ToUpper(string(c.Result)), c.Anchor, c.Detail)
+		tw.add(c.Name, strings.ToUpper(string(c.Result)), c.Detail, c.Anchor)
 	}
-	tw.Flush()
+	tw.write(a.out)
 }
 
 func verdictLine(v trust.Verdict, checks []trust.Check) string {
@@ -249,7 +248,7 @@ func verdictLine(v trust.Verdict, checks []trust.Check) string {
 	}
 	switch v {
 	case trust.Genuine:
-		return fmt.Sprintf("判定 Verdict: 真正 GENUINE — all %d checks passed; rests on: %s", len(checks), strings.Join(names, "; "))
+		return fmt.Sprintf("判定 Verdict: 真正 GENUINE — all %d checks passed; rests on:\n  - %s", len(checks), strings.Join(names, "\n  - "))
 	case trust.NotGenuine:
 		return fmt.Sprintf("判定 Verdict: 真正でない NOT GENUINE — failed or unverifiable: %s", strings.Join(failed, ", "))
 	}
@@ -257,8 +256,8 @@ func verdictLine(v trust.Verdict, checks []trust.Check) string {
 }
 
 func printRead(a *app, r *cardRead) {
-	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-	row := func(label, value string) { fmt.Fprintf(tw, "  %s\t%s\n", label, value) }
+	tw := &table{indent: "  "}
+	row := func(label, value string) { tw.add(label, value) }
 	fmt.Fprintln(a.out, "マイナンバーカード / Individual Number Card")
 	if t := r.Text; t != nil {
 		row("氏名 Name", t.Name)
@@ -283,7 +282,7 @@ func printRead(a *app, r *cardRead) {
 	if c := r.AuthCert; c != nil {
 		row("利用者証明用証明書 Auth cert", fmt.Sprintf("serial %X, valid %s to %s", c.SerialNumber, c.NotBefore.Format("2006-01-02"), c.NotAfter.Format("2006-01-02")))
 	}
-	tw.Flush()
+	tw.write(a.out)
 	fmt.Fprintln(a.out, verdictLine(r.Verdict, r.Checks))
 	for _, c := range r.Checks {
 		if c.Result != trust.Pass {
