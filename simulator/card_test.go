@@ -47,7 +47,6 @@ func send(t testing.TB, c *simulator.Card, apdus ...string) string {
 	return strings.ToUpper(hex.EncodeToString(last))
 }
 
-
 const (
 	selJPKI    = "00A4040C0AD392F000260100000001"
 	selText    = "00A4040C0AD3921000310001010408"
