@@ -170,6 +170,24 @@ func (s *Session) selectLocked(ctx context.Context, a myna.Applet) error {
 	return nil
 }
 
+// SelectMF returns the card to its power-on state by selecting the
+// GlobalPlatform issuer security domain (card reference §1.2), where the
+// MF-level GET DATA objects answer. Verifications are lost, as on any
+// applet selection.
+func (s *Session) SelectMF(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrSessionClosed
+	}
+	s.current = 0
+	s.verified = map[uint16]bool{}
+	if err := s.card.SelectAID(ctx, myna.ISDAID); err != nil {
+		return s.check(fmt.Errorf("select the issuer security domain: %w", err))
+	}
+	return nil
+}
+
 // Reset warm-resets the card (when the transport can) and forgets what the
 // card had verified; held secrets stay.
 func (s *Session) Reset(ctx context.Context) error {

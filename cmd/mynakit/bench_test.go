@@ -33,7 +33,7 @@ func BenchmarkReadCard(b *testing.B) {
 		card := apdu.NewCard(sim)
 		h := &cardHandle{Card: card, Simulated: true}
 		sess := pin.NewSession(card, pin.PromptFunc(func(context.Context, pin.Request) ([]byte, error) { return []byte("1234"), nil }))
-		r, err := readCard(ctx, h, sess, store, parts{true, true, true, true}, func(string) {})
+		r, err := readCard(ctx, h, sess, store, nil, parts{true, true, true, true}, func(string) {})
 		if err != nil || r.Verdict != "genuine" {
 			b.Fatalf("%v %v", err, r)
 		}

@@ -223,6 +223,17 @@ func TestTamperedImages(t *testing.T) {
 	}
 }
 
+// TestTamperedCardChain changes the MF-level CV certificate (GET DATA 00F8).
+func TestTamperedCardChain(t *testing.T) {
+	img := defaultImage(t)
+	img.GetData["00F8"][40] ^= 0x01
+	out, _, code := run(t, "1234\n", "--sim-image", writeImage(t, img), "--pin-stdin", "verify", "--json")
+	if code != exitNotGenuine || !strings.Contains(out, `"name": "card:cv-chain-root",
+      "result": "fail"`) {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
 // TestUnknownAnchor: a CV certificate naming a key no anchor holds gives
 // unknown, exit 2.
 func TestUnknownAnchor(t *testing.T) {
@@ -342,5 +353,27 @@ func TestAPDUCommand(t *testing.T) {
 	out, _, code := run(t, "", "--simulator", "apdu", "00A4040C0AD392F000260100000001", "00 20 00 98")
 	if code != 0 || !strings.Contains(out, "< 90 00") && !strings.Contains(out, "<  9000") && !strings.Contains(out, "9000") || !strings.Contains(out, "63C3") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestPINVerifyGuardCLI(t *testing.T) {
+	p := persona.Default()
+	p.Remaining = map[string]int{"jpki-auth-pin": 1}
+	img, err := persona.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeImage(t, img)
+	out, errs, code := run(t, "9999\n", "--sim-image", path, "--pin-stdin", "pin", "verify", "jpki-auth-pin")
+	if code != exitUsageOrCard || !strings.Contains(errs, "would block") || strings.Contains(errs+out, "9999") {
+		t.Fatalf("guarded: exit %d %s %s", code, out, errs)
+	}
+	_, errs, code = run(t, "9999\n", "--sim-image", path, "--pin-stdin", "--allow-last-try", "pin", "verify", "jpki-auth-pin")
+	if code != exitUsageOrCard || !strings.Contains(errs, "blocked") {
+		t.Fatalf("last try allowed: exit %d %s", code, errs)
+	}
+	out, _, code = run(t, "1234\n", "--sim-image", path, "--pin-stdin", "--allow-last-try", "pin", "verify", "jpki-auth-pin")
+	if code != 0 || !strings.Contains(out, "correct") {
+		t.Fatalf("right PIN on the last try: exit %d %s", code, out)
 	}
 }

@@ -19,7 +19,7 @@ func newPINCmd(a *app) *cobra.Command {
 		Use:   "pin",
 		Short: "PIN status and changes (暗証番号の状態と変更)",
 	}
-	cmd.AddCommand(newPINStatusCmd(a), newPINChangeCmd(a))
+	cmd.AddCommand(newPINStatusCmd(a), newPINChangeCmd(a), newPINVerifyCmd(a))
 	return cmd
 }
 
@@ -192,4 +192,37 @@ func writeJSON(a *app, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+func newPINVerifyCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify KEY",
+		Short: "Check a PIN or password against the card (uses a try only when wrong; never the last one unless allowed)",
+		Long: `Check a secret against one key, e.g. 'mynakit pin verify jpki-auth-pin'.
+Keys: jpki-auth-pin, jpki-sign-password, text-pin, common-pin, juki-pin,
+text-code-a, text-code-b, surface-code-a, surface-code-b.
+
+The tries left are read first without using one; when a wrong secret would
+block the key, nothing is sent unless --allow-last-try is given.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			key, ok := myna.KeyByName(args[0])
+			if !ok {
+				return &exitError{code: exitUsageOrCard, err: fmt.Errorf("unknown key %q (see --help)", args[0])}
+			}
+			ctx := cmd.Context()
+			h, err := a.openCard(ctx)
+			if err != nil {
+				return &exitError{code: exitUsageOrCard, err: err}
+			}
+			defer h.Close()
+			s := a.newSession(h)
+			defer s.Close()
+			if err := s.Verify(ctx, key); err != nil {
+				return &exitError{code: exitUsageOrCard, err: err}
+			}
+			fmt.Fprintf(a.out, "%s: correct\n", key.Name)
+			return nil
+		},
+	}
 }

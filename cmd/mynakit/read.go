@@ -122,6 +122,7 @@ type readFlags struct {
 	asJSON   bool
 	only     string
 	photoOut string
+	crl      string
 }
 
 func (a *app) runRead(cmd *cobra.Command, f readFlags) (*cardRead, error) {
@@ -139,6 +140,12 @@ func (a *app) runRead(cmd *cobra.Command, f readFlags) (*cardRead, error) {
 	if err != nil {
 		return nil, &exitError{code: exitUsageOrCard, err: err}
 	}
+	var crl *x509.RevocationList
+	if f.crl != "" {
+		if crl, err = trust.LoadCRL(f.crl); err != nil {
+			return nil, &exitError{code: exitUsageOrCard, err: err}
+		}
+	}
 	sess := a.newSession(h)
 	defer sess.Close()
 	progress := func(s string) {
@@ -146,7 +153,7 @@ func (a *app) runRead(cmd *cobra.Command, f readFlags) (*cardRead, error) {
 			fmt.Fprintf(a.err, "reading %s ...\n", s)
 		}
 	}
-	r, err := readCard(ctx, h, sess, store, p, progress)
+	r, err := readCard(ctx, h, sess, store, crl, p, progress)
 	if err != nil {
 		return nil, &exitError{code: exitUsageOrCard, err: err}
 	}
@@ -188,6 +195,7 @@ could not be made, e.g. no trust anchor), 3 usage, card or reader errors.`,
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON (see README for the fields)")
 	cmd.Flags().StringVar(&f.only, "only", "", "read only these parts: jpki,text,surface,common")
 	cmd.Flags().StringVar(&f.photoOut, "photo-out", "", "write the photo (JPEG 2000) to this file")
+	cmd.Flags().StringVar(&f.crl, "crl", "", "check the JPKI certificate against this CRL (DER or PEM)")
 	return cmd
 }
 
@@ -219,6 +227,7 @@ could not be made), 3 or more for usage, card or reader errors.`,
 	}
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&f.only, "only", "", "verify only these parts: jpki,text,surface,common")
+	cmd.Flags().StringVar(&f.crl, "crl", "", "check the JPKI certificate against this CRL (DER or PEM)")
 	return cmd
 }
 

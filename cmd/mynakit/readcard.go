@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/cardap"
 	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
@@ -55,7 +56,7 @@ type cardRead struct {
 // readCard reads the requested parts with one PIN session and verifies
 // them. Reading the text applet first lets the surface applet open with the
 // My Number, so one short PIN covers everything.
-func readCard(ctx context.Context, h *cardHandle, sess *pin.Session, store *trust.Store, p parts, progress func(string)) (*cardRead, error) {
+func readCard(ctx context.Context, h *cardHandle, sess *pin.Session, store *trust.Store, crl *x509.RevocationList, p parts, progress func(string)) (*cardRead, error) {
 	r := &cardRead{}
 	err := h.Card.WithTransaction(ctx, func() error {
 		if p.text {
@@ -88,6 +89,14 @@ func readCard(ctx context.Context, h *cardHandle, sess *pin.Session, store *trus
 		if r.Text != nil && r.Surface != nil {
 			r.Checks = append(r.Checks, consistency(r.Text, r.Surface))
 		}
+		if p.text || p.surface {
+			progress("card-level CV chain")
+			if chain, err := cardap.ReadCardChain(ctx, sess); err == nil {
+				r.Checks = append(r.Checks, chain.Verify(store)...)
+			} else if !errors.Is(err, apdu.ErrDataNotFound) {
+				r.Checks = append(r.Checks, trust.Check{Name: "card:cv-chain-root", Result: trust.Unknown, Detail: err.Error()})
+			}
+		}
 		if p.common {
 			progress("共通AP (card information)")
 			c, err := cardap.ReadCommon(ctx, sess)
@@ -110,7 +119,7 @@ func readCard(ctx context.Context, h *cardHandle, sess *pin.Session, store *trus
 			if r.AuthCA, err = jc.AuthCACertificate(ctx); err != nil {
 				return err
 			}
-			r.Checks = append(r.Checks, store.VerifyCertificate(r.AuthCert, trust.CertOptions{Name: "x509:auth-certificate", At: time.Now()}))
+			r.Checks = append(r.Checks, store.VerifyCertificate(r.AuthCert, trust.CertOptions{Name: "x509:auth-certificate", At: time.Now(), CRL: crl}))
 		}
 		return nil
 	})
