@@ -13,6 +13,7 @@ import (
 
 	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/pin"
 )
 
 func init() { register(newCertCmd) }
@@ -36,21 +37,14 @@ func newCertCmd(a *app) *cobra.Command {
 				return &exitError{code: exitUsageOrCard, err: fmt.Errorf("show which certificate? %q (want auth or sign)", args[0])}
 			}
 			ctx := cmd.Context()
-			h, err := a.openCard(ctx)
-			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
-			}
-			defer h.Close()
-			sess := a.newSession(h)
-			defer sess.Close()
 			var cert *x509.Certificate
-			err = h.Card.WithTransaction(ctx, func() error {
+			err := a.withCard(ctx, func(_ *cardHandle, sess *pin.Session) error {
 				var err error
 				cert, err = jpki.NewCard(sess).Certificate(ctx, fid)
 				return err
 			})
 			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
+				return err
 			}
 			if out != "" {
 				data := cert.Raw

@@ -49,21 +49,14 @@ include it. The dump contains the My Number: keep it safe.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			h, err := a.openCard(ctx)
-			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
-			}
-			defer h.Close()
-			sess := a.newSession(h)
-			defer sess.Close()
 			var img *simulator.Image
-			err = h.Card.WithTransaction(ctx, func() error {
+			err := a.withCard(ctx, func(h *cardHandle, sess *pin.Session) error {
 				var err error
 				img, err = dumpCard(ctx, h, sess, withSign, func(s string) { fmt.Fprintf(a.err, "reading %s ...\n", s) })
 				return err
 			})
 			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
+				return err
 			}
 			b, err := img.Marshal()
 			if err != nil {

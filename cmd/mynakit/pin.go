@@ -30,21 +30,14 @@ func newPINStatusCmd(a *app) *cobra.Command {
 		Short: "Tries left on every key of every applet, without using a try",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			h, err := a.openCard(cmd.Context())
-			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
-			}
-			defer h.Close()
-			s := a.newSession(h)
-			defer s.Close()
 			var keys []pin.KeyStatus
-			err = h.Card.WithTransaction(cmd.Context(), func() error {
+			err := a.withCard(cmd.Context(), func(_ *cardHandle, s *pin.Session) error {
 				var err error
 				keys, err = s.Status(cmd.Context())
 				return err
 			})
 			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
+				return err
 			}
 			if asJSON {
 				if keys == nil {
@@ -211,15 +204,8 @@ block the key, nothing is sent unless --allow-last-try is given.`,
 				return &exitError{code: exitUsageOrCard, err: fmt.Errorf("unknown key %q (see --help)", args[0])}
 			}
 			ctx := cmd.Context()
-			h, err := a.openCard(ctx)
-			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
-			}
-			defer h.Close()
-			s := a.newSession(h)
-			defer s.Close()
-			if err := s.Verify(ctx, key); err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
+			if err := a.withCard(ctx, func(_ *cardHandle, s *pin.Session) error { return s.Verify(ctx, key) }); err != nil {
+				return err
 			}
 			fmt.Fprintf(a.out, "%s: correct\n", key.Name)
 			return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"time"
 
@@ -30,4 +31,21 @@ func (a *app) prompter() pin.Prompter {
 // newSession starts the PIN session for an open card.
 func (a *app) newSession(h *cardHandle) *pin.Session {
 	return pin.NewSession(h.Card, a.prompter(), pin.WithAllowLastTry(a.allowLastTry), pin.WithIdleWipe(idleWipe))
+}
+
+// withCard opens the card the flags name and its PIN session, runs fn
+// inside one transaction, and closes both. Any failure is a card or usage
+// error (exit 3).
+func (a *app) withCard(ctx context.Context, fn func(h *cardHandle, sess *pin.Session) error) error {
+	h, err := a.openCard(ctx)
+	if err != nil {
+		return &exitError{code: exitUsageOrCard, err: err}
+	}
+	defer h.Close()
+	sess := a.newSession(h)
+	defer sess.Close()
+	if err := h.Card.WithTransaction(ctx, func() error { return fn(h, sess) }); err != nil {
+		return &exitError{code: exitUsageOrCard, err: err}
+	}
+	return nil
 }

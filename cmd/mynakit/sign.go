@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mynakit/mynakit/jpki"
+	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -33,15 +34,8 @@ for the signing password once. Verify with 'mynakit verify-signature' or
 				out = args[0] + ".p7s"
 			}
 			ctx := cmd.Context()
-			h, err := a.openCard(ctx)
-			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
-			}
-			defer h.Close()
-			sess := a.newSession(h)
-			defer sess.Close()
 			var sig []byte
-			err = h.Card.WithTransaction(ctx, func() error {
+			err = a.withCard(ctx, func(_ *cardHandle, sess *pin.Session) error {
 				jc := jpki.NewCard(sess)
 				cert, err := jc.SignCertificate(ctx)
 				if err != nil {
@@ -55,7 +49,7 @@ for the signing password once. Verify with 'mynakit verify-signature' or
 				return err
 			})
 			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
+				return err
 			}
 			if err := os.WriteFile(out, sig, 0o644); err != nil {
 				return &exitError{code: exitUsageOrCard, err: err}
