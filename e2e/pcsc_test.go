@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
@@ -120,8 +121,12 @@ func TestPCSCRemovalMidRead(t *testing.T) {
 	_, path := defaultImage(t)
 	// select AID, select EF, header read, then the card goes during the rest.
 	s := startDefaultMode(t, "--image", path, "--remove-after", "4")
-	_, tr := s.connect(t)
-	ctx := context.Background()
+	pc, tr := s.connect(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := pc.WaitForCard(ctx, s.reader); err != nil {
+		t.Fatalf("wait for a card that is present: %v", err)
+	}
 	card := apdu.NewCard(tr, apdu.WithExtendedLength(apdu.ExtendedNever))
 	if err := card.SelectAID(ctx, myna.JPKI.AID()); err != nil {
 		t.Fatal(err)
@@ -129,6 +134,18 @@ func TestPCSCRemovalMidRead(t *testing.T) {
 	_, err := card.ReadObject(ctx, myna.JPKIAuthCert)
 	if !errors.Is(err, apdu.ErrCardRemoved) {
 		t.Fatalf("read across a removal: %v, want ErrCardRemoved", err)
+	}
+	if err := pc.WaitForRemoval(ctx, s.reader); err != nil {
+		t.Fatalf("wait for removal: %v", err)
+	}
+	readers, err := pc.Readers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readers {
+		if r.Name == s.reader && r.CardPresent {
+			t.Fatal("the reader still shows the pulled card")
+		}
 	}
 }
 
