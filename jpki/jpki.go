@@ -8,8 +8,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 
+	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
 )
@@ -78,6 +80,15 @@ func (c *Card) Certificate(ctx context.Context, fid uint16) (*x509.Certificate, 
 		return nil, err
 	}
 	der, err := c.sess.Card().ReadObject(ctx, fid)
+	if errors.Is(err, apdu.ErrSecurityStatus) && fid == myna.JPKIAuthCert {
+		// The smartphone tokens protect the authentication certificate
+		// with the authentication PIN (card reference §7.7).
+		key, _ := myna.KeyByName("jpki-auth-pin")
+		if err = c.sess.Verify(ctx, key); err != nil {
+			return nil, err
+		}
+		der, err = c.sess.Card().ReadObject(ctx, fid)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -377,3 +377,23 @@ func TestPINVerifyGuardCLI(t *testing.T) {
 		t.Fatalf("right PIN on the last try: exit %d %s", code, out)
 	}
 }
+
+// TestAndroidToken: a smartphone JPKI token has only the JPKI applet and
+// protects the authentication certificate with the PIN.
+func TestAndroidToken(t *testing.T) {
+	p := persona.Default()
+	p.Token = persona.TokenAndroid
+	img, err := persona.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := run(t, "1234\n", "--sim-image", writeImage(t, img), "--pin-stdin", "read", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errs, out)
+	}
+	for _, want := range []string{`"token": "android"`, `"missing_applets": [`, `"x509:auth-certificate"`, `"verdict": "genuine"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in:\n%s", want, out)
+		}
+	}
+}

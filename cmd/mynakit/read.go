@@ -21,6 +21,7 @@ type readJSON struct {
 	Surface      *surfaceJSON `json:"surface,omitempty"`
 	Common       any          `json:"common,omitempty"`
 	JPKI         *jpkiJSON    `json:"jpki,omitempty"`
+	Missing      []string     `json:"missing_applets,omitempty"`
 	Verification verifyJSON   `json:"verification"`
 }
 
@@ -64,7 +65,7 @@ type verifyJSON struct {
 }
 
 func (r *cardRead) json() readJSON {
-	out := readJSON{Verification: verifyJSON{Verdict: r.Verdict, Checks: r.Checks}}
+	out := readJSON{Missing: r.Missing, Verification: verifyJSON{Verdict: r.Verdict, Checks: r.Checks}}
 	if out.Verification.Checks == nil {
 		out.Verification.Checks = []trust.Check{}
 	}
@@ -287,6 +288,12 @@ func printRead(a *app, r *cardRead) {
 	if c := r.Common; c != nil {
 		row("発行自治体 Municipality", c.MunicipalityCode)
 		row("カード番号 Card serial", c.Serial)
+	}
+	if len(r.Missing) > 0 {
+		row("無い AP Applets not on this token", strings.Join(r.Missing, ", "))
+	}
+	if r.Token != "" {
+		row("種別 Token", string(r.Token))
 	}
 	if c := r.AuthCert; c != nil {
 		row("利用者証明用証明書 Auth cert", fmt.Sprintf("serial %X, valid %s to %s", c.SerialNumber, c.NotBefore.Format("2006-01-02"), c.NotAfter.Format("2006-01-02")))

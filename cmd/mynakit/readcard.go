@@ -49,6 +49,7 @@ type cardRead struct {
 	AuthCert *x509.Certificate
 	AuthCA   *x509.Certificate
 	Token    jpki.Token
+	Missing  []string // applets the card does not have
 	Checks   []trust.Check
 	Verdict  trust.Verdict
 }
@@ -59,7 +60,7 @@ type cardRead struct {
 func readCard(ctx context.Context, h *cardHandle, sess *pin.Session, store *trust.Store, crl *x509.RevocationList, p parts, progress func(string)) (*cardRead, error) {
 	r := &cardRead{}
 	err := h.Card.WithTransaction(ctx, func() error {
-		if p.text {
+		if p.text && r.has(ctx, sess, myna.Text) {
 			progress("券面事項入力補助AP (text)")
 			t, err := cardap.ReadText(ctx, sess)
 			if err != nil {
@@ -68,7 +69,7 @@ func readCard(ctx context.Context, h *cardHandle, sess *pin.Session, store *trus
 			r.Text = t
 			r.Checks = append(r.Checks, t.Verify(store)...)
 		}
-		if p.surface {
+		if p.surface && r.has(ctx, sess, myna.Surface) {
 			progress("券面事項確認AP (card face)")
 			s, err := cardap.ReadSurface(ctx, sess, cardap.SurfaceOptions{})
 			if err != nil {
@@ -89,7 +90,7 @@ func readCard(ctx context.Context, h *cardHandle, sess *pin.Session, store *trus
 		if r.Text != nil && r.Surface != nil {
 			r.Checks = append(r.Checks, consistency(r.Text, r.Surface))
 		}
-		if p.text || p.surface {
+		if r.Text != nil || r.Surface != nil {
 			progress("card-level CV chain")
 			if chain, err := cardap.ReadCardChain(ctx, sess); err == nil {
 				r.Checks = append(r.Checks, chain.Verify(store)...)
@@ -97,10 +98,10 @@ func readCard(ctx context.Context, h *cardHandle, sess *pin.Session, store *trus
 				r.Checks = append(r.Checks, trust.Check{Name: "card:cv-chain-root", Result: trust.Unknown, Detail: err.Error()})
 			}
 		}
-		if p.common {
+		if p.common && r.has(ctx, sess, myna.Common) {
 			progress("共通AP (card information)")
 			c, err := cardap.ReadCommon(ctx, sess)
-			if err != nil && !errors.Is(err, errNoApplet) {
+			if err != nil {
 				return err
 			}
 			r.Common = c
@@ -130,7 +131,15 @@ func readCard(ctx context.Context, h *cardHandle, sess *pin.Session, store *trus
 	return r, nil
 }
 
-var errNoApplet = errors.New("applet not on this card")
+// has reports whether the card has applet a; a smartphone JPKI token has
+// only the JPKI applet. Applets it lacks are listed in Missing.
+func (r *cardRead) has(ctx context.Context, sess *pin.Session, a myna.Applet) bool {
+	if err := sess.Select(ctx, a); errors.Is(err, apdu.ErrFileNotFound) {
+		r.Missing = append(r.Missing, a.Name())
+		return false
+	}
+	return true // other errors surface on the read itself
+}
 
 // consistency compares the birth date and sex the two applets hold.
 func consistency(t *cardap.Text, s *cardap.Surface) trust.Check {
