@@ -194,6 +194,15 @@ func (s *stack) stop(t testing.TB) {
 // --remove-after, ...).
 func startDefaultMode(t testing.TB, simArgs ...string) *stack {
 	t.Helper()
+	s := launchDefaultMode(t, 0, simArgs...)
+	s.reader = s.waitCard(t, "mynakit sim 00 00")
+	return s
+}
+
+// launchDefaultMode starts pcscd at once and the simulator after delay,
+// without waiting for the card.
+func launchDefaultMode(t testing.TB, delay time.Duration, simArgs ...string) *stack {
+	t.Helper()
 	requireStack(t)
 	bin := mynakit(t)
 	s := &stack{dir: t.TempDir()}
@@ -203,13 +212,13 @@ func startDefaultMode(t testing.TB, simArgs ...string) *stack {
 pcscd --foreground -c %q &
 pcscd=$!
 trap 'kill -TERM $pcscd $sim 2>/dev/null; wait' TERM INT EXIT
+sleep %.1f
 %q sim --vpcd 127.0.0.1:%d %s &
 sim=$!
 wait $sim
-`, s.dir, bin, port, shellJoin(simArgs))
+`, s.dir, delay.Seconds(), bin, port, shellJoin(simArgs))
 	s.start(t, "unshare", "--net", "--", "sh", "-c", script)
 	t.Cleanup(func() { s.stop(t) })
-	s.reader = s.waitCard(t, "mynakit sim 00 00")
 	return s
 }
 

@@ -69,3 +69,29 @@ func TestPCSCCardIsNotGenuineOnTestAnchors(t *testing.T) {
 		t.Error("the PIN reached standard error")
 	}
 }
+
+// TestReadWaitsForTheCard: `read --wait` started before the card is in the
+// reader waits for it, as at a counter.
+func TestReadWaitsForTheCard(t *testing.T) {
+	_, path := defaultImage(t)
+	launchDefaultMode(t, 3*time.Second, "--image", path)
+	// Wait for pcscd to list the (still empty) reader.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, _, _ := runStdin(t, "", "readers", "--json")
+		if strings.Contains(out, `"card_present": false`) && strings.Contains(out, "mynakit sim 00 00") {
+			break
+		}
+		if strings.Contains(out, `"card_present": true`) {
+			t.Skip("the card arrived before the reader could be seen empty")
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no empty reader: %s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, errs, code := runStdin(t, "", "--wait", "--reader", "mynakit sim 00 00", "read", "--only", "jpki,common", "--json")
+	if code != 2 || !strings.Contains(errs, "insert a card") || !strings.Contains(out, `"serial": "400000012719843"`) {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+}

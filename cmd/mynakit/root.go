@@ -26,6 +26,7 @@ type app struct {
 	simImage     string // --sim-image: in-process card from an image file
 	pinStdin     bool   // --pin-stdin: secrets one per line on stdin
 	allowLastTry bool   // --allow-last-try
+	wait         bool   // --wait: wait for a card to be inserted
 	trustDirs    []string
 
 	linePrompter *pin.LinePrompter // one reader of stdin for the whole run
@@ -55,6 +56,7 @@ card (default persona), or --sim-image FILE for a card image.`,
 	pf.StringVar(&a.simImage, "sim-image", "", "use an in-process simulated card loaded from this card image")
 	pf.BoolVar(&a.pinStdin, "pin-stdin", false, "read secrets from standard input, one per line, in the order asked")
 	pf.BoolVar(&a.allowLastTry, "allow-last-try", false, "allow a VERIFY that would block the key if the secret is wrong")
+	pf.BoolVar(&a.wait, "wait", false, "wait for a card to be inserted (PC/SC readers)")
 	pf.StringArrayVar(&a.trustDirs, "trust-dir", nil, "directory of extra trust anchors (PEM roots, CV CA keys JSON); repeatable")
 
 	for _, add := range subcommands {
@@ -118,6 +120,9 @@ func (a *app) openCard(ctx context.Context) (*cardHandle, error) {
 		return nil, err
 	}
 	name, err := pickReader(readers, a.reader)
+	if a.wait && len(readers) > 0 && (err != nil || !hasCard(readers, name)) {
+		name, err = a.waitForCard(ctx, pc, readers)
+	}
 	if err != nil {
 		pc.Close()
 		return nil, err
@@ -167,4 +172,34 @@ func pickReader(readers []pcsc.ReaderInfo, want string) (string, error) {
 		return hits[0], nil
 	}
 	return "", fmt.Errorf("%q matches %d readers (%s); be more specific", want, len(hits), strings.Join(hits, ", "))
+}
+
+// waitForCard waits for a card in the reader --reader names, or in the
+// first reader when none is named.
+func (a *app) waitForCard(ctx context.Context, pc *pcsc.Context, readers []pcsc.ReaderInfo) (string, error) {
+	name := readers[0].Name
+	if a.reader != "" {
+		all := make([]pcsc.ReaderInfo, len(readers))
+		for i, r := range readers {
+			all[i] = pcsc.ReaderInfo{Name: r.Name, CardPresent: true}
+		}
+		var err error
+		if name, err = pickReader(all, a.reader); err != nil {
+			return "", err
+		}
+	}
+	fmt.Fprintf(a.err, "カードを置いてください / insert a card into %s ...\n", name)
+	if err := pc.WaitForCard(ctx, name); err != nil {
+		return "", fmt.Errorf("wait for a card in %q: %w", name, err)
+	}
+	return name, nil
+}
+
+func hasCard(readers []pcsc.ReaderInfo, name string) bool {
+	for _, r := range readers {
+		if r.Name == name {
+			return r.CardPresent
+		}
+	}
+	return false
 }
