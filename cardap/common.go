@@ -37,13 +37,8 @@ func ParseCommon(rec []byte) (*Common, error) {
 	if err != nil {
 		return nil, fmt.Errorf("共通AP record: %w", err)
 	}
-	if obj.Tag != 0x01 || len(obj.Value) != 28 {
+	if obj.Tag != 0x01 || !myna.Digits(string(obj.Value), 28) {
 		return nil, fmt.Errorf("共通AP record: want tag 01 with 28 digits: %w", apdu.ErrMalformed)
-	}
-	for _, c := range obj.Value {
-		if c < '0' || c > '9' {
-			return nil, fmt.Errorf("共通AP record: not digits: %w", apdu.ErrMalformed)
-		}
 	}
 	exp, err := isoDate(obj.Value[20:28])
 	if err != nil {

@@ -95,13 +95,8 @@ func ParseText(raw TextRaw) (*Text, error) {
 	t := &Text{Raw: raw}
 	// EF 0001: FF 10 0C <12 digits> then filler.
 	mn, _, err := apdu.ParseTLV(raw.MyNumberEF)
-	if err != nil || mn.Tag != 0xFF10 || len(mn.Value) != 12 {
+	if err != nil || mn.Tag != 0xFF10 || !myna.Digits(string(mn.Value), 12) {
 		return nil, fmt.Errorf("個人番号 file: want FF10 with 12 digits: %w", apdu.ErrMalformed)
-	}
-	for _, c := range mn.Value {
-		if c < '0' || c > '9' {
-			return nil, fmt.Errorf("個人番号 file: not digits: %w", apdu.ErrMalformed)
-		}
 	}
 	t.MyNumber = MyNumber(mn.Value)
 

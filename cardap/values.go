@@ -69,13 +69,8 @@ func (s Sex) Japanese() string {
 
 // isoDate turns YYYYMMDD into YYYY-MM-DD, checking it is a date.
 func isoDate(b []byte) (string, error) {
-	if len(b) != 8 {
-		return "", fmt.Errorf("date of %d bytes", len(b))
-	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return "", fmt.Errorf("date %q is not 8 digits", b)
-		}
+	if !myna.Digits(string(b), 8) {
+		return "", fmt.Errorf("date is not 8 digits")
 	}
 	m := int(b[4]-'0')*10 + int(b[5]-'0')
 	d := int(b[6]-'0')*10 + int(b[7]-'0')

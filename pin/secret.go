@@ -58,7 +58,7 @@ func Normalize(kind myna.Secret, in []byte) ([]byte, error) {
 	s := strings.TrimSpace(string(in))
 	switch kind {
 	case myna.ShortPIN:
-		if !allDigits(s, 4) {
+		if !myna.Digits(s, 4) {
 			return nil, &InvalidSecretError{Kind: kind, Reason: "must be exactly 4 digits"}
 		}
 	case myna.SignPassword:
@@ -72,14 +72,14 @@ func Normalize(kind myna.Secret, in []byte) ([]byte, error) {
 			}
 		}
 	case myna.CodeA:
-		if !allDigits(s, 12) {
+		if !myna.Digits(s, 12) {
 			return nil, &InvalidSecretError{Kind: kind, Reason: "must be the 12-digit My Number"}
 		}
 		if !myna.ValidMyNumber(s) {
 			return nil, &InvalidSecretError{Kind: kind, Reason: "check digit does not match (mistyped My Number?)"}
 		}
 	case myna.CodeB:
-		if !allDigits(s, 14) {
+		if !myna.Digits(s, 14) {
 			code, err := parseCodeBParts(s)
 			if err != nil {
 				return nil, err
@@ -90,7 +90,7 @@ func Normalize(kind myna.Secret, in []byte) ([]byte, error) {
 			return nil, err
 		}
 	case myna.BirthKey:
-		if !allDigits(s, 6) || !validMMDD(s[2:6]) {
+		if !myna.Digits(s, 6) || !validMMDD(s[2:6]) {
 			return nil, &InvalidSecretError{Kind: kind, Reason: "must be the birth date as era year, month, day (6 digits)"}
 		}
 	default:
@@ -110,7 +110,7 @@ func DeriveCodeB(birth time.Time, expiryYear int, securityCode string) ([]byte, 
 	if expiryYear < 2015 || expiryYear > 2099 {
 		return nil, &InvalidSecretError{Kind: myna.CodeB, Reason: "card expiry year must be 2015-2099"}
 	}
-	if !allDigits(securityCode, 4) {
+	if !myna.Digits(securityCode, 4) {
 		return nil, &InvalidSecretError{Kind: myna.CodeB, Reason: "security code must be 4 digits"}
 	}
 	return []byte(fmt.Sprintf("%s%04d%s", yymmdd, expiryYear, securityCode)), nil
@@ -128,7 +128,7 @@ func parseCodeBParts(s string) ([]byte, error) {
 	if err != nil {
 		return nil, bad
 	}
-	if !allDigits(f[1], 4) {
+	if !myna.Digits(f[1], 4) {
 		return nil, bad
 	}
 	year := int(f[1][0]-'0')*1000 + int(f[1][1]-'0')*100 + int(f[1][2]-'0')*10 + int(f[1][3]-'0')
@@ -149,16 +149,4 @@ func validMMDD(s string) bool {
 	m := int(s[0]-'0')*10 + int(s[1]-'0')
 	d := int(s[2]-'0')*10 + int(s[3]-'0')
 	return m >= 1 && m <= 12 && d >= 1 && d <= 31
-}
-
-func allDigits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -94,7 +94,7 @@ func FuzzNormalize(f *testing.F) {
 		}
 		switch kind {
 		case myna.ShortPIN:
-			if !allDigits(string(out), 4) {
+			if !myna.Digits(string(out), 4) {
 				t.Fatalf("short PIN %q", out)
 			}
 		case myna.SignPassword:
@@ -106,11 +106,11 @@ func FuzzNormalize(f *testing.F) {
 				t.Fatalf("code A %q", out)
 			}
 		case myna.CodeB:
-			if !allDigits(string(out), 14) || checkCodeB(string(out)) != nil {
+			if !myna.Digits(string(out), 14) || checkCodeB(string(out)) != nil {
 				t.Fatalf("code B %q", out)
 			}
 		case myna.BirthKey:
-			if !allDigits(string(out), 6) {
+			if !myna.Digits(string(out), 6) {
 				t.Fatalf("birth key %q", out)
 			}
 		}

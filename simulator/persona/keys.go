@@ -98,7 +98,7 @@ type KeyID [16]byte
 // MakeKeyID builds a key ID from its printed form's parts. number must be 7
 // digits and group 3 digits; suffix is A8 for the MF-level chain keys, else 00.
 func MakeKeyID(number, group string, suffix byte) KeyID {
-	if !allDigits(number, 7) || !allDigits(group, 3) {
+	if !myna.Digits(number, 7) || !myna.Digits(group, 3) {
 		panic(fmt.Sprintf("persona: bad key ID %s/%s", number, group))
 	}
 	var id KeyID

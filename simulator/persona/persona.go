@@ -173,18 +173,6 @@ func parseDate(field, s string) (time.Time, error) {
 	return t, nil
 }
 
-func allDigits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // ValidSignPassword reports whether s is a valid 署名用パスワード: 6-16
 // characters from A-Z and 0-9 with at least one letter and one digit
 // (card reference §3.1).
@@ -239,7 +227,7 @@ func (p *Persona) Validate() error {
 	default:
 		bad("sex %q must be one of 0, 1, 2, 9 (JIS X 0303)", p.Sex)
 	}
-	if !allDigits(string(p.MyNumber), 12) {
+	if !myna.Digits(string(p.MyNumber), 12) {
 		bad("my_number must be 12 digits")
 	} else if !myna.ValidMyNumber(string(p.MyNumber)) {
 		bad("my_number has a wrong check digit")
@@ -266,13 +254,13 @@ func (p *Persona) Validate() error {
 			bad("cert_issued must be before card_expiry")
 		}
 	}
-	if !allDigits(string(p.SecurityCode), 4) {
+	if !myna.Digits(string(p.SecurityCode), 4) {
 		bad("security_code must be 4 digits")
 	}
-	if !allDigits(p.Municipality, 5) {
+	if !myna.Digits(p.Municipality, 5) {
 		bad("municipality %q must be 5 digits", p.Municipality)
 	}
-	if !allDigits(p.Serial, 15) {
+	if !myna.Digits(p.Serial, 15) {
 		bad("serial %q must be 15 digits", p.Serial)
 	}
 	for _, l := range p.Locality {
@@ -284,7 +272,7 @@ func (p *Persona) Validate() error {
 		"jpki-auth-pin": p.PINs.JPKIAuth, "text-pin": p.PINs.Text,
 		"common-pin": p.PINs.Common, "juki-pin": p.PINs.Juki,
 	} {
-		if !allDigits(string(v), 4) {
+		if !myna.Digits(string(v), 4) {
 			bad("pins.%s must be 4 digits", name)
 		}
 	}
