@@ -352,14 +352,15 @@ func (c *Card) VerifyStatus(ctx context.Context, p2 byte) (remaining int, verifi
 	if r.SW == 0x9000 {
 		return 0, true, nil
 	}
+	err = r.Err()
 	var wp *WrongPINError
-	if err := r.Err(); errors.As(err, &wp) {
+	switch {
+	case errors.As(err, &wp):
 		return wp.Remaining, false, nil
-	} else if errors.Is(err, ErrBlocked) {
+	case errors.Is(err, ErrBlocked):
 		return 0, false, nil
-	} else {
-		return 0, false, err
 	}
+	return 0, false, err
 }
 
 // Verify presents a secret (00 20 00 P2). A wrong secret yields a

@@ -12,14 +12,8 @@ import (
 // (default mode, private network namespace): a SELECT EF and a 32-byte READ
 // BINARY per iteration.
 func BenchmarkPCSCTransmit(b *testing.B) {
-	_, path := defaultImage(b)
-	s := startDefaultMode(b, "--image", path)
-	_, tr := s.connect(b)
 	ctx := context.Background()
-	card := apdu.NewCard(tr)
-	if err := card.SelectAID(ctx, myna.JPKI.AID()); err != nil {
-		b.Fatal(err)
-	}
+	card := jpkiThroughPCSC(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := card.SelectEF(ctx, myna.JPKIToken); err != nil {
@@ -35,18 +29,25 @@ func BenchmarkPCSCTransmit(b *testing.B) {
 // BenchmarkPCSCReadCertificate reads the user-authentication certificate
 // through pcscd with extended length, as a reader of the card would.
 func BenchmarkPCSCReadCertificate(b *testing.B) {
-	_, path := defaultImage(b)
-	s := startDefaultMode(b, "--image", path)
-	_, tr := s.connect(b)
 	ctx := context.Background()
-	card := apdu.NewCard(tr)
-	if err := card.SelectAID(ctx, myna.JPKI.AID()); err != nil {
-		b.Fatal(err)
-	}
+	card := jpkiThroughPCSC(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := card.ReadObject(ctx, myna.JPKIAuthCert); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// jpkiThroughPCSC starts the stack with the default card and selects its
+// JPKI applet through PC/SC.
+func jpkiThroughPCSC(b *testing.B) *apdu.Card {
+	_, path := defaultImage(b)
+	s := startDefaultMode(b, "--image", path)
+	_, tr := s.connect(b)
+	card := apdu.NewCard(tr)
+	if err := card.SelectAID(context.Background(), myna.JPKI.AID()); err != nil {
+		b.Fatal(err)
+	}
+	return card
 }

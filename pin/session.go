@@ -303,9 +303,6 @@ func (s *Session) secretFor(ctx context.Context, key myna.Key, ask bool) (*Secre
 			return nil, nil
 		}
 		if err := s.deriveCodeA(ctx); err != nil {
-			if errors.Is(err, ErrKeyBlocked) || errors.Is(err, ErrWouldBlock) || errors.Is(err, ErrNoSecret) {
-				return nil, err
-			}
 			return nil, err
 		}
 		// Back to the applet that needed it.
