@@ -397,3 +397,13 @@ func TestAndroidToken(t *testing.T) {
 		}
 	}
 }
+
+func TestSimRefusesRemoteListen(t *testing.T) {
+	_, errs, code := run(t, "", "sim", "--vpcd-listen", "0.0.0.0:35963")
+	if code != exitUsageOrCard || !strings.Contains(errs, "not a loopback address") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if _, _, code := run(t, "", "sim"); code != exitUsageOrCard {
+		t.Fatalf("sim without a mode: exit %d", code)
+	}
+}

@@ -139,3 +139,42 @@ func FuzzReadMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestDialReconnects plays a pcscd that restarts: the first connection is
+// dropped and the card must come back on a second one.
+func TestDialReconnects(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Dial(ctx, ln.Addr().String(), &fakeCard{}, nil) }()
+	askATR := func() {
+		t.Helper()
+		conn, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if err := WriteMessage(conn, []byte{ctrlATR}); err != nil {
+			t.Fatal(err)
+		}
+		if atr, err := ReadMessage(conn, nil); err != nil || len(atr) != 9 {
+			t.Fatalf("ATR %x, %v", atr, err)
+		}
+	}
+	askATR() // pcscd up
+	askATR() // pcscd restarted: the card connected again
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Dial ended with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Dial did not stop on cancel")
+	}
+}
