@@ -259,7 +259,15 @@ func faceRaw(t testing.TB) SurfaceRaw {
 	for _, tg := range faceTags {
 		body = append(body, tlv(tg)...)
 	}
-	return SurfaceRaw{Face: apdu.AppendTLV(nil, 0xFF20, body), CVCert: cvCert(t, testIssuer)}
+	signed := func(outer, first uint32, data []byte) []byte {
+		v := apdu.AppendTLV(apdu.AppendTLV(nil, first, data), first+1, fields[0xDF24])
+		return apdu.AppendTLV(nil, outer, apdu.AppendTLV(append([]byte(nil), v...), first+2, sign(t, apKey, v)))
+	}
+	info := apdu.AppendTLV(nil, 0xFF30, append(apdu.AppendTLV(nil, 0xDF31, []byte{6, 3, 0x0E, 1}), apdu.AppendTLV(nil, 0xDF34, []byte("13221"))...))
+	return SurfaceRaw{
+		Face: apdu.AppendTLV(nil, 0xFF20, body), CVCert: cvCert(t, testIssuer), BasicInfo: info,
+		AgeRecord: signed(0xFF10, 0xDF11, []byte("19800217")), MyNumberImage: signed(0xFF40, 0xDF41, []byte("\x89PNG number")),
+	}
 }
 
 func TestSurfaceVerify(t *testing.T) {
@@ -267,6 +275,9 @@ func TestSurfaceVerify(t *testing.T) {
 	s, err := ParseSurface(faceRaw(t))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.AgeBirthDate != "1980-02-17" || s.MunicipalityCode != "13221" || !strings.HasSuffix(string(s.MyNumberImage), "number") {
+		t.Errorf("optional files: %+v", s)
 	}
 	if s.BirthDate != "1980-02-17" || s.ExpiryDate != "2035-02-17" || s.Sex != Male || s.CardKey.N.Cmp(cardKey.N) != 0 || !strings.HasSuffix(string(s.Photo), "photo") {
 		t.Fatalf("parsed %+v", s)
@@ -285,6 +296,25 @@ func TestSurfaceVerify(t *testing.T) {
 		checks := s.Verify(store)
 		if checks[1].Name != "surface:face-signature" || checks[1].Result != trust.Fail {
 			t.Errorf("%s changed: %+v", tag, checks)
+		}
+	}
+	for _, c := range []struct {
+		name, check string
+		patch       func(r *SurfaceRaw)
+	}{
+		{"age record birth date", "surface:age-signature", func(r *SurfaceRaw) { r.AgeRecord[10] ^= 1 }},
+		{"age record signature", "surface:age-signature", func(r *SurfaceRaw) { r.AgeRecord[len(r.AgeRecord)-1] ^= 1 }},
+		{"個人番号 image", "surface:my-number-image-signature", func(r *SurfaceRaw) { r.MyNumberImage[12] ^= 1 }},
+	} {
+		raw := faceRaw(t)
+		c.patch(&raw)
+		s, err := ParseSurface(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		checks := s.Verify(store)
+		if ch, ok := checkNamed(checks, c.check); !ok || ch.Result != trust.Fail || trust.Decide(checks) != trust.NotGenuine {
+			t.Errorf("%s changed: %+v", c.name, checks)
 		}
 	}
 	// The expiry date is not signed: changing it is not detected by the signature.

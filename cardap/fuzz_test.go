@@ -6,9 +6,9 @@ import (
 
 func FuzzParseText(f *testing.F) {
 	raw := textRaw(f)
-	f.Add(raw.MyNumberEF, raw.Attributes, raw.Integrity, raw.CVCert)
-	f.Fuzz(func(t *testing.T, mn, attrs, integ, cv []byte) {
-		tx, err := ParseText(TextRaw{MyNumberEF: mn, Attributes: attrs, Integrity: integ, CVCert: cv})
+	f.Add(raw.MyNumberEF, raw.Attributes, raw.Integrity, raw.CVCert, raw.SignedKey)
+	f.Fuzz(func(t *testing.T, mn, attrs, integ, cv, key []byte) {
+		tx, err := ParseText(TextRaw{MyNumberEF: mn, Attributes: attrs, Integrity: integ, CVCert: cv, SignedKey: key})
 		if err != nil {
 			return
 		}
@@ -19,9 +19,9 @@ func FuzzParseText(f *testing.F) {
 
 func FuzzParseSurface(f *testing.F) {
 	raw := faceRaw(f)
-	f.Add(raw.Face, raw.CVCert)
-	f.Fuzz(func(t *testing.T, face, cv []byte) {
-		s, err := ParseSurface(SurfaceRaw{Face: face, CVCert: cv})
+	f.Add(raw.Face, raw.CVCert, raw.AgeRecord, raw.MyNumberImage, raw.BasicInfo)
+	f.Fuzz(func(t *testing.T, face, cv, age, img, info []byte) {
+		s, err := ParseSurface(SurfaceRaw{Face: face, CVCert: cv, AgeRecord: age, MyNumberImage: img, BasicInfo: info})
 		if err != nil {
 			return
 		}

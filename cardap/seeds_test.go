@@ -28,9 +28,9 @@ func TestWriteSeeds(t *testing.T) {
 		}
 	}
 	raw := textRaw(t)
-	write("FuzzParseText", raw.MyNumberEF, raw.Attributes, raw.Integrity, raw.CVCert)
+	write("FuzzParseText", raw.MyNumberEF, raw.Attributes, raw.Integrity, raw.CVCert, raw.SignedKey)
 	face := faceRaw(t)
-	write("FuzzParseSurface", face.Face, face.CVCert)
+	write("FuzzParseSurface", face.Face, face.CVCert, face.AgeRecord, face.MyNumberImage, face.BasicInfo)
 	write("FuzzParseCVCertificate", cvCert(t, testIssuer))
 	write("FuzzParseCommon", append([]byte{0x01, 0x1C}, "4000000127198431322120350217"...))
 	fmt.Println("seed corpus written")

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 
 	"github.com/mynakit/mynakit/apdu"
@@ -19,6 +18,7 @@ type SurfaceRaw struct {
 	Face          []byte // EF 0002 object
 	CVCert        []byte // EF 0004 object
 	BasicInfo     []byte // EF 0003 object (optional)
+	AgeRecord     []byte // EF 0001 object (optional; needs the 生年月日 key)
 	MyNumberImage []byte // EF 0005 object (optional; needs 照合番号A)
 }
 
@@ -27,6 +27,9 @@ type Surface struct {
 	BirthDate  string `json:"birth_date"`  // YYYY-MM-DD
 	Sex        Sex    `json:"sex"`         //
 	ExpiryDate string `json:"expiry_date"` // YYYY-MM-DD; not covered by the signature
+	// AgeBirthDate is the birth date of the age-verification record (EF
+	// 0001 DF11), when it was read.
+	AgeBirthDate string `json:"age_birth_date,omitempty"`
 	// MunicipalityCode is from EF 0003 DF34 when read (unsigned).
 	MunicipalityCode string `json:"municipality_code,omitempty"`
 
@@ -42,16 +45,43 @@ type Surface struct {
 	groups [3][]byte // H1, H2, H3 inputs (TLVs as stored)
 	sig    []byte    // DF28
 	cv     *CVCertificate
+	age    *signedRecord
 	mnImg  *signedRecord
 }
 
+// signedRecord is one of the applet's records of the form
+// outer { x1 data ; x2 card public key ; x3 signature over x1 TLV ‖ x2 TLV }
+// (EF 0001 FF10{DF11,DF12,DF13}, EF 0005 FF40{DF41,DF42,DF43}; card reference §5.7).
 type signedRecord struct {
-	signed []byte
+	fields [2]apdu.TLV // as stored
+	signed []byte      // fields[0].Raw ‖ fields[1].Raw
 	sig    []byte
+}
+
+func parseSignedRecord(b []byte, outer, first uint32, what string) (*signedRecord, error) {
+	rec, _, err := apdu.ParseTLV(b)
+	if err != nil || rec.Tag != outer {
+		return nil, fmt.Errorf("%s: want %X: %w", what, outer, apdu.ErrMalformed)
+	}
+	kk, err := rec.Children()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	d, ok1 := apdu.FindTLV(kk, first)
+	k, ok2 := apdu.FindTLV(kk, first+1)
+	sig, ok3 := apdu.FindTLV(kk, first+2)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("%s: want %X, %X, %X: %w", what, first, first+1, first+2, apdu.ErrMalformed)
+	}
+	if _, err := ParseRSAPublicKey(k.Value); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return &signedRecord{fields: [2]apdu.TLV{d, k}, signed: append(append([]byte(nil), d.Raw...), k.Raw...), sig: sig.Value}, nil
 }
 
 // SurfaceOptions chooses the optional files.
 type SurfaceOptions struct {
+	AgeRecord     bool // read EF 0001 (the 生年月日 key, which the session derives from 照合番号B)
 	MyNumberImage bool // read EF 0005 (照合番号A only)
 }
 
@@ -60,15 +90,16 @@ type SurfaceOptions struct {
 func ReadSurface(ctx context.Context, sess *pin.Session, opts SurfaceOptions) (*Surface, error) {
 	var raw SurfaceRaw
 	card := sess.Card()
-	files := []struct {
+	type file struct {
 		fid uint16
 		dst *[]byte
-	}{{myna.SurfaceFace, &raw.Face}, {myna.SurfaceCVCert, &raw.CVCert}, {myna.SurfaceBasicInfo, &raw.BasicInfo}}
+	}
+	files := []file{{myna.SurfaceFace, &raw.Face}, {myna.SurfaceCVCert, &raw.CVCert}, {myna.SurfaceBasicInfo, &raw.BasicInfo}}
+	if opts.AgeRecord {
+		files = append(files, file{myna.SurfaceAgeRecord, &raw.AgeRecord})
+	}
 	if opts.MyNumberImage {
-		files = append(files, struct {
-			fid uint16
-			dst *[]byte
-		}{myna.SurfaceMyNumberImg, &raw.MyNumberImage})
+		files = append(files, file{myna.SurfaceMyNumberImg, &raw.MyNumberImage})
 	}
 	for _, f := range files {
 		if err := sess.Open(ctx, myna.Surface, f.fid); err != nil {
@@ -139,23 +170,23 @@ func ParseSurface(raw SurfaceRaw) (*Surface, error) {
 			}
 		}
 	}
-	if len(raw.MyNumberImage) > 0 {
-		rec, _, err := apdu.ParseTLV(raw.MyNumberImage)
-		if err != nil || rec.Tag != 0xFF40 {
-			return nil, fmt.Errorf("個人番号 image file: want FF40: %w", apdu.ErrMalformed)
-		}
-		kk, err := rec.Children()
+	if len(raw.AgeRecord) > 0 {
+		rec, err := parseSignedRecord(raw.AgeRecord, 0xFF10, 0xDF11, "age-verification record")
 		if err != nil {
-			return nil, fmt.Errorf("個人番号 image file: %w", err)
+			return nil, err
 		}
-		img, ok1 := apdu.FindTLV(kk, 0xDF41)
-		key, ok2 := apdu.FindTLV(kk, 0xDF42)
-		sig, ok3 := apdu.FindTLV(kk, 0xDF43)
-		if !ok1 || !ok2 || !ok3 {
-			return nil, errors.New("個人番号 image file: want DF41, DF42, DF43")
+		if s.AgeBirthDate, err = isoDate(rec.fields[0].Value); err != nil {
+			return nil, fmt.Errorf("age-verification record birth date: %w", err)
 		}
-		s.MyNumberImage = img.Value
-		s.mnImg = &signedRecord{signed: append(append([]byte(nil), img.Raw...), key.Raw...), sig: sig.Value}
+		s.age = rec
+	}
+	if len(raw.MyNumberImage) > 0 {
+		rec, err := parseSignedRecord(raw.MyNumberImage, 0xFF40, 0xDF41, "個人番号 image file")
+		if err != nil {
+			return nil, err
+		}
+		s.MyNumberImage = rec.fields[0].Value
+		s.mnImg = rec
 	}
 	return s, nil
 }
@@ -184,6 +215,9 @@ func (s *Surface) Verify(store *trust.Store) []trust.Check {
 		ch = passUnder(ch, cvCheck, "birth date, sex, card key, name and address images and photo match the J-LIS signature")
 	}
 	checks = append(checks, ch)
+	if s.age != nil {
+		checks = append(checks, recordCheck("surface:age-signature", s.cv, cvCheck, s.age.signed, s.age.sig, "age-verification record"))
+	}
 	if s.mnImg != nil {
 		checks = append(checks, recordCheck("surface:my-number-image-signature", s.cv, cvCheck, s.mnImg.signed, s.mnImg.sig, "個人番号 image"))
 	}
