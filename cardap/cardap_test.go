@@ -196,6 +196,15 @@ func TestMyNumberRedacts(t *testing.T) {
 	if !m.Valid() || MyNumber("537686677189").Valid() {
 		t.Error("check digit")
 	}
+	tx, err := ParseText(textRaw(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v", tx, tx, tx), fmt.Sprintf("%v %x", *tx, tx.Raw)} {
+		if strings.Contains(s, "537686677188") || strings.Contains(s, "53 51 55") || strings.Contains(s, "353337") {
+			t.Errorf("My Number leaked: %s", s)
+		}
+	}
 	if b, _ := m.MarshalJSON(); string(b) != `"537686677188"` {
 		t.Errorf("JSON %s", b)
 	}

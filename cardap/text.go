@@ -23,6 +23,13 @@ type TextRaw struct {
 	SignedKey  []byte // EF 0007 object (optional)
 }
 
+// Format keeps the 個人番号 EF (its digits are plain ASCII) out of fmt
+// output, as MyNumber does; the other files are summarised by size.
+func (r TextRaw) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "{MyNumberEF:[redacted %d bytes] Attributes:[%d bytes] Integrity:[%d bytes] CVCert:[%d bytes] BasicInfo:[%d bytes] SignedKey:[%d bytes]}",
+		len(r.MyNumberEF), len(r.Attributes), len(r.Integrity), len(r.CVCert), len(r.BasicInfo), len(r.SignedKey))
+}
+
 // Text is the 券面事項入力補助AP's data.
 type Text struct {
 	MyNumber  MyNumber `json:"my_number"`
