@@ -1,13 +1,12 @@
 package pin
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 
 	"golang.org/x/term"
@@ -67,32 +66,63 @@ type PromptFunc func(ctx context.Context, req Request) ([]byte, error)
 func (f PromptFunc) Prompt(ctx context.Context, req Request) ([]byte, error) { return f(ctx, req) }
 
 // LinePrompter reads one secret per line, in the order asked (--pin-stdin).
-// It counts what it was asked, which tests use.
+// It reads byte by byte, so nothing beyond the line it returns is taken
+// from r or left behind in a buffer. It counts what it was asked, which
+// tests use.
 type LinePrompter struct {
 	mu    sync.Mutex
-	r     *bufio.Reader
+	r     io.Reader
 	Asked []Request
 }
 
 // NewLinePrompter reads secrets from r.
-func NewLinePrompter(r io.Reader) *LinePrompter { return &LinePrompter{r: bufio.NewReader(r)} }
+func NewLinePrompter(r io.Reader) *LinePrompter { return &LinePrompter{r: r} }
+
+// maxLine bounds a secret line; the longest secret is 14-20 characters.
+const maxLine = 256
 
 // Prompt returns the next line without its line ending.
 func (p *LinePrompter) Prompt(ctx context.Context, req Request) ([]byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.Asked = append(p.Asked, req)
-	line, err := p.r.ReadBytes('\n')
-	if err != nil && (len(line) == 0 || !errors.Is(err, io.EOF)) {
-		Wipe(line)
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: standard input ended before the %s", ErrNoSecret, req.Kind)
+	line := make([]byte, 0, maxLine) // never grows, so no unwiped copy is left
+	var c [1]byte
+	for {
+		if err := ctx.Err(); err != nil {
+			Wipe(line)
+			return nil, err
 		}
-		return nil, err
+		n, err := p.r.Read(c[:])
+		if n == 1 {
+			if c[0] == '\n' {
+				break
+			}
+			if len(line) == maxLine {
+				Wipe(line)
+				return nil, &InvalidSecretError{Kind: req.Kind, Reason: "line too long"}
+			}
+			line = append(line, c[0])
+			c[0] = 0
+		}
+		if errors.Is(err, io.EOF) {
+			if len(line) == 0 {
+				return nil, fmt.Errorf("%w: standard input ended before the %s", ErrNoSecret, req.Kind)
+			}
+			break
+		}
+		if err != nil {
+			Wipe(line)
+			return nil, err
+		}
 	}
-	out := []byte(strings.TrimRight(string(line), "\r\n"))
-	Wipe(line)
+	out := bytes.TrimRight(line, "\r")
 	return out, nil
+}
+
+// Format shows what was asked, never what was read.
+func (p *LinePrompter) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "LinePrompter{asked: %d}", len(p.Asked))
 }
 
 // TerminalPrompter asks on a terminal without echo.

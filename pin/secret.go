@@ -105,7 +105,11 @@ func Normalize(kind myna.Secret, in []byte) ([]byte, error) {
 func DeriveCodeB(birth time.Time, expiryYear int, securityCode string) ([]byte, error) {
 	yymmdd, err := myna.EraYYMMDD(birth)
 	if err != nil {
-		return nil, &InvalidSecretError{Kind: myna.CodeB, Reason: "birth date: " + err.Error()}
+		// Not err's text: it names the date.
+		if era, _, _ := myna.EraOf(birth); era == myna.EraUnknown {
+			return nil, &InvalidSecretError{Kind: myna.CodeB, Reason: "birth date is before the Meiji era"}
+		}
+		return nil, &InvalidSecretError{Kind: myna.CodeB, Reason: "the birth date's era year does not fit two digits"}
 	}
 	if expiryYear < 2015 || expiryYear > 2099 {
 		return nil, &InvalidSecretError{Kind: myna.CodeB, Reason: "card expiry year must be 2015-2099"}

@@ -30,8 +30,11 @@ type Session struct {
 	guard    int
 	allowAll bool
 	idle     time.Duration
-	timer    *time.Timer
-	closed   bool
+	// codeBFirst: ask 照合番号B rather than the short PIN where either
+	// would open a file.
+	codeBFirst bool
+	timer      *time.Timer
+	closed     bool
 
 	secrets  map[myna.Secret]*Secret
 	wrong    map[myna.Secret]bool // a value of this kind was rejected
@@ -49,6 +52,14 @@ func WithRetryGuard(n int) Option { return func(s *Session) { s.guard = n } }
 // WithAllowLastTry lets VERIFY go ahead whatever the tries left
 // (--allow-last-try).
 func WithAllowLastTry(allow bool) Option { return func(s *Session) { s.allowAll = allow } }
+
+// WithCodeBFirst makes the session ask for 照合番号B rather than the short
+// PIN (from which it derives 照合番号A and the birth key through the text
+// applet) when a file that 照合番号B opens needs a secret the session does
+// not hold: the card face, the text applet's 基本4情報, the birth key. For
+// callers such as a counter, where the holder shows the card but types no
+// PIN.
+func WithCodeBFirst() Option { return func(s *Session) { s.codeBFirst = true } }
 
 // WithIdleWipe wipes the held secrets after d without use.
 func WithIdleWipe(d time.Duration) Option { return func(s *Session) { s.idle = d } }
@@ -91,9 +102,8 @@ func (s *Session) Wipe() {
 }
 
 func (s *Session) wipeLocked() {
-	for k, v := range s.secrets {
-		v.Wipe()
-		delete(s.secrets, k)
+	for k := range s.secrets {
+		s.forgetLocked(k)
 	}
 	if s.timer != nil {
 		s.timer.Stop()
@@ -122,9 +132,7 @@ func (s *Session) Learn(kind myna.Secret, value []byte) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old := s.secrets[kind]; old != nil {
-		old.Wipe()
-	}
+	s.forgetLocked(kind)
 	s.secrets[kind] = &Secret{b: v}
 	s.touch()
 }
@@ -227,6 +235,9 @@ func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 		key, _ := myna.KeyAt(a, fidKey)
 		sec, err := s.secretFor(ctx, key, false)
 		if err != nil {
+			if !fallBack(err) {
+				return fmt.Errorf("open %s EF %04X: %w", a.JapaneseName(), fid, err)
+			}
 			note(err)
 			continue
 		}
@@ -234,23 +245,27 @@ func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 			continue
 		}
 		err = s.verifyLocked(ctx, key, sec)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, ErrKeyBlocked) {
+		if err == nil || !fallBack(err) {
 			return err
 		}
 		note(err)
 	}
 	// 2. Ask, in the applet's order of preference.
+	if s.codeBFirst {
+		openers = codeBFirst(a, openers)
+	}
 	for _, fidKey := range openers {
 		key, _ := myna.KeyAt(a, fidKey)
-		if s.blockedOrRefused(ctx, key) {
+		verified, blocked := s.keyState(ctx, key)
+		if verified {
+			return nil
+		}
+		if blocked {
 			continue
 		}
 		sec, err := s.secretFor(ctx, key, true)
 		if err != nil {
-			if errors.Is(err, ErrNoSecret) || errors.Is(err, ErrKeyBlocked) || errors.Is(err, ErrWouldBlock) {
+			if fallBack(err) {
 				note(err)
 				continue
 			}
@@ -261,7 +276,7 @@ func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 			continue
 		}
 		err = s.verifyLocked(ctx, key, sec)
-		if err == nil || !errors.Is(err, ErrKeyBlocked) {
+		if err == nil || !fallBack(err) {
 			return err
 		}
 		note(err)
@@ -272,14 +287,34 @@ func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 	return fmt.Errorf("open %s EF %04X: %w", a.JapaneseName(), fid, errors.Join(notes...))
 }
 
-// blockedOrRefused reports whether a key is blocked (no point asking for
-// its secret). Errors count as "not known to be blocked".
-func (s *Session) blockedOrRefused(ctx context.Context, key myna.Key) bool {
+// codeBFirst moves the 照合番号B key to the front of a list of openers.
+func codeBFirst(a myna.Applet, openers []uint16) []uint16 {
+	out := make([]uint16, 0, len(openers))
+	for _, fid := range openers {
+		if k, _ := myna.KeyAt(a, fid); k.Secret == myna.CodeB {
+			out = append([]uint16{fid}, out...)
+		} else {
+			out = append(out, fid)
+		}
+	}
+	return out
+}
+
+// keyState reads, without using a try, whether key is already verified
+// (some cards answer 9000; then nothing need be asked) or blocked (no point
+// asking for its secret). Errors count as neither.
+func (s *Session) keyState(ctx context.Context, key myna.Key) (verified, blocked bool) {
 	if s.selectLocked(ctx, key.Applet) != nil {
-		return false
+		return false, false
 	}
 	left, ok, err := s.card.VerifyStatus(ctx, apdu.KeySFI(key.FID))
-	return err == nil && !ok && left == 0
+	if err != nil {
+		return false, false
+	}
+	if ok {
+		s.verified[key.FID] = true
+	}
+	return ok, !ok && left == 0
 }
 
 // secretFor returns the secret to present to key: held, derived, or (when
@@ -290,23 +325,42 @@ func (s *Session) secretFor(ctx context.Context, key myna.Key, ask bool) (*Secre
 	}
 	switch key.Secret {
 	case myna.BirthKey:
+		// The first six digits of 照合番号B are the birth key (§3.6).
 		if b := s.secrets[myna.CodeB]; b != nil {
-			return &Secret{b: append([]byte(nil), b.b[:6]...)}, nil
+			s.secrets[myna.BirthKey] = &Secret{b: append([]byte(nil), b.b[:6]...)}
+			return s.secrets[myna.BirthKey], nil
 		}
-		return nil, nil
+		if !ask && s.secrets[myna.ShortPIN] == nil {
+			return nil, nil
+		}
+		// The birth date is in the text applet's 基本4情報, which the short
+		// PIN opens; failing that, ask for 照合番号B.
+		var textErr error
+		if !s.codeBFirst || !ask {
+			if textErr = s.deriveFromText(ctx, key, myna.TextAttributes); textErr == nil {
+				return s.secrets[myna.BirthKey], nil
+			}
+			if !ask || !fallBack(textErr) {
+				return nil, textErr
+			}
+		}
+		asB := key
+		asB.Secret = myna.CodeB
+		b, err := s.ask(ctx, asB)
+		if err != nil {
+			return nil, errors.Join(textErr, err)
+		}
+		s.secrets[myna.BirthKey] = &Secret{b: append([]byte(nil), b.b[:6]...)}
+		return s.secrets[myna.BirthKey], nil
 	case myna.CodeA:
 		// The My Number is readable in the text applet with the short PIN.
 		if key.Applet == myna.Text {
 			break
 		}
-		if s.secrets[myna.ShortPIN] == nil && !ask {
+		if !ask && s.secrets[myna.ShortPIN] == nil {
 			return nil, nil
 		}
-		if err := s.deriveCodeA(ctx); err != nil {
-			return nil, err
-		}
-		// Back to the applet that needed it.
-		if err := s.selectLocked(ctx, key.Applet); err != nil {
+		if err := s.deriveFromText(ctx, key, myna.TextMyNumber); err != nil {
 			return nil, err
 		}
 		return s.secrets[myna.CodeA], nil
@@ -317,39 +371,96 @@ func (s *Session) secretFor(ctx context.Context, key myna.Key, ask bool) (*Secre
 	return s.ask(ctx, key)
 }
 
-// deriveCodeA reads the My Number from the text applet (short PIN) and
-// keeps it as 照合番号A.
-func (s *Session) deriveCodeA(ctx context.Context) error {
+// fallBack reports whether another secret may be tried after err: the
+// secret could not be had or used (none given, key blocked or guarded, a
+// derivation through a missing or unexpected file). A wrong secret is not
+// such an error: it ends the attempt, so the user is not asked again at
+// once.
+func fallBack(err error) bool {
+	if errors.Is(err, ErrWrongSecret) {
+		return false
+	}
+	return errors.Is(err, ErrNoSecret) || errors.Is(err, ErrKeyBlocked) || errors.Is(err, ErrWouldBlock) ||
+		errors.Is(err, apdu.ErrFileNotFound) || errors.Is(err, apdu.ErrMalformed)
+}
+
+// deriveFromText reads text applet EF fid with the short PIN (held, or
+// asked) and keeps what it yields: 照合番号A from the 個人番号 EF 0001, the
+// birth key from the birth date in the 基本4情報 EF 0002. It then reselects
+// the applet of the key that needed it.
+func (s *Session) deriveFromText(ctx context.Context, key myna.Key, fid uint16) error {
 	if err := s.selectLocked(ctx, myna.Text); err != nil {
 		return err
 	}
 	if !s.verified[myna.TextPIN] {
-		key, _ := myna.KeyAt(myna.Text, myna.TextPIN)
+		textPIN, _ := myna.KeyAt(myna.Text, myna.TextPIN)
 		sec := s.secrets[myna.ShortPIN]
 		if sec == nil {
 			var err error
-			if sec, err = s.ask(ctx, key); err != nil {
+			if sec, err = s.ask(ctx, textPIN); err != nil {
 				return err
 			}
 		}
-		if err := s.verifyLocked(ctx, key, sec); err != nil {
+		if err := s.verifyLocked(ctx, textPIN, sec); err != nil {
 			return err
 		}
 	}
-	data, err := s.card.ReadObject(ctx, myna.TextMyNumber)
+	data, err := s.card.ReadObject(ctx, fid)
 	if err != nil {
-		return s.check(fmt.Errorf("read My Number: %w", err))
+		return s.check(fmt.Errorf("read 券面事項入力補助AP EF %04X: %w", fid, err))
 	}
 	defer Wipe(data)
+	if fid == myna.TextMyNumber {
+		err = s.keepMyNumber(data)
+	} else {
+		err = s.keepBirthKey(data)
+	}
+	if err != nil {
+		return fmt.Errorf("read 券面事項入力補助AP EF %04X: %w", fid, err)
+	}
+	// Back to the applet that needed it.
+	return s.selectLocked(ctx, key.Applet)
+}
+
+// keepMyNumber keeps the 12 digits of EF 0001 (FF 10 0C <digits>) as 照合番号A.
+func (s *Session) keepMyNumber(data []byte) error {
 	obj, _, err := apdu.ParseTLV(data)
-	if err != nil || len(obj.Value) != 12 {
-		return fmt.Errorf("read My Number: unexpected file layout: %w", apdu.ErrMalformed)
+	if err != nil || obj.Tag != 0xFF10 || len(obj.Value) != 12 {
+		return fmt.Errorf("unexpected 個人番号 layout: %w", apdu.ErrMalformed)
 	}
 	v, err := Normalize(myna.CodeA, obj.Value)
 	if err != nil {
-		return fmt.Errorf("read My Number: %w", err)
+		return err
 	}
 	s.secrets[myna.CodeA] = &Secret{b: v}
+	return nil
+}
+
+// keepBirthKey turns the birth date of EF 0002 (FF 20 { ... DF24 YYYYMMDD
+// ... }) into the era-year birth key.
+func (s *Session) keepBirthKey(data []byte) error {
+	bad := fmt.Errorf("unexpected 基本4情報 layout: %w", apdu.ErrMalformed)
+	obj, _, err := apdu.ParseTLV(data)
+	if err != nil || obj.Tag != 0xFF20 {
+		return bad
+	}
+	kids, err := obj.Children()
+	if err != nil {
+		return bad
+	}
+	date, ok := apdu.FindTLV(kids, 0xDF24)
+	if !ok || !myna.Digits(string(date.Value), 8) {
+		return bad
+	}
+	birth, err := time.Parse("20060102", string(date.Value))
+	if err != nil {
+		return bad
+	}
+	yymmdd, err := myna.EraYYMMDD(birth)
+	if err != nil {
+		return bad
+	}
+	s.secrets[myna.BirthKey] = &Secret{b: []byte(yymmdd)}
 	return nil
 }
 
@@ -433,13 +544,26 @@ func (s *Session) verifyLocked(ctx context.Context, key myna.Key, sec *Secret) e
 	return s.check(fmt.Errorf("verify %s: %w", key.Name, err))
 }
 
-// dropLocked forgets a rejected secret, and whatever was derived from it.
+// dropLocked forgets a rejected secret, and what shares its digits:
+// 照合番号B begins with the birth key.
 func (s *Session) dropLocked(kind myna.Secret) {
+	s.forgetLocked(kind)
+	s.wrong[kind] = true
+	switch kind {
+	case myna.CodeB:
+		s.forgetLocked(myna.BirthKey)
+	case myna.BirthKey:
+		s.forgetLocked(myna.CodeB)
+		s.wrong[myna.CodeB] = true
+	}
+}
+
+// forgetLocked wipes and forgets the held secret of a kind.
+func (s *Session) forgetLocked(kind myna.Secret) {
 	if old := s.secrets[kind]; old != nil {
 		old.Wipe()
 		delete(s.secrets, kind)
 	}
-	s.wrong[kind] = true
 }
 
 // Verify presents a secret of the key's kind to one key (asking for it if
@@ -461,4 +585,21 @@ func (s *Session) Verify(ctx context.Context, key myna.Key) error {
 		}
 	}
 	return s.verifyLocked(ctx, key, sec)
+}
+
+// Ask makes sure the session holds a secret for key, prompting for it
+// (tries left shown, retry guard applied, value validated) when it holds
+// none. Nothing is presented to the card: a caller that has more to ask,
+// such as a new PIN, asks it all before the first VERIFY.
+func (s *Session) Ask(ctx context.Context, key myna.Key) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrSessionClosed
+	}
+	if s.secrets[key.Secret] != nil {
+		return nil
+	}
+	_, err := s.ask(ctx, key)
+	return err
 }

@@ -16,6 +16,9 @@ type KeyStatus struct {
 	Remaining int    `json:"remaining"`
 	Max       int    `json:"max"`
 	Blocked   bool   `json:"blocked"`
+	// MaxAssumed is true when no source gives this key's limit: Max is
+	// then MaxTries' assumption, or the most tries seen if more.
+	MaxAssumed bool `json:"max_assumed,omitempty"`
 	// Verified is true when the card answered 9000: the key is verified in
 	// this card session, and the card did not say how many tries it has.
 	Verified bool `json:"verified,omitempty"`
@@ -36,6 +39,9 @@ var MaxTries = map[string]int{
 	"common-pin":         3,
 	"juki-pin":           3,
 }
+
+// maxAssumed are the keys whose MaxTries entry no source establishes.
+var maxAssumed = map[string]bool{"text-code-a": true, "surface-code-a": true, "common-pin": true}
 
 // statusKeys are the keys `pin status` reports, in order.
 var statusKeys = []string{"jpki-auth-pin", "jpki-sign-password", "text-pin", "text-code-a", "text-code-b", "surface-code-a", "surface-code-b", "common-pin", "juki-pin"}
@@ -68,7 +74,7 @@ func (s *Session) Status(ctx context.Context) ([]KeyStatus, error) {
 			return out, s.check(fmt.Errorf("tries left on %s: %w", key.Name, err))
 		}
 		max := max(MaxTries[name], left)
-		st := KeyStatus{Name: name, Applet: key.Applet.Name(), Remaining: left, Max: max, Blocked: !verified && left == 0, Verified: verified}
+		st := KeyStatus{Name: name, Applet: key.Applet.Name(), Remaining: left, Max: max, MaxAssumed: maxAssumed[name], Blocked: !verified && left == 0, Verified: verified}
 		if verified {
 			st.Remaining = max
 		}

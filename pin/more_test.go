@@ -1,0 +1,278 @@
+package pin_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/cardap"
+	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/pin"
+	"github.com/mynakit/mynakit/simulator"
+)
+
+// The age record opens with the birth key; with only the short PIN asked,
+// the session reads the birth date from the text applet and derives it.
+func TestAgeRecordWithOneShortPIN(t *testing.T) {
+	sim := newSim(t, nil)
+	p := &countingPrompter{answers: []string{"1234"}}
+	s := pin.NewSession(apdu.NewCard(sim), p)
+	defer s.Close()
+	sf, err := cardap.ReadSurface(context.Background(), s, cardap.SurfaceOptions{AgeRecord: true, MyNumberImage: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sf.Raw.AgeRecord) == 0 {
+		t.Fatal("age record not read")
+	}
+	if len(p.asked) != 1 || p.asked[0].Kind != myna.ShortPIN || !s.Holds(myna.BirthKey) {
+		t.Fatalf("prompts %+v, want one short-PIN prompt", p.asked)
+	}
+	if left, _, _ := sim.KeyState(myna.Surface, myna.SurfaceBirthKey); left <= 0 {
+		t.Fatalf("birth key has %d tries", left)
+	}
+}
+
+// With WithCodeBFirst the card face and the age record open with one
+// 照合番号B prompt, and the text applet's PIN is never tried.
+func TestCodeBFirst(t *testing.T) {
+	sim := newSim(t, nil)
+	p := &countingPrompter{answers: []string{"55021720352285"}}
+	s := pin.NewSession(apdu.NewCard(sim), p, pin.WithCodeBFirst())
+	defer s.Close()
+	if _, err := cardap.ReadSurface(context.Background(), s, cardap.SurfaceOptions{AgeRecord: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.asked) != 1 || p.asked[0].Kind != myna.CodeB {
+		t.Fatalf("prompts %+v, want one 照合番号B prompt", p.asked)
+	}
+	if left, _, _ := sim.KeyState(myna.Text, myna.TextPIN); left != 3 {
+		t.Fatalf("text PIN has %d tries", left)
+	}
+	if s.Holds(myna.ShortPIN) || s.Holds(myna.CodeA) || !s.Holds(myna.BirthKey) {
+		t.Fatal("the session went through the text applet")
+	}
+}
+
+// A wrong short PIN while deriving 照合番号A ends the attempt: no second
+// prompt for another kind of secret follows at once.
+func TestWrongPINDuringDerivationAsksNothingElse(t *testing.T) {
+	sim := newSim(t, nil)
+	p := &countingPrompter{answers: []string{"9999", "55021720352285"}}
+	s := pin.NewSession(apdu.NewCard(sim), p)
+	defer s.Close()
+	err := s.Open(context.Background(), myna.Surface, myna.SurfaceFace)
+	var ws *pin.WrongSecretError
+	if !errors.As(err, &ws) || ws.Key.Name != "text-pin" || ws.Remaining != 2 {
+		t.Fatalf("got %v, want the text PIN's wrong-secret error", err)
+	}
+	if len(p.asked) != 1 {
+		t.Fatalf("%d prompts after a wrong PIN, want 1", len(p.asked))
+	}
+}
+
+// The retry guard on any key of a grouped change refuses the whole change
+// before a single VERIFY or CHANGE is sent.
+func TestChangeGuardRefusesBeforeAnything(t *testing.T) {
+	var sent int
+	count := simulator.WithFault(func(c apdu.Command) (uint16, bool) {
+		if (c.INS == 0x20 && len(c.Data) > 0) || c.INS == 0x24 || c.INS == 0x32 {
+			sent++
+		}
+		return 0, false
+	})
+	sim := newSim(t, map[string]int{"juki-pin": 1}, count)
+	s := pin.NewSession(apdu.NewCard(sim), &countingPrompter{answers: []string{"1234"}})
+	defer s.Close()
+	if err := s.Ask(context.Background(), myna.Keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Change(context.Background(), pin.ShortPINKeys, []byte("5678"))
+	if !errors.Is(err, pin.ErrWouldBlock) || !strings.Contains(err.Error(), "juki-pin") {
+		t.Fatalf("got %v, want a would-block refusal naming juki-pin", err)
+	}
+	if sent != 0 {
+		t.Fatalf("%d VERIFY/CHANGE commands sent despite the guard", sent)
+	}
+	if len(res) != 4 {
+		t.Fatalf("%d results", len(res))
+	}
+	for i, r := range res {
+		if r.Holds != pin.HoldsOld || r.Attempted {
+			t.Errorf("%s: %+v", r.Key.Name, r)
+		}
+		if v := snapshotKey(t, sim, shortKeys[i].a, shortKeys[i].fid); v != "1234" {
+			t.Errorf("%s holds %q", r.Key.Name, v)
+		}
+		if (r.Err != nil) != (r.Key.Name == "juki-pin") {
+			t.Errorf("%s: error %v", r.Key.Name, r.Err)
+		}
+	}
+}
+
+// After a change refused part-way the session no longer presents the old
+// PIN, which the changed key would reject at the cost of a try.
+func TestPartialChangeForgetsTheOldPIN(t *testing.T) {
+	changes := 0
+	refuse := simulator.WithFault(func(c apdu.Command) (uint16, bool) {
+		if c.INS == 0x24 || c.INS == 0x32 {
+			if changes++; changes == 2 {
+				return 0x6A80, true
+			}
+		}
+		return 0, false
+	})
+	sim := newSim(t, nil, refuse)
+	p := &countingPrompter{answers: []string{"1234", "5678"}}
+	s := pin.NewSession(apdu.NewCard(sim), p)
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.Change(ctx, pin.ShortPINKeys, []byte("5678")); err == nil {
+		t.Fatal("refusal not reported")
+	}
+	if s.Holds(myna.ShortPIN) {
+		t.Fatal("the session kept a PIN that no longer fits every key")
+	}
+	// JPKI now holds 5678: the session asks instead of presenting 1234.
+	if err := s.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Open(ctx, myna.JPKI, myna.JPKIAuthKey); err != nil {
+		t.Fatal(err)
+	}
+	if left, _, _ := sim.KeyState(myna.JPKI, myna.JPKIAuthPIN); left != 3 || len(p.asked) != 2 {
+		t.Fatalf("%d tries left after %d prompts", left, len(p.asked))
+	}
+}
+
+// removingTransport pulls the card when a chosen command is sent: the
+// command is lost on the way.
+type removingTransport struct {
+	*simulator.Card
+	ins byte
+}
+
+func (r removingTransport) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
+	if len(cmd) > 1 && cmd[1] == r.ins {
+		r.Remove()
+	}
+	return r.Card.Transmit(ctx, cmd)
+}
+
+func TestChangeLostOnTheWayIsUnknown(t *testing.T) {
+	sim := newSim(t, nil)
+	s := pin.NewSession(apdu.NewCard(removingTransport{sim, 0x24}), &countingPrompter{answers: []string{"1234"}})
+	res, err := s.Change(context.Background(), pin.ShortPINKeys, []byte("5678"))
+	if !errors.Is(err, apdu.ErrCardRemoved) || len(res) != 4 {
+		t.Fatalf("err %v, %d results", err, len(res))
+	}
+	if res[0].Holds != pin.HoldsUnknown || res[1].Holds != pin.HoldsOld || res[1].Attempted {
+		t.Fatalf("report %+v", res)
+	}
+	if s.Holds(myna.ShortPIN) {
+		t.Fatal("secret kept after the card was pulled")
+	}
+}
+
+func TestLinePrompter(t *testing.T) {
+	r := strings.NewReader("1234\r\nabc123\nrest-of-input")
+	p := pin.NewLinePrompter(r)
+	ctx := context.Background()
+	for _, want := range []string{"1234", "abc123", "rest-of-input"} {
+		got, err := p.Prompt(ctx, pin.Request{Kind: myna.ShortPIN})
+		if err != nil || string(got) != want {
+			t.Fatalf("got %q, %v; want %q", got, err, want)
+		}
+	}
+	if _, err := p.Prompt(ctx, pin.Request{Kind: myna.ShortPIN}); !errors.Is(err, pin.ErrNoSecret) {
+		t.Fatalf("after the end: %v", err)
+	}
+	if out := fmt.Sprintf("%v %+v %#v", p, p, p); strings.Contains(out, "1234") || strings.Contains(out, "abc123") {
+		t.Fatalf("prompter shows what it read: %s", out)
+	}
+	// Only the line asked for is taken from the input.
+	r2 := strings.NewReader("1234\nnext\n")
+	if _, err := pin.NewLinePrompter(r2).Prompt(ctx, pin.Request{Kind: myna.ShortPIN}); err != nil {
+		t.Fatal(err)
+	}
+	if rest, _ := io.ReadAll(r2); string(rest) != "next\n" {
+		t.Fatalf("left %q in the input", rest)
+	}
+}
+
+// Status reads every key's tries without using one, and marks blocked
+// keys and limits no source establishes.
+func TestStatusUsesNoTry(t *testing.T) {
+	var sent int
+	count := simulator.WithFault(func(c apdu.Command) (uint16, bool) {
+		if c.INS == 0x20 && len(c.Data) > 0 {
+			sent++
+		}
+		return 0, false
+	})
+	sim := newSim(t, map[string]int{"text-pin": 0, "jpki-sign-password": 2}, count)
+	s := pin.NewSession(apdu.NewCard(sim), nil)
+	st, err := s.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st) != 9 || sent != 0 {
+		t.Fatalf("%d keys, %d VERIFY with data", len(st), sent)
+	}
+	byName := map[string]pin.KeyStatus{}
+	for _, k := range st {
+		byName[k.Name] = k
+	}
+	if k := byName["text-pin"]; !k.Blocked || k.Remaining != 0 || k.Max != 3 {
+		t.Errorf("text-pin %+v", k)
+	}
+	if k := byName["jpki-sign-password"]; k.Blocked || k.Remaining != 2 || k.Max != 5 || k.MaxAssumed {
+		t.Errorf("jpki-sign-password %+v", k)
+	}
+	if k := byName["surface-code-a"]; !k.MaxAssumed {
+		t.Errorf("surface-code-a %+v: its limit is not established", k)
+	}
+	for _, k := range []struct {
+		a    myna.Applet
+		fid  uint16
+		want int
+	}{{myna.Text, myna.TextPIN, 0}, {myna.JPKI, myna.JPKISignPIN, 2}, {myna.JPKI, myna.JPKIAuthPIN, 3}} {
+		if left, _, _ := sim.KeyState(k.a, k.fid); left != k.want {
+			t.Errorf("%04X: %d tries after status, want %d", k.fid, left, k.want)
+		}
+	}
+}
+
+// verifiedAnswer answers 9000 to a tries query on one key, as some cards
+// do once the key is verified in the card session (card reference §3.2).
+type verifiedAnswer struct {
+	*simulator.Card
+	p2 byte
+}
+
+func (v verifiedAnswer) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
+	if len(cmd) == 4 && cmd[1] == 0x20 && cmd[3] == v.p2 {
+		return []byte{0x90, 0x00}, nil
+	}
+	return v.Card.Transmit(ctx, cmd)
+}
+
+func TestQueryAnswered9000AsksNothing(t *testing.T) {
+	sim := newSim(t, nil)
+	p := &countingPrompter{}
+	s := pin.NewSession(apdu.NewCard(verifiedAnswer{sim, apdu.KeySFI(myna.JPKIAuthPIN)}), p)
+	if err := s.Open(context.Background(), myna.JPKI, myna.JPKIAuthKey); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.asked) != 0 {
+		t.Fatalf("asked %+v for a key the card says is verified", p.asked)
+	}
+	st, err := s.Status(context.Background())
+	if err != nil || st[0].Name != "jpki-auth-pin" || !st[0].Verified || st[0].Blocked || st[0].Remaining != 3 {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+}
