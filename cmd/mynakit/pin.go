@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,6 +48,7 @@ func newPINStatusCmd(a *app) *cobra.Command {
 			}
 			tw := &table{}
 			tw.add("KEY", "APPLET", "TRIES LEFT", "STATE")
+			assumed := false
 			for _, k := range keys {
 				state := "ok"
 				switch {
@@ -57,9 +59,17 @@ func newPINStatusCmd(a *app) *cobra.Command {
 				case k.Remaining == 1:
 					state = "LAST TRY: mynakit will not use it without --allow-last-try"
 				}
-				tw.add(k.Name, appletLabel(k.Applet), fmt.Sprintf("%d/%d", k.Remaining, k.Max), state)
+				tries := fmt.Sprintf("%d/%d", k.Remaining, k.Max)
+				if k.MaxAssumed {
+					tries += "?"
+					assumed = true
+				}
+				tw.add(k.Name, appletLabel(k.Applet), tries, state)
 			}
 			tw.write(a.out)
+			if assumed {
+				fmt.Fprintln(a.out, "?: the card does not report its limits and no source gives this one; the maximum shown is assumed")
+			}
 			return nil
 		},
 	}
@@ -110,26 +120,18 @@ With --pin-stdin give the lines in this order: current, new, new again.`,
 			defer h.Close()
 			s := a.newSession(h)
 			defer s.Close()
-			// Ask the current value first (through the session, with the
-			// tries shown), then the new one twice.
+			// Ask the current value (tries left shown), then the new one
+			// twice; nothing reaches the card before all three are typed
+			// and the new value is valid.
 			first, _ := myna.KeyByName(names[0])
-			if err := s.Verify(ctx, first); err != nil {
+			if err := s.Ask(ctx, first); err != nil {
 				return &exitError{code: exitUsageOrCard, err: err}
 			}
-			p := a.prompter()
-			nv, err := p.Prompt(ctx, pin.Request{Kind: kind, Remaining: -1, Purpose: "new"})
+			nv, err := askNew(ctx, a.prompter(), kind)
 			if err != nil {
 				return &exitError{code: exitUsageOrCard, err: err}
 			}
 			defer pin.Wipe(nv)
-			again, err := p.Prompt(ctx, pin.Request{Kind: kind, Remaining: -1, Purpose: "confirm"})
-			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
-			}
-			defer pin.Wipe(again)
-			if !bytes.Equal(bytes.TrimSpace(nv), bytes.TrimSpace(again)) {
-				return &exitError{code: exitUsageOrCard, err: errors.New("the two new values differ; nothing was changed")}
-			}
 			var results []pin.ChangeResult
 			cerr := h.Card.WithTransaction(ctx, func() error {
 				var err error
@@ -145,6 +147,29 @@ With --pin-stdin give the lines in this order: current, new, new again.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the per-key report as JSON")
 	return cmd
+}
+
+// askNew asks for a new secret twice and returns it validated.
+func askNew(ctx context.Context, p pin.Prompter, kind myna.Secret) ([]byte, error) {
+	var vals [2][]byte
+	for i, purpose := range []string{"new", "confirm"} {
+		raw, err := p.Prompt(ctx, pin.Request{Kind: kind, Remaining: -1, Purpose: purpose})
+		if err != nil {
+			return nil, err
+		}
+		vals[i], err = pin.Normalize(kind, raw)
+		pin.Wipe(raw)
+		if err != nil {
+			pin.Wipe(vals[0])
+			return nil, fmt.Errorf("new %s: %w; nothing was changed", kind, err)
+		}
+	}
+	defer pin.Wipe(vals[1])
+	if !bytes.Equal(vals[0], vals[1]) {
+		pin.Wipe(vals[0])
+		return nil, errors.New("the two new values differ; nothing was changed")
+	}
+	return vals[0], nil
 }
 
 type changeJSON struct {
@@ -174,7 +199,7 @@ func report(a *app, results []pin.ChangeResult, asJSON bool) {
 		case r.Err != nil:
 			line += " (refused: " + r.Err.Error() + ")"
 		case !r.Attempted:
-			line += " (not attempted after the refusal above)"
+			line += " (not attempted: the change stopped)"
 		}
 		fmt.Fprintln(a.out, line)
 	}
