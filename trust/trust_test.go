@@ -7,7 +7,10 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +144,106 @@ func TestDecide(t *testing.T) {
 		Decide([]Check{{Result: Pass}, {Result: Unknown}}) != Undecided ||
 		Decide([]Check{{Result: Unknown}, {Result: Fail}}) != NotGenuine {
 		t.Error("Decide disagrees with the rule")
+	}
+}
+
+func TestCRLNotFromAnchor(t *testing.T) {
+	root, leaf, _ := testCA(t, x509.KeyUsageDigitalSignature, time.Now().Add(time.Hour))
+	_, _, otherKey := testCA(t, x509.KeyUsageDigitalSignature, time.Now().Add(time.Hour))
+	s := &Store{}
+	s.AddRoot(root, Anchor{Name: "r"})
+	// A CRL naming root as issuer but signed by another key.
+	crlDER, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour)},
+		&x509.Certificate{Subject: root.Subject, SubjectKeyId: root.SubjectKeyId, KeyUsage: x509.KeyUsageCRLSign}, otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, _ := x509.ParseRevocationList(crlDER)
+	if c := s.VerifyCertificate(leaf, CertOptions{CRL: crl}); c.Result != Unknown || !strings.Contains(c.Detail, "CRL") {
+		t.Errorf("foreign CRL: %+v", c)
+	}
+}
+
+func TestLoadCRLPEMAndDER(t *testing.T) {
+	root, leaf, rootKey := testCA(t, x509.KeyUsageDigitalSignature, time.Now().Add(time.Hour))
+	crlDER, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(2), ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour),
+		RevokedCertificateEntries: []x509.RevocationListEntry{{SerialNumber: leaf.SerialNumber, RevocationTime: time.Now().Add(-time.Minute)}}}, root, rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	der := filepath.Join(dir, "c.crl")
+	pemPath := filepath.Join(dir, "c.pem")
+	os.WriteFile(der, crlDER, 0o600)
+	os.WriteFile(pemPath, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: crlDER}), 0o600)
+	for _, p := range []string{der, pemPath} {
+		crl, err := LoadCRL(p)
+		if err != nil || len(crl.RevokedCertificateEntries) != 1 {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
+
+func TestCompareCardCA(t *testing.T) {
+	root, leaf, _ := testCA(t, x509.KeyUsageDigitalSignature, time.Now().Add(time.Hour))
+	s := Embedded()
+	if c := s.CompareCardCA("x509:auth-ca-certificate", root, leaf); c.Result != Unknown {
+		t.Errorf("no anchor: %+v", c)
+	}
+	s.AddRoot(root, Anchor{Name: "test root"})
+	if c := s.CompareCardCA("x509:auth-ca-certificate", root, leaf); c.Result != Pass || c.Anchor != "test root" {
+		t.Errorf("same as anchor: %+v", c)
+	}
+	if c := s.CompareCardCA("x509:sign-ca-certificate", root, nil); c.Result != Pass || c.Anchor != "test root" {
+		t.Errorf("same as anchor, no leaf: %+v", c)
+	}
+	// One byte changed in the card's copy (inside its signature).
+	raw := append([]byte(nil), root.Raw...)
+	raw[len(raw)-7] ^= 1
+	bad, err := x509.ParseCertificate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []*x509.Certificate{leaf, nil} {
+		if c := s.CompareCardCA("x509:auth-ca-certificate", bad, l); c.Result != Fail || c.Anchor != "test root" {
+			t.Errorf("changed copy (leaf %v): %+v", l != nil, c)
+		}
+	}
+	// An embedded J-LIS root in the card is recognised as that anchor.
+	jlis := Embedded().Roots()[0]
+	if c := s.CompareCardCA("x509:auth-ca-certificate", jlis.Cert, nil); c.Result != Pass || !jlis.Anchor.Production || c.Anchor != jlis.Anchor.Name {
+		t.Errorf("J-LIS root: %+v", c)
+	}
+}
+
+func TestAddDirNamesAnchorsAfterFiles(t *testing.T) {
+	root, leaf, _ := testCA(t, x509.KeyUsageDigitalSignature, time.Now().Add(time.Hour))
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "test-roots.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.Raw}), 0o600)
+	keys, _ := anchorFiles.ReadFile("anchors/jlis-cv-ca-keys.json")
+	os.WriteFile(filepath.Join(dir, "cv.json"), keys, 0o600)
+	base := Embedded()
+	s := base.Clone()
+	if err := s.AddDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if len(base.Roots()) != 6 {
+		t.Error("AddDir on a clone changed the original")
+	}
+	c := s.VerifyCertificate(leaf, CertOptions{Name: "x"})
+	if c.Result != Pass || !strings.Contains(c.Anchor, "test-roots.pem") {
+		t.Errorf("trust-dir root: %+v", c)
+	}
+	test, _ := hex.DecodeString("36303030303233080530303100000000")
+	if k, ok := s.CVKey(test); !ok || k.Anchor.Production || !strings.Contains(k.Anchor.Name, "cv.json") {
+		t.Errorf("trust-dir CV key: %+v %v", k.Anchor, ok)
+	}
+	// The production keys keep their embedded anchors.
+	prod, _ := hex.DecodeString("35303030303233080530303100000000")
+	if k, _ := s.CVKey(prod); !k.Anchor.Production || !strings.Contains(k.Anchor.Name, "embedded") {
+		t.Errorf("production key shadowed: %+v", k.Anchor)
+	}
+	if err := (&Store{}).AddDir(t.TempDir()); err == nil {
+		t.Error("empty trust dir accepted")
 	}
 }

@@ -43,18 +43,19 @@ func (s *Store) VerifyCertificate(cert *x509.Certificate, opts CertOptions) Chec
 	}
 	root, ok := findIssuer(cert, keyMatched)
 	if !ok {
+		// Then every root's key, for certificates without (or with wrong)
+		// key identifiers.
+		root, ok = findIssuer(cert, s.roots)
+	}
+	if !ok {
 		if len(keyMatched) > 0 {
 			c.Result, c.Anchor = Fail, keyMatched[0].Anchor.Name
 			c.Detail = "signature does not verify under the anchor its authority key identifier names"
 			return c
 		}
-		// No key identifier match: try every root's key, for certificates
-		// without identifiers.
-		if root, ok = findIssuer(cert, s.roots); !ok {
-			c.Result = Unknown
-			c.Detail = fmt.Sprintf("no trust anchor for issuer key id %s (%s)", hexOrNone(cert.AuthorityKeyId), cert.Issuer)
-			return c
-		}
+		c.Result = Unknown
+		c.Detail = fmt.Sprintf("no trust anchor for issuer key id %s (%s)", hexOrNone(cert.AuthorityKeyId), cert.Issuer)
+		return c
 	}
 	c.Anchor = root.Anchor.Name
 	fail := func(format string, args ...any) Check {
@@ -125,4 +126,53 @@ func LoadCRL(path string) (*x509.RevocationList, error) {
 		return nil, fmt.Errorf("CRL %s: %w", path, err)
 	}
 	return crl, nil
+}
+
+// CompareCardCA checks a CA certificate read from the card (EF 000B or
+// 0002). The card's copy is never trusted itself: it must be byte for byte
+// the anchor that issued leaf (when leaf is given and an anchor verifies
+// it), or else one of the store's anchors. A copy that differs from the
+// anchor it claims to be — same key identifier, same key, or same serial
+// and subject — fails; a copy that resembles no anchor is unknown.
+func (s *Store) CompareCardCA(name string, ca, leaf *x509.Certificate) Check {
+	c := Check{Name: name}
+	if leaf != nil {
+		var keyMatched []Root
+		for _, r := range s.roots {
+			if len(leaf.AuthorityKeyId) > 0 && bytes.Equal(leaf.AuthorityKeyId, r.Cert.SubjectKeyId) {
+				keyMatched = append(keyMatched, r)
+			}
+		}
+		root, ok := findIssuer(leaf, keyMatched)
+		if !ok {
+			root, ok = findIssuer(leaf, s.roots)
+		}
+		if ok {
+			c.Anchor = root.Anchor.Name
+			if bytes.Equal(ca.Raw, root.Cert.Raw) {
+				c.Result, c.Detail = Pass, "the card's CA certificate is the anchor that issued its certificate"
+			} else {
+				c.Result, c.Detail = Fail, "the card's CA certificate differs from the anchor that issued its certificate"
+			}
+			return c
+		}
+	}
+	for _, r := range s.roots {
+		if bytes.Equal(ca.Raw, r.Cert.Raw) {
+			c.Result, c.Anchor, c.Detail = Pass, r.Anchor.Name, "the card's CA certificate is a trust anchor"
+			return c
+		}
+	}
+	for _, r := range s.roots {
+		sameKID := len(ca.SubjectKeyId) > 0 && bytes.Equal(ca.SubjectKeyId, r.Cert.SubjectKeyId)
+		sameKey := bytes.Equal(ca.RawSubjectPublicKeyInfo, r.Cert.RawSubjectPublicKeyInfo)
+		sameID := ca.SerialNumber != nil && ca.SerialNumber.Cmp(r.Cert.SerialNumber) == 0 && bytes.Equal(ca.RawSubject, r.Cert.RawSubject)
+		if sameKID || sameKey || sameID {
+			c.Result, c.Anchor, c.Detail = Fail, r.Anchor.Name, "the card's CA certificate differs from the anchor it names"
+			return c
+		}
+	}
+	c.Result = Unknown
+	c.Detail = fmt.Sprintf("no trust anchor for the card's CA certificate (key id %s, %s)", hexOrNone(ca.SubjectKeyId), ca.Subject)
+	return c
 }

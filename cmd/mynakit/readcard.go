@@ -48,6 +48,7 @@ type cardRead struct {
 	Common   *cardap.Common
 	AuthCert *x509.Certificate
 	AuthCA   *x509.Certificate
+	SignCA   *x509.Certificate
 	Token    jpki.Token
 	Missing  []string // applets the card does not have
 	Checks   []trust.Check
@@ -121,6 +122,18 @@ func readCard(ctx context.Context, h *cardHandle, sess *pin.Session, store *trus
 				return err
 			}
 			r.Checks = append(r.Checks, store.VerifyCertificate(r.AuthCert, trust.CertOptions{Name: "x509:auth-certificate", At: time.Now(), CRL: crl}))
+			// The card's CA certificates are compared with the anchors,
+			// never trusted themselves.
+			r.Checks = append(r.Checks, store.CompareCardCA("x509:auth-ca-certificate", r.AuthCA, r.AuthCert))
+			switch signCA, err := jc.SignCACertificate(ctx); {
+			case err == nil:
+				r.SignCA = signCA
+				r.Checks = append(r.Checks, store.CompareCardCA("x509:sign-ca-certificate", signCA, nil))
+			case errors.Is(err, apdu.ErrFileNotFound):
+				// A token without the signing certificate's CA file.
+			default:
+				return err
+			}
 		}
 		return nil
 	})
