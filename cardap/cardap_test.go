@@ -74,14 +74,19 @@ func cvCert(t testing.TB, issuer []byte) []byte {
 	return apdu.AppendTLV(nil, 0x7F21, inner)
 }
 
-var testIssuer = keyID("6990033", "001")
+var (
+	testIssuer        = keyID("6990033", "001") // a text-role CA key
+	testSurfaceIssuer = keyID("6990023", "001") // the same key in the card-face role
+)
 
 func testStore(t testing.TB) *trust.Store {
 	keys(t)
 	s := &trust.Store{}
 	var id [16]byte
 	copy(id[:], testIssuer)
-	s.AddCVKey(trust.CVKey{ID: id, Public: &caKey.PublicKey, Anchor: trust.Anchor{Name: "unit CV CA"}})
+	s.AddCVKey(trust.CVKey{ID: id, Public: &caKey.PublicKey, Role: trust.RoleText, Anchor: trust.Anchor{Name: "unit CV CA"}})
+	copy(id[:], testSurfaceIssuer)
+	s.AddCVKey(trust.CVKey{ID: id, Public: &caKey.PublicKey, Role: trust.RoleSurface, Anchor: trust.Anchor{Name: "unit CV CA"}})
 	return s
 }
 
@@ -176,7 +181,7 @@ func TestTextVerify(t *testing.T) {
 		}
 		found := false
 		for _, ch := range checks {
-			if ch.Name == c.check && ch.Result == trust.Fail {
+			if string(ch.Name) == c.check && ch.Result == trust.Fail {
 				found = true
 			}
 		}
@@ -232,7 +237,7 @@ func TestCVCertificateBareForm(t *testing.T) {
 		if got := trust.KeyIDString(c.IssuerKeyID[:]); got != "6990033/001" {
 			t.Errorf("issuer %s", got)
 		}
-		if ch := c.Verify(testStore(t), "cv"); ch.Result != trust.Pass || ch.Anchor != "unit CV CA" {
+		if ch := c.Verify(testStore(t), trust.RoleText, trust.CheckTextCV); ch.Result != trust.Pass || ch.Anchor != "unit CV CA" {
 			t.Errorf("%+v", ch)
 		}
 	}
@@ -274,7 +279,7 @@ func faceRaw(t testing.TB) SurfaceRaw {
 	}
 	info := apdu.AppendTLV(nil, 0xFF30, append(apdu.AppendTLV(nil, 0xDF31, []byte{6, 3, 0x0E, 1}), apdu.AppendTLV(nil, 0xDF34, []byte("13221"))...))
 	return SurfaceRaw{
-		Face: apdu.AppendTLV(nil, 0xFF20, body), CVCert: cvCert(t, testIssuer), BasicInfo: info,
+		Face: apdu.AppendTLV(nil, 0xFF20, body), CVCert: cvCert(t, testSurfaceIssuer), BasicInfo: info,
 		AgeRecord: signed(0xFF10, 0xDF11, []byte("19800217")), MyNumberImage: signed(0xFF40, 0xDF41, []byte("\x89PNG number")),
 	}
 }
@@ -322,7 +327,7 @@ func TestSurfaceVerify(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		checks := s.Verify(store)
-		if ch, ok := checkNamed(checks, c.check); !ok || ch.Result != trust.Fail || trust.Decide(checks) != trust.NotGenuine {
+		if ch, ok := checkNamed(checks, trust.CheckName(c.check)); !ok || ch.Result != trust.Fail || trust.Decide(checks) != trust.NotGenuine {
 			t.Errorf("%s changed: %+v", c.name, checks)
 		}
 	}

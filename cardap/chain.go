@@ -56,13 +56,13 @@ func ReadCardChain(ctx context.Context, sess *pin.Session) (*CardChain, error) {
 // Verify checks 00F8 under the J-LIS chain root its issuer key ID names and
 // 7F21 under the key 00F8 certifies.
 func (c *CardChain) Verify(store *trust.Store) []trust.Check {
-	first := c.Intermediate.Verify(store, "card:cv-chain-root")
+	first := c.Intermediate.Verify(store, trust.RoleCardChain, trust.CheckChainRoot)
 	checks := []trust.Check{first}
 	if len(c.IntermediateID) == 16 && !bytes.Equal(c.IntermediateID, c.Intermediate.SubjectKeyID[:]) {
-		checks = append(checks, trust.Check{Name: "card:cv-chain-id", Result: trust.Fail, Anchor: first.Anchor, Detail: "GET DATA 00F7 names another intermediate than 00F8 certifies"})
+		checks = append(checks, trust.Check{Name: trust.CheckChainID, Result: trust.Fail, Anchor: first.Anchor, Production: first.Production, Detail: "GET DATA 00F7 names another intermediate than 00F8 certifies"})
 	}
 	if c.Lower != nil {
-		ch := trust.Check{Name: "card:cv-chain-lower", Anchor: first.Anchor}
+		ch := trust.Check{Name: trust.CheckChainLower}
 		if c.Lower.IssuerKeyID != c.Intermediate.SubjectKeyID {
 			ch.Result, ch.Detail = trust.Fail, "7F21 is not issued by the intermediate 00F8 certifies"
 		} else {

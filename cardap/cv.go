@@ -85,8 +85,10 @@ func ParseRSAPublicKey(b []byte) (*rsa.PublicKey, error) {
 }
 
 // Verify checks the certificate against the CV CA key its issuer key ID
-// names. name is the check's name.
-func (c *CVCertificate) Verify(store *trust.Store, name string) trust.Check {
+// names, which must hold role: a CA key verifies only the certificates of
+// its own role (a text-applet certificate signed by the card-face CA key or
+// by the card-level root fails). name is the check's name.
+func (c *CVCertificate) Verify(store *trust.Store, role trust.CVRole, name trust.CheckName) trust.Check {
 	ch := trust.Check{Name: name}
 	key, ok := store.CVKey(c.IssuerKeyID[:])
 	if !ok {
@@ -94,7 +96,12 @@ func (c *CVCertificate) Verify(store *trust.Store, name string) trust.Check {
 		ch.Detail = fmt.Sprintf("no trust anchor for CV issuer key %s", trust.KeyIDString(c.IssuerKeyID[:]))
 		return ch
 	}
-	ch.Anchor = key.Anchor.Name
+	ch = key.Anchor.Rests(ch)
+	if key.Role != role {
+		ch.Result = trust.Fail
+		ch.Detail = fmt.Sprintf("issued by %s, a %s key, where a %s key is required", trust.KeyIDString(c.IssuerKeyID[:]), key.Role, role)
+		return ch
+	}
 	sum := sha256.Sum256(c.Body)
 	if err := rsa.VerifyPKCS1v15(key.Public, crypto.SHA256, sum[:], c.Signature); err != nil {
 		ch.Result, ch.Detail = trust.Fail, fmt.Sprintf("signature by %s does not verify", trust.KeyIDString(c.IssuerKeyID[:]))
@@ -109,8 +116,8 @@ func (c *CVCertificate) Verify(store *trust.Store, name string) trust.Check {
 // with the key certified by cv, whose own check is cvCheck. A record that
 // verifies under an unverified CV certificate is Unknown, not Pass; a
 // record that does not verify is Fail whatever the certificate.
-func recordCheck(name string, cv *CVCertificate, cvCheck trust.Check, signed, sig []byte, what string) trust.Check {
-	ch := trust.Check{Name: name, Anchor: cvCheck.Anchor}
+func recordCheck(name trust.CheckName, cv *CVCertificate, cvCheck trust.Check, signed, sig []byte, what string) trust.Check {
+	ch := trust.Check{Name: name, Anchor: cvCheck.Anchor, Production: cvCheck.Production}
 	sum := sha256.Sum256(signed)
 	if cv == nil {
 		ch.Result, ch.Detail = trust.Unknown, "no card-verifiable certificate to check it with"

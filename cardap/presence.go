@@ -20,7 +20,7 @@ var sha256DigestInfo = []byte{0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x
 // the card key from a record whose J-LIS signature was checked. The check
 // passes only if that record's check passed too (cardKeyCheck).
 func ProvePresence(ctx context.Context, sess *pin.Session, a myna.Applet, key *rsa.PublicKey, cardKeyCheck trust.Check) trust.Check {
-	ch := trust.Check{Name: "presence:" + a.Name(), Anchor: cardKeyCheck.Anchor}
+	ch := trust.Check{Name: trust.CheckName("presence:" + a.Name()), Anchor: cardKeyCheck.Anchor, Production: cardKeyCheck.Production}
 	if key == nil {
 		ch.Result, ch.Detail = trust.Unknown, "no card key was read"
 		return ch

@@ -108,7 +108,7 @@ func (d cardData) checks(store *trust.Store) []trust.Check {
 	return out
 }
 
-func checkNamed(checks []trust.Check, name string) (trust.Check, bool) {
+func checkNamed(checks []trust.Check, name trust.CheckName) (trust.Check, bool) {
 	for _, c := range checks {
 		if c.Name == name {
 			return c, true
@@ -154,7 +154,7 @@ func TestSimulatedCardIsGenuine(t *testing.T) {
 	checks := d.checks(store)
 	for _, name := range []string{"text:cv-certificate", "text:my-number-digest", "text:attributes-digest", "text:integrity-signature", "text:signed-key", "text:my-number-check-digit",
 		"surface:cv-certificate", "surface:face-signature", "surface:age-signature", "surface:my-number-image-signature", "card:cv-chain-root"} {
-		c, ok := checkNamed(checks, name)
+		c, ok := checkNamed(checks, trust.CheckName(name))
 		if !ok || c.Result != trust.Pass {
 			t.Errorf("%s: %+v (present %v)", name, c, ok)
 		}
@@ -200,7 +200,7 @@ func TestSimulatedCardUnknownAnchor(t *testing.T) {
 		if c.Result != want {
 			t.Errorf("%s: %s, want %s (%s)", c.Name, c.Result, want, c.Detail)
 		}
-		if strings.HasSuffix(c.Name, ":cv-certificate") && !strings.Contains(c.Detail, "/") {
+		if strings.HasSuffix(string(c.Name), ":cv-certificate") && !strings.Contains(c.Detail, "/") {
 			t.Errorf("%s does not name the key ID: %q", c.Name, c.Detail)
 		}
 	}
@@ -302,7 +302,7 @@ func TestSimulatedCardTampered(t *testing.T) {
 			if v := trust.Decide(checks); v != trust.NotGenuine {
 				t.Errorf("verdict %s", v)
 			}
-			c, ok := checkNamed(checks, tc.check)
+			c, ok := checkNamed(checks, trust.CheckName(tc.check))
 			if !ok || c.Result != trust.Fail || c.Detail == "" {
 				t.Errorf("%s: %+v (present %v); all: %+v", tc.check, c, ok, checks)
 			}

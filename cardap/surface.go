@@ -200,14 +200,14 @@ var faceDigestInfoPrefix = []byte{0x30, 0x71, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86
 // images, photo) and, when read, the signed 個人番号 image. The expiry date
 // and the security-code image are not signed by J-LIS.
 func (s *Surface) Verify(store *trust.Store) []trust.Check {
-	cvCheck := s.cv.Verify(store, "surface:cv-certificate")
+	cvCheck := s.cv.Verify(store, trust.RoleSurface, trust.CheckSurfaceCV)
 	checks := []trust.Check{cvCheck}
 	di := append([]byte(nil), faceDigestInfoPrefix...)
 	for _, g := range s.groups {
 		sum := sha256.Sum256(g)
 		di = append(di, sum[:]...)
 	}
-	ch := trust.Check{Name: "surface:face-signature", Anchor: cvCheck.Anchor}
+	ch := trust.Check{Name: trust.CheckSurfaceFace, Anchor: cvCheck.Anchor, Production: cvCheck.Production}
 	if err := rsa.VerifyPKCS1v15(s.cv.PublicKey, crypto.Hash(0), di, s.sig); err != nil {
 		ch.Result = trust.Fail
 		ch.Detail = "card face (birth date, sex, key, name and address images, photo) does not match its J-LIS signature"
@@ -216,10 +216,10 @@ func (s *Surface) Verify(store *trust.Store) []trust.Check {
 	}
 	checks = append(checks, ch)
 	if s.age != nil {
-		checks = append(checks, recordCheck("surface:age-signature", s.cv, cvCheck, s.age.signed, s.age.sig, "age-verification record"))
+		checks = append(checks, recordCheck(trust.CheckSurfaceAge, s.cv, cvCheck, s.age.signed, s.age.sig, "age-verification record"))
 	}
 	if s.mnImg != nil {
-		checks = append(checks, recordCheck("surface:my-number-image-signature", s.cv, cvCheck, s.mnImg.signed, s.mnImg.sig, "個人番号 image"))
+		checks = append(checks, recordCheck(trust.CheckSurfaceMyNumberImage, s.cv, cvCheck, s.mnImg.signed, s.mnImg.sig, "個人番号 image"))
 	}
 	return checks
 }

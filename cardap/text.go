@@ -186,11 +186,11 @@ func (t *Text) CardKey() *rsa.PublicKey {
 // the CV certificate under its J-LIS key, both digests of the integrity
 // record, its signature, the signed card key, and the My Number's check digit.
 func (t *Text) Verify(store *trust.Store) []trust.Check {
-	cvCheck := t.cv.Verify(store, "text:cv-certificate")
+	cvCheck := t.cv.Verify(store, trust.RoleText, trust.CheckTextCV)
 	checks := []trust.Check{cvCheck}
 
-	digest := func(name string, got []byte, want []byte, what string) trust.Check {
-		ch := trust.Check{Name: name, Anchor: cvCheck.Anchor}
+	digest := func(name trust.CheckName, got []byte, want []byte, what string) trust.Check {
+		ch := trust.Check{Name: name, Anchor: cvCheck.Anchor, Production: cvCheck.Production}
 		if !bytes.Equal(got, want) {
 			ch.Result, ch.Detail = trust.Fail, what+" does not match the digest in the integrity record"
 			return ch
@@ -198,22 +198,22 @@ func (t *Text) Verify(store *trust.Store) []trust.Check {
 		return passUnder(ch, cvCheck, what+" matches the integrity record")
 	}
 	sum := sha256.Sum256(t.Raw.MyNumberEF)
-	checks = append(checks, digest("text:my-number-digest", sum[:], t.digestMyNo, "個人番号 file"))
+	checks = append(checks, digest(trust.CheckTextMyNumberDigest, sum[:], t.digestMyNo, "個人番号 file"))
 	var fields []byte
 	for _, f := range t.fields {
 		fields = append(fields, f.Raw...)
 	}
 	sum = sha256.Sum256(fields)
-	checks = append(checks, digest("text:attributes-digest", sum[:], t.digestAttr, "基本4情報 (name, address, birth date, sex)"))
+	checks = append(checks, digest(trust.CheckTextAttrDigest, sum[:], t.digestAttr, "基本4情報 (name, address, birth date, sex)"))
 
 	kids, _ := t.integrity.Children()
 	d1, _ := apdu.FindTLV(kids, 0xDF31)
 	d2, _ := apdu.FindTLV(kids, 0xDF32)
-	checks = append(checks, recordCheck("text:integrity-signature", t.cv, cvCheck, append(append([]byte(nil), d1.Raw...), d2.Raw...), t.signature, "integrity record"))
+	checks = append(checks, recordCheck(trust.CheckTextIntegrity, t.cv, cvCheck, append(append([]byte(nil), d1.Raw...), d2.Raw...), t.signature, "integrity record"))
 	if t.cardKey != nil {
-		checks = append(checks, recordCheck("text:signed-key", t.cv, cvCheck, t.cardKey.keyTLV.Raw, t.cardKey.sig, "applet card key (EF 0007)"))
+		checks = append(checks, recordCheck(trust.CheckTextSignedKey, t.cv, cvCheck, t.cardKey.keyTLV.Raw, t.cardKey.sig, "applet card key (EF 0007)"))
 	}
-	cd := trust.Check{Name: "text:my-number-check-digit", Result: trust.Pass, Detail: "check digit is correct"}
+	cd := trust.Check{Name: trust.CheckTextCheckDigit, Result: trust.Pass, Detail: "check digit is correct"}
 	if !t.MyNumber.Valid() {
 		cd.Result, cd.Detail = trust.Fail, "check digit is wrong"
 	}

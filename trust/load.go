@@ -218,6 +218,9 @@ func parseCVKeys(b []byte, source string) ([]CVKey, error) {
 		}
 		var cv CVKey
 		copy(cv.ID[:], id)
+		if cv.Role = ParseCVRole(k.Role); cv.Role == RoleUnknown {
+			return nil, fmt.Errorf("CV CA keys (%s): key %d: role %q is none of card-chain, surface, text", source, i, k.Role)
+		}
 		cv.Public = &rsa.PublicKey{N: new(big.Int).SetBytes(mod), E: e}
 		prod := k.Hierarchy == "production"
 		label := "test"

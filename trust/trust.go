@@ -11,6 +11,7 @@ package trust
 import (
 	"crypto/rsa"
 	"crypto/x509"
+	"strings"
 )
 
 // Result of one check.
@@ -24,36 +25,53 @@ const (
 
 // Check is one verification step with the anchor it rests on.
 type Check struct {
-	Name   string `json:"name"`
-	Result Result `json:"result"`
+	Name   CheckName `json:"name"`
+	Result Result    `json:"result"`
+	// Anchor names the trust anchor the check rests on ("" when it rests on
+	// none, e.g. a comparison of two copies).
 	Anchor string `json:"anchor,omitempty"`
-	Detail string `json:"detail,omitempty"`
+	// Production is true when Anchor is a J-LIS production anchor embedded
+	// in mynakit; false for test anchors and anchors added from a directory.
+	Production bool `json:"production,omitempty"`
+	// Expired marks a check that passed on data that has expired or was
+	// revoked (a certificate past its notAfter, a card past its expiry).
+	Expired bool   `json:"expired,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 // Verdict over a set of checks.
 type Verdict string
 
 const (
-	Genuine    Verdict = "genuine"
-	NotGenuine Verdict = "not-genuine"
-	Undecided  Verdict = "unknown"
+	Genuine Verdict = "genuine"
+	// GenuineExpired: every check passed, but the card or a certificate has
+	// expired or was revoked. Never shown as plain genuine.
+	GenuineExpired Verdict = "genuine-expired"
+	NotGenuine     Verdict = "not-genuine"
+	Undecided      Verdict = "unknown"
 )
 
 // Decide is the verdict over checks: any Fail is NotGenuine; otherwise any
-// Unknown, or no check at all, is Undecided; only all Pass is Genuine.
+// Unknown, or no check at all, is Undecided; all Pass is Genuine, or
+// GenuineExpired when a passing check is marked Expired.
 func Decide(checks []Check) Verdict {
 	if len(checks) == 0 {
 		return Undecided
 	}
 	v := Genuine
+	expired := false
 	for _, c := range checks {
 		switch c.Result {
 		case Fail:
 			return NotGenuine
 		case Pass:
+			expired = expired || c.Expired
 		default:
 			v = Undecided
 		}
+	}
+	if v == Genuine && expired {
+		return GenuineExpired
 	}
 	return v
 }
@@ -66,10 +84,58 @@ type Anchor struct {
 	Production bool
 }
 
+// Rests marks ch as resting on a.
+func (a Anchor) Rests(ch Check) Check {
+	ch.Anchor, ch.Production = a.Name, a.Production
+	return ch
+}
+
+// CVRole is what a card-verifiable-certificate CA key may sign (card
+// reference §5.4): one key per role, and a key verifies nothing outside its
+// role, so a text-applet certificate re-issued by the card-face CA key or by
+// the card-level root fails.
+type CVRole int
+
+const (
+	RoleUnknown   CVRole = iota
+	RoleCardChain        // the card-level (MF) chain root: GET DATA 00F8
+	RoleSurface          // signs 券面事項確認AP EF 0004
+	RoleText             // signs 券面事項入力補助AP EF 0004
+)
+
+func (r CVRole) String() string {
+	switch r {
+	case RoleCardChain:
+		return "card-level (MF) chain"
+	case RoleSurface:
+		return "券面事項確認AP (card surface)"
+	case RoleText:
+		return "券面事項入力補助AP (text input assist)"
+	}
+	return "unknown role"
+}
+
+// ParseCVRole reads the role of a CV CA key file entry: the descriptions
+// jlis-cv-ca-keys.json uses, or the short names "card-chain", "surface",
+// "text".
+func ParseCVRole(s string) CVRole {
+	l := strings.ToLower(s)
+	switch {
+	case l == "card-chain" || strings.Contains(l, "card-level") || strings.Contains(l, "(mf)"):
+		return RoleCardChain
+	case l == "surface" || strings.Contains(s, "券面事項確認") || strings.Contains(l, "card surface"):
+		return RoleSurface
+	case l == "text" || strings.Contains(s, "入力補助") || strings.Contains(l, "text input"):
+		return RoleText
+	}
+	return RoleUnknown
+}
+
 // CVKey is a key that signs card-verifiable certificates.
 type CVKey struct {
 	ID     [16]byte
 	Public *rsa.PublicKey
+	Role   CVRole
 	Anchor Anchor
 }
 

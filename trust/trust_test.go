@@ -102,8 +102,14 @@ func TestVerifyCertificate(t *testing.T) {
 	if c.Result != Pass || c.Anchor != "test root" {
 		t.Fatalf("good chain: %+v", c)
 	}
-	if c := s.VerifyCertificate(leaf, CertOptions{At: time.Now().Add(48 * time.Hour)}); c.Result != Fail {
+	// Expired: the chain still verifies, marked Expired, so the verdict is
+	// never plain genuine.
+	c = s.VerifyCertificate(leaf, CertOptions{At: time.Now().Add(48 * time.Hour)})
+	if c.Result != Pass || !c.Expired || !strings.Contains(c.Detail, "expired") || Decide([]Check{c}) != GenuineExpired {
 		t.Errorf("expired: %+v", c)
+	}
+	if c := s.VerifyCertificate(leaf, CertOptions{At: time.Now().Add(-48 * time.Hour)}); c.Result != Fail || !strings.Contains(c.Detail, "not yet valid") {
+		t.Errorf("not yet valid: %+v", c)
 	}
 	// One byte changed in the signature.
 	raw := append([]byte(nil), leaf.Raw...)
@@ -122,8 +128,18 @@ func TestVerifyCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	crl, _ := x509.ParseRevocationList(crlDER)
-	if c := s.VerifyCertificate(leaf, CertOptions{CRL: crl}); c.Result != Fail || !strings.Contains(c.Detail, "revoked") {
-		t.Errorf("revoked: %+v", c)
+	if c := s.VerifyCertificate(leaf, CertOptions{CRL: crl}); c.Result != Pass || !c.Expired || !strings.Contains(c.Detail, "revoked") {
+		t.Errorf("revoked (card read): %+v", c)
+	}
+	if c := s.VerifyCertificate(leaf, CertOptions{CRL: crl, RevokedFails: true}); c.Result != Fail || !strings.Contains(c.Detail, "revoked") {
+		t.Errorf("revoked (signature): %+v", c)
+	}
+	// A CRL outside its thisUpdate-nextUpdate window cannot speak for now.
+	if c := s.VerifyCertificate(leaf, CertOptions{CRL: crl, Now: time.Now().Add(2 * time.Hour)}); c.Result != Unknown || !strings.Contains(c.Detail, "stale") {
+		t.Errorf("stale CRL: %+v", c)
+	}
+	if c := s.VerifyCertificate(leaf, CertOptions{CRL: crl, Now: time.Now().Add(-time.Hour)}); c.Result != Unknown || !strings.Contains(c.Detail, "future") {
+		t.Errorf("future CRL: %+v", c)
 	}
 }
 

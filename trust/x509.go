@@ -7,16 +7,27 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
 // CertOptions says how to check one JPKI certificate.
 type CertOptions struct {
-	// Name is the check's name, e.g. "x509:auth-certificate".
-	Name string
-	// At is the time the certificate must be valid at: now for a card read,
-	// the signing time for a signature.
+	// Name is the check's name, e.g. CheckAuthCert.
+	Name CheckName
+	// At is the time the certificate is judged at: now for a card read, now
+	// or a trusted timestamp's time for a signature (never a time the
+	// signer wrote). A certificate past its notAfter at At passes marked
+	// Expired; one not yet valid at At fails.
 	At time.Time
+	// Now is the wall-clock time the CRL's freshness is judged at (zero:
+	// time.Now()).
+	Now time.Time
+	// RevokedFails makes a revocation at or before At a failure (for
+	// signatures: a revoked key may have signed after it was compromised).
+	// Otherwise a revoked certificate passes marked Expired, so a card
+	// whose certificate was revoked is never plain genuine.
+	RevokedFails bool
 	// NonRepudiation requires the contentCommitment key usage (the signing
 	// certificate, card reference §5.2).
 	NonRepudiation bool
@@ -49,7 +60,8 @@ func (s *Store) VerifyCertificate(cert *x509.Certificate, opts CertOptions) Chec
 	}
 	if !ok {
 		if len(keyMatched) > 0 {
-			c.Result, c.Anchor = Fail, keyMatched[0].Anchor.Name
+			c = keyMatched[0].Anchor.Rests(c)
+			c.Result = Fail
 			c.Detail = "signature does not verify under the anchor its authority key identifier names"
 			return c
 		}
@@ -57,16 +69,23 @@ func (s *Store) VerifyCertificate(cert *x509.Certificate, opts CertOptions) Chec
 		c.Detail = fmt.Sprintf("no trust anchor for issuer key id %s (%s)", hexOrNone(cert.AuthorityKeyId), cert.Issuer)
 		return c
 	}
-	c.Anchor = root.Anchor.Name
+	c = root.Anchor.Rests(c)
 	fail := func(format string, args ...any) Check {
 		c.Result, c.Detail = Fail, fmt.Sprintf(format, args...)
 		return c
 	}
-	if at.Before(cert.NotBefore) || at.After(cert.NotAfter) {
-		return fail("certificate not valid at %s (valid %s to %s)", at.UTC().Format(time.RFC3339), cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+	var expired []string
+	if at.Before(cert.NotBefore) {
+		return fail("certificate not yet valid at %s (valid %s to %s)", at.UTC().Format(time.RFC3339), cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
 	}
-	if at.Before(root.Cert.NotBefore) || at.After(root.Cert.NotAfter) {
-		return fail("anchor not valid at %s", at.UTC().Format(time.RFC3339))
+	if at.After(cert.NotAfter) {
+		expired = append(expired, "expired on "+cert.NotAfter.UTC().Format("2006-01-02"))
+	}
+	if at.After(root.Cert.NotAfter) {
+		expired = append(expired, "its anchor expired on "+root.Cert.NotAfter.UTC().Format("2006-01-02"))
+	}
+	if cert.NotBefore.Before(root.Cert.NotBefore) || cert.NotBefore.After(root.Cert.NotAfter) {
+		return fail("certificate issued (%s) outside its anchor's validity", cert.NotBefore.UTC().Format("2006-01-02"))
 	}
 	if !root.Cert.IsCA || root.Cert.KeyUsage&x509.KeyUsageCertSign == 0 {
 		return fail("anchor is not a CA allowed to sign certificates")
@@ -85,15 +104,45 @@ func (s *Store) VerifyCertificate(cert *x509.Certificate, opts CertOptions) Chec
 			c.Result, c.Detail = Unknown, "CRL not signed by the certificate's anchor: "+err.Error()
 			return c
 		}
+		now := opts.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if why := crlWindow(opts.CRL, now); why != "" {
+			c.Result, c.Detail = Unknown, why
+			return c
+		}
 		for _, e := range opts.CRL.RevokedCertificateEntries {
 			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 && !e.RevocationTime.After(at) {
-				return fail("revoked on %s", e.RevocationTime.UTC().Format(time.RFC3339))
+				if opts.RevokedFails {
+					return fail("revoked on %s", e.RevocationTime.UTC().Format(time.RFC3339))
+				}
+				expired = append(expired, "revoked on "+e.RevocationTime.UTC().Format("2006-01-02"))
 			}
 		}
 	}
 	c.Result = Pass
 	c.Detail = fmt.Sprintf("serial %X, valid to %s", cert.SerialNumber, cert.NotAfter.UTC().Format("2006-01-02"))
+	if len(expired) > 0 {
+		c.Expired = true
+		c.Detail += "; " + strings.Join(expired, ", ")
+	}
 	return c
+}
+
+// crlWindow says why a CRL cannot speak for now: it is not yet in force
+// (thisUpdate after now) or stale (nextUpdate before now). "" when it can.
+func crlWindow(crl *x509.RevocationList, now time.Time) string {
+	if now.Before(crl.ThisUpdate) {
+		return fmt.Sprintf("CRL issued in the future (thisUpdate %s)", crl.ThisUpdate.UTC().Format(time.RFC3339))
+	}
+	if !crl.NextUpdate.IsZero() && now.After(crl.NextUpdate) {
+		return fmt.Sprintf("CRL is stale: its nextUpdate %s has passed; fetch a current one", crl.NextUpdate.UTC().Format(time.RFC3339))
+	}
+	if crl.NextUpdate.IsZero() {
+		return "CRL has no nextUpdate, so its freshness cannot be judged"
+	}
+	return ""
 }
 
 func findIssuer(cert *x509.Certificate, roots []Root) (Root, bool) {
@@ -134,7 +183,7 @@ func LoadCRL(path string) (*x509.RevocationList, error) {
 // it), or else one of the store's anchors. A copy that differs from the
 // anchor it claims to be — same key identifier, same key, or same serial
 // and subject — fails; a copy that resembles no anchor is unknown.
-func (s *Store) CompareCardCA(name string, ca, leaf *x509.Certificate) Check {
+func (s *Store) CompareCardCA(name CheckName, ca, leaf *x509.Certificate) Check {
 	c := Check{Name: name}
 	if leaf != nil {
 		var keyMatched []Root
@@ -148,7 +197,7 @@ func (s *Store) CompareCardCA(name string, ca, leaf *x509.Certificate) Check {
 			root, ok = findIssuer(leaf, s.roots)
 		}
 		if ok {
-			c.Anchor = root.Anchor.Name
+			c = root.Anchor.Rests(c)
 			if bytes.Equal(ca.Raw, root.Cert.Raw) {
 				c.Result, c.Detail = Pass, "the card's CA certificate is the anchor that issued its certificate"
 			} else {
@@ -159,7 +208,8 @@ func (s *Store) CompareCardCA(name string, ca, leaf *x509.Certificate) Check {
 	}
 	for _, r := range s.roots {
 		if bytes.Equal(ca.Raw, r.Cert.Raw) {
-			c.Result, c.Anchor, c.Detail = Pass, r.Anchor.Name, "the card's CA certificate is a trust anchor"
+			c = r.Anchor.Rests(c)
+			c.Result, c.Detail = Pass, "the card's CA certificate is a trust anchor"
 			return c
 		}
 	}
@@ -168,7 +218,8 @@ func (s *Store) CompareCardCA(name string, ca, leaf *x509.Certificate) Check {
 		sameKey := bytes.Equal(ca.RawSubjectPublicKeyInfo, r.Cert.RawSubjectPublicKeyInfo)
 		sameID := ca.SerialNumber != nil && ca.SerialNumber.Cmp(r.Cert.SerialNumber) == 0 && bytes.Equal(ca.RawSubject, r.Cert.RawSubject)
 		if sameKID || sameKey || sameID {
-			c.Result, c.Anchor, c.Detail = Fail, r.Anchor.Name, "the card's CA certificate differs from the anchor it names"
+			c = r.Anchor.Rests(c)
+			c.Result, c.Detail = Fail, "the card's CA certificate differs from the anchor it names"
 			return c
 		}
 	}

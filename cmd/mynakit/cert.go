@@ -22,7 +22,7 @@ func init() { register(newCertCmd) }
 // certKind is what `cert show` knows about each certificate.
 type certKind struct {
 	fid, caFID     uint16
-	check, caCheck string
+	check, caCheck trust.CheckName
 	nonRepudiation bool
 }
 

@@ -236,7 +236,7 @@ func printChecks(a *app, checks []trust.Check) {
 	tw := &table{}
 	tw.add("CHECK", "RESULT", "DETAIL", "ANCHOR")
 	for _, c := range checks {
-		tw.add(c.Name, strings.ToUpper(string(c.Result)), c.Detail, c.Anchor)
+		tw.add(string(c.Name), strings.ToUpper(string(c.Result)), c.Detail, c.Anchor)
 	}
 	tw.write(a.out)
 }
@@ -253,7 +253,7 @@ func verdictLine(v trust.Verdict, checks []trust.Check) string {
 	var failed []string
 	for _, c := range checks {
 		if c.Result != trust.Pass {
-			failed = append(failed, c.Name)
+			failed = append(failed, string(c.Name))
 		}
 	}
 	switch v {
