@@ -216,7 +216,7 @@ func (c *Card) readRange(ctx context.Context, offset, n int) ([]byte, error) {
 				}
 				continue
 			}
-			if c.extKnown || errors.Is(err, ErrCardRemoved) || errors.Is(err, ErrReaderGone) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			if c.extKnown || errors.Is(err, ErrCardRemoved) || errors.Is(err, ErrCardReset) || errors.Is(err, ErrReaderGone) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 				return out, err
 			}
 			// The card or the link refused extended length: short reads from now on.

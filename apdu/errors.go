@@ -28,6 +28,7 @@ var (
 	ErrCLANotSupported  = errors.New("class not supported")               // 6E00
 	ErrVerifyFailed     = errors.New("verification failed")               // 63xx
 	ErrCardRemoved      = errors.New("card removed")                      // transport
+	ErrCardReset        = errors.New("card reset by another application") // transport
 	ErrReaderGone       = errors.New("reader not available")              // transport
 	ErrNoCard           = errors.New("no card in reader")                 // transport
 	ErrTransport        = errors.New("transport failure")                 // transport
@@ -122,4 +123,15 @@ func statusErr(sw uint16) error {
 		return &WrongPINError{Remaining: int(sw & 0x0F)}
 	}
 	return &StatusError{SW: sw}
+}
+
+// Answered reports whether err is the card's own answer — a status word
+// other than 9000, or data that does not parse — as opposed to a command
+// that never got an answer (a pulled card, a vanished reader, a reset, a
+// cancelled context). Readers treat an answer a genuine card never gives as
+// evidence about the card, and a lost command as a failure of the link.
+func Answered(err error) bool {
+	var se *StatusError
+	var wp *WrongPINError
+	return errors.As(err, &se) || errors.As(err, &wp) || errors.Is(err, ErrMalformed)
 }

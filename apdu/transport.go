@@ -35,3 +35,11 @@ type Resetter interface {
 type ExtendedLengthReporter interface {
 	ExtendedLength() bool
 }
+
+// Reconnector is implemented by transports that can pick up a card that
+// another application reset (PC/SC SCardReconnect, leaving the card as it
+// is). After a reset every verification is gone; the card itself is the
+// same.
+type Reconnector interface {
+	Reconnect(ctx context.Context) error
+}

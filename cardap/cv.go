@@ -120,7 +120,7 @@ func recordCheck(name trust.CheckName, cv *CVCertificate, cvCheck trust.Check, s
 	ch := trust.Check{Name: name, Anchor: cvCheck.Anchor, Production: cvCheck.Production}
 	sum := sha256.Sum256(signed)
 	if cv == nil {
-		ch.Result, ch.Detail = trust.Unknown, "no card-verifiable certificate to check it with"
+		ch.Result, ch.Detail = trust.Fail, "no card-verifiable certificate to check it with"
 		return ch
 	}
 	if err := rsa.VerifyPKCS1v15(cv.PublicKey, crypto.SHA256, sum[:], sig); err != nil {
@@ -130,8 +130,10 @@ func recordCheck(name trust.CheckName, cv *CVCertificate, cvCheck trust.Check, s
 	return passUnder(ch, cvCheck, what+": J-LIS signature verifies")
 }
 
-// passUnder marks ch as passed if the CV certificate passed, else unknown.
+// passUnder marks ch as passed if the CV certificate passed, else unknown;
+// either way it rests on the certificate's anchor.
 func passUnder(ch trust.Check, cvCheck trust.Check, detail string) trust.Check {
+	ch.Anchor, ch.Production = cvCheck.Anchor, cvCheck.Production
 	if cvCheck.Result == trust.Pass {
 		ch.Result, ch.Detail = trust.Pass, detail
 	} else {

@@ -1,12 +1,14 @@
-package cardap
+package cardap_test
 
 import (
 	"context"
-	"fmt"
+	"crypto/rsa"
 	"strings"
 	"testing"
 
 	"github.com/mynakit/mynakit/apdu"
+	. "github.com/mynakit/mynakit/cardap"
+	"github.com/mynakit/mynakit/internal/simtest"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
@@ -14,98 +16,53 @@ import (
 	"github.com/mynakit/mynakit/trust"
 )
 
-// End-to-end: the default persona's card image, served by the simulator
-// engine, read through apdu.Card and a pin.Session as the CLI does.
-
-// kindPrompter answers each kind of secret from a table and counts prompts.
-type kindPrompter struct {
-	answers map[myna.Secret]string
-	asked   []myna.Secret
-}
-
-func (p *kindPrompter) Prompt(_ context.Context, r pin.Request) ([]byte, error) {
-	p.asked = append(p.asked, r.Kind)
-	a, ok := p.answers[r.Kind]
-	if !ok {
-		return nil, fmt.Errorf("%w: test prompter has no %s", pin.ErrNoSecret, r.Kind)
-	}
-	return []byte(a), nil
-}
-
-func defaultPrompter() *kindPrompter {
-	return &kindPrompter{answers: map[myna.Secret]string{myna.ShortPIN: "1234"}}
-}
-
-func simStore(t testing.TB) *trust.Store {
-	t.Helper()
-	s := trust.Embedded().Clone()
-	if err := s.AddCVKeysJSON(persona.TestCVKeysJSON(), "simulator"); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func defaultImage(t testing.TB) *simulator.Image {
-	t.Helper()
-	img, err := persona.Build(persona.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
+// The default persona's card image, served by the simulator engine, read
+// through apdu.Card and a pin.Session, and verified by this package.
 
 func simSession(t testing.TB, img *simulator.Image) *pin.Session {
 	t.Helper()
-	sim, err := simulator.New(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := pin.NewSession(apdu.NewCard(sim), defaultPrompter())
-	// The session opens the age record with the 生年月日 key it derives
-	// from 照合番号B (昭和55年2月17日, expiry 2035, security code 2285).
-	s.Learn(myna.CodeB, []byte("55021720352285"))
+	s := pin.NewSession(apdu.NewCard(simtest.Sim(t, img)), simtest.NewPrompter(simtest.PIN))
+	// 照合番号B opens the card face and yields the birth key (昭和55年2月17日,
+	// expiry 2035, security code 2285); the My Number is read with the PIN.
+	s.Learn(myna.CodeB, []byte(simtest.CodeB))
+	s.Learn(myna.ShortPIN, []byte(simtest.PIN))
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
-// cardData is everything cardap reads from one card, with its checks.
+// cardData is everything this package reads from one card, verified.
 type cardData struct {
 	text    *Text
 	surface *Surface
-	common  *Common
-	chain   *CardChain
+	checks  []trust.Check
 }
 
-func readAll(t testing.TB, s *pin.Session, text, surface bool) cardData {
+func readAll(t testing.TB, s *pin.Session, store *trust.Store, text, surface bool) cardData {
 	t.Helper()
 	ctx := context.Background()
 	var d cardData
-	var err error
 	if text {
-		if d.text, err = ReadText(ctx, s); err != nil {
+		raw, err := ReadText(ctx, s, TextOptions{Attributes: true, MyNumber: true, SignedKey: true})
+		if err != nil {
 			t.Fatal(err)
+		}
+		var c []trust.Check
+		d.text, c = VerifyText(*raw, store)
+		d.checks = append(d.checks, c...)
+		if mn, ok := d.text.VerifiedMyNumber(); ok {
+			s.Learn(myna.CodeA, []byte(mn))
 		}
 	}
 	if surface {
-		if d.surface, err = ReadSurface(ctx, s, SurfaceOptions{AgeRecord: true, MyNumberImage: true}); err != nil {
+		raw, err := ReadSurface(ctx, s, SurfaceOptions{BasicInfo: true, AgeRecord: true, MyNumberImage: s.Holds(myna.CodeA)})
+		if err != nil {
 			t.Fatal(err)
 		}
+		var c []trust.Check
+		d.surface, c = VerifySurface(*raw, store)
+		d.checks = append(d.checks, c...)
 	}
 	return d
-}
-
-func (d cardData) checks(store *trust.Store) []trust.Check {
-	var out []trust.Check
-	if d.text != nil {
-		out = append(out, d.text.Verify(store)...)
-	}
-	if d.surface != nil {
-		out = append(out, d.surface.Verify(store)...)
-	}
-	if d.chain != nil {
-		out = append(out, d.chain.Verify(store)...)
-	}
-	return out
 }
 
 func checkNamed(checks []trust.Check, name trust.CheckName) (trust.Check, bool) {
@@ -117,48 +74,65 @@ func checkNamed(checks []trust.Check, name trust.CheckName) (trust.Check, bool) 
 	return trust.Check{}, false
 }
 
+func prove(t *testing.T, s *pin.Session, a myna.Applet, name trust.CheckName, key *rsa.PublicKey, keyCheck trust.Check) trust.Check {
+	t.Helper()
+	c, _, err := ProvePresence(context.Background(), s, a, name, key, keyCheck, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestSimulatedCardIsGenuine(t *testing.T) {
 	ctx := context.Background()
-	s := simSession(t, defaultImage(t))
-	d := readAll(t, s, true, true)
-	var err error
-	if d.common, err = ReadCommon(ctx, s); err != nil {
+	s := simSession(t, simtest.Image(t))
+	store := simtest.Store(t)
+	d := readAll(t, s, store, true, true)
+	rec, fault, err := ReadCommon(ctx, s)
+	if err != nil || fault != nil {
+		t.Fatal(err, fault)
+	}
+	cm, err := ParseCommon(rec)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if d.chain, err = ReadCardChain(ctx, s); err != nil {
+	chain, err := ReadCardChain(ctx, s)
+	if err != nil {
 		t.Fatal(err)
 	}
+	checks := append(d.checks, VerifyCardChain(*chain, store)...)
 
 	p := persona.Default()
-	tx, sf, cm := d.text, d.surface, d.common
+	tx, sf := d.text, d.surface
 	if tx.MyNumber.Reveal() != string(p.MyNumber) || tx.Name != p.Name || tx.Address != p.Address || tx.BirthDate != p.BirthDate || tx.Sex != Male {
 		t.Errorf("text: %q %q %s %s", tx.Name, tx.Address, tx.BirthDate, tx.Sex)
 	}
 	if len(tx.Raw.MyNumberEF) != myna.MyNumberEFBytes {
 		t.Errorf("個人番号 EF read as %d bytes, want the physical %d", len(tx.Raw.MyNumberEF), myna.MyNumberEFBytes)
 	}
+	if mn, ok := tx.VerifiedMyNumber(); !ok || mn != string(p.MyNumber) {
+		t.Error("a verified My Number is not offered as 照合番号A")
+	}
 	if sf.BirthDate != p.BirthDate || sf.AgeBirthDate != p.BirthDate || sf.ExpiryDate != p.CardExpiry || sf.Sex != Male || sf.MunicipalityCode != p.Municipality {
 		t.Errorf("surface: %+v", sf)
 	}
-	if !strings.HasPrefix(string(sf.NameImage), "\x89PNG") || !strings.HasPrefix(string(sf.Photo[4:]), "jP  ") || len(sf.MyNumberImage) == 0 || len(sf.SecurityCodeImage) == 0 {
+	if !strings.HasPrefix(string(sf.NameImage), "\x89PNG") || !IsJP2(sf.Photo) || len(sf.MyNumberImage) == 0 || len(sf.SecurityCodeImage) == 0 {
 		t.Error("surface images")
 	}
-	if sf.CardKey.N.Cmp(tx.CardKey().N) == 0 {
-		t.Error("the surface and text applets share a card key; the persona gives each its own")
+	if sf.CardKey() == nil || tx.CardKey() == nil || sf.CardKey().N.Cmp(tx.CardKey().N) == 0 {
+		t.Error("each applet must offer its own verified card key")
 	}
 	if cm.Serial != p.Serial || cm.MunicipalityCode != p.Municipality || cm.ExpiryDate != p.CardExpiry {
 		t.Errorf("common: %+v", cm)
 	}
-
-	store := simStore(t)
-	checks := d.checks(store)
-	for _, name := range []string{"text:cv-certificate", "text:my-number-digest", "text:attributes-digest", "text:integrity-signature", "text:signed-key", "text:my-number-check-digit",
-		"surface:cv-certificate", "surface:face-signature", "surface:age-signature", "surface:my-number-image-signature", "card:cv-chain-root"} {
-		c, ok := checkNamed(checks, trust.CheckName(name))
+	for _, name := range []trust.CheckName{trust.CheckTextFormat, trust.CheckTextCV, trust.CheckTextMyNumberDigest, trust.CheckTextAttrDigest, trust.CheckTextIntegrity,
+		trust.CheckTextSignedKey, trust.CheckTextCheckDigit, trust.CheckSurfaceFormat, trust.CheckSurfaceCV, trust.CheckSurfaceFace, trust.CheckSurfaceAge,
+		trust.CheckSurfaceMyNumberImage, trust.CheckChainRoot, trust.CheckChainLower} {
+		c, ok := checkNamed(checks, name)
 		if !ok || c.Result != trust.Pass {
 			t.Errorf("%s: %+v (present %v)", name, c, ok)
 		}
-		if ok && name != "text:my-number-check-digit" && c.Anchor == "" {
+		if ok && !strings.HasSuffix(string(name), ":format") && name != trust.CheckTextCheckDigit && c.Anchor == "" {
 			t.Errorf("%s names no anchor", name)
 		}
 	}
@@ -167,34 +141,36 @@ func TestSimulatedCardIsGenuine(t *testing.T) {
 	}
 
 	// The presence proof with each applet's key, taken from its verified record.
-	faceCheck, _ := checkNamed(checks, "surface:face-signature")
-	keyCheck, _ := checkNamed(checks, "text:signed-key")
-	if c := ProvePresence(ctx, s, myna.Surface, sf.CardKey, faceCheck); c.Name != "presence:surface" || c.Result != trust.Pass {
+	faceCheck, _ := checkNamed(checks, trust.CheckSurfaceFace)
+	keyCheck, _ := checkNamed(checks, trust.CheckTextSignedKey)
+	if c := prove(t, s, myna.Surface, trust.CheckPresenceSurface, sf.CardKey(), faceCheck); c.Result != trust.Pass {
 		t.Errorf("surface presence: %+v", c)
 	}
-	if c := ProvePresence(ctx, s, myna.Text, tx.CardKey(), keyCheck); c.Name != "presence:text" || c.Result != trust.Pass {
+	if c := prove(t, s, myna.Text, trust.CheckPresenceText, tx.CardKey(), keyCheck); c.Result != trust.Pass {
 		t.Errorf("text presence: %+v", c)
 	}
 	// Another chip's key (here the other applet's) does not answer for this one.
-	if c := ProvePresence(ctx, s, myna.Surface, tx.CardKey(), faceCheck); c.Result != trust.Fail {
+	if c := prove(t, s, myna.Surface, trust.CheckPresenceSurface, tx.CardKey(), faceCheck); c.Result != trust.Fail {
 		t.Errorf("surface presence with the text key: %+v", c)
 	}
 	// A key from a record that was not verified proves nothing.
-	if c := ProvePresence(ctx, s, myna.Surface, sf.CardKey, trust.Check{Result: trust.Unknown}); c.Result != trust.Unknown {
+	if c := prove(t, s, myna.Surface, trust.CheckPresenceSurface, sf.CardKey(), trust.Check{Result: trust.Unknown}); c.Result != trust.Unknown {
 		t.Errorf("surface presence under an unverified record: %+v", c)
+	}
+	if c := prove(t, s, myna.Surface, trust.CheckPresenceSurface, nil, faceCheck); c.Result != trust.Fail {
+		t.Errorf("surface presence without a key: %+v", c)
 	}
 }
 
 func TestSimulatedCardUnknownAnchor(t *testing.T) {
-	d := readAll(t, simSession(t, defaultImage(t)), true, true)
 	// J-LIS production anchors only: the simulator's CV CA keys are unknown.
-	checks := d.checks(trust.Embedded())
-	if v := trust.Decide(checks); v != trust.Undecided {
-		t.Fatalf("verdict %s: %+v", v, checks)
+	d := readAll(t, simSession(t, simtest.Image(t)), trust.Embedded(), true, true)
+	if v := trust.Decide(d.checks); v != trust.Undecided {
+		t.Fatalf("verdict %s: %+v", v, d.checks)
 	}
-	for _, c := range checks {
+	for _, c := range d.checks {
 		want := trust.Unknown
-		if c.Name == "text:my-number-check-digit" {
+		if c.Name == trust.CheckTextCheckDigit || strings.HasSuffix(string(c.Name), ":format") {
 			want = trust.Pass
 		}
 		if c.Result != want {
@@ -203,6 +179,11 @@ func TestSimulatedCardUnknownAnchor(t *testing.T) {
 		if strings.HasSuffix(string(c.Name), ":cv-certificate") && !strings.Contains(c.Detail, "/") {
 			t.Errorf("%s does not name the key ID: %q", c.Name, c.Detail)
 		}
+	}
+	// Self-consistency is enough to present the My Number as 照合番号A: it
+	// is the card's own number, matched against its own signed record.
+	if _, ok := d.text.VerifiedMyNumber(); !ok {
+		t.Error("the My Number matched its signed record but is not offered as 照合番号A")
 	}
 }
 
@@ -220,7 +201,7 @@ type tamper struct {
 
 func (tc tamper) apply(t *testing.T, img *simulator.Image) {
 	t.Helper()
-	f := img.Applets[fmt.Sprintf("%X", tc.applet.AID())].Files[simulator.FIDString(tc.fid)]
+	f := simtest.Applet(img, tc.applet).Files[simulator.FIDString(tc.fid)]
 	if f == nil {
 		t.Fatalf("%s: no EF %04X", tc.item, tc.fid)
 	}
@@ -290,15 +271,13 @@ func TestSimulatedCardTampered(t *testing.T) {
 		{"個人番号 image", myna.Surface, myna.SurfaceMyNumberImg, []uint32{0xFF40, 0xDF41}, -1, "surface:my-number-image-signature"},
 		{"個人番号 image key", myna.Surface, myna.SurfaceMyNumberImg, []uint32{0xFF40, 0xDF42}, 50, "surface:my-number-image-signature"},
 	}
-	store := simStore(t)
+	store := simtest.Store(t)
 	for _, tc := range cases {
 		t.Run(tc.item, func(t *testing.T) {
-			img := defaultImage(t)
+			img := simtest.Image(t)
 			tc.apply(t, img)
-			// A changed 個人番号 would be presented as 照合番号A to the surface
-			// applet; read only the applet under test.
-			d := readAll(t, simSession(t, img), tc.applet == myna.Text, tc.applet == myna.Surface)
-			checks := d.checks(store)
+			d := readAll(t, simSession(t, img), store, true, tc.applet == myna.Surface)
+			checks := d.checks
 			if v := trust.Decide(checks); v != trust.NotGenuine {
 				t.Errorf("verdict %s", v)
 			}
@@ -310,24 +289,58 @@ func TestSimulatedCardTampered(t *testing.T) {
 	}
 }
 
-// The unsigned fields change without any check failing: they are reported
-// as read, and the verdict rests on what J-LIS signed.
+// The unsigned fields change without any check of this package failing:
+// they are reported as read (the root package compares the copies).
 func TestSimulatedCardUnsignedFields(t *testing.T) {
-	img := defaultImage(t)
+	img := simtest.Image(t)
 	for _, tc := range []tamper{
 		{item: "expiry", applet: myna.Surface, fid: myna.SurfaceFace, path: []uint32{0xFF20, 0xDF29}, at: 3},
 		{item: "security code image", applet: myna.Surface, fid: myna.SurfaceFace, path: []uint32{0xFF20, 0xDF2A}, at: -1},
-		{item: "offset table", applet: myna.Surface, fid: myna.SurfaceFace, path: []uint32{0xFF20, 0xDF21}, at: 1},
 		{item: "face filler", applet: myna.Surface, fid: myna.SurfaceFace, at: 0},
-		{item: "attributes offset table", applet: myna.Text, fid: myna.TextAttributes, path: []uint32{0xFF20, 0xDF21}, at: 1},
 	} {
 		tc.apply(t, img)
 	}
-	d := readAll(t, simSession(t, img), true, true)
-	if v := trust.Decide(d.checks(simStore(t))); v != trust.Genuine {
-		t.Fatalf("verdict %s: %+v", v, d.checks(simStore(t)))
+	store := simtest.Store(t)
+	d := readAll(t, simSession(t, img), store, true, true)
+	if v := trust.Decide(d.checks); v != trust.Genuine {
+		t.Fatalf("verdict %s: %+v", v, d.checks)
 	}
 	if d.surface.ExpiryDate != "2034-02-17" {
 		t.Errorf("expiry %s: the changed (unsigned) date is what the card holds", d.surface.ExpiryDate)
+	}
+}
+
+// An offset table that does not say where the fields are is malformed
+// content, even though no signature covers it: the file is not as a card
+// writes it.
+func TestOffsetTablesAreChecked(t *testing.T) {
+	for _, tc := range []tamper{
+		{item: "face offset table", applet: myna.Surface, fid: myna.SurfaceFace, path: []uint32{0xFF20, 0xDF21}, at: 1, check: string(trust.CheckSurfaceFormat)},
+		{item: "attributes offset table", applet: myna.Text, fid: myna.TextAttributes, path: []uint32{0xFF20, 0xDF21}, at: 1, check: string(trust.CheckTextFormat)},
+	} {
+		img := simtest.Image(t)
+		tc.apply(t, img)
+		d := readAll(t, simSession(t, img), simtest.Store(t), true, true)
+		if c, ok := checkNamed(d.checks, trust.CheckName(tc.check)); !ok || c.Result != trust.Fail || !strings.Contains(c.Detail, "offset table") {
+			t.Errorf("%s: %+v", tc.item, c)
+		}
+	}
+}
+
+// A file the card refuses, or sends cut short, is a failed check, not an
+// error: the card answered, and no genuine card answers that way.
+func TestRefusedAndTruncatedFilesAreFaults(t *testing.T) {
+	img := simtest.Image(t)
+	cv := simtest.EF(t, img, myna.Text, myna.TextCVCert)
+	simtest.SetEF(t, img, myna.Text, myna.TextCVCert, cv[:300]) // the header says 568 bytes
+	s := pin.NewSession(apdu.NewCard(simtest.Sim(t, img)), simtest.NewPrompter(simtest.PIN))
+	d := readAll(t, s, simtest.Store(t), true, false)
+	c, _ := checkNamed(d.checks, trust.CheckTextCV)
+	f, _ := checkNamed(d.checks, trust.CheckTextFormat)
+	if c.Result != trust.Fail || f.Result != trust.Fail || !strings.Contains(f.Detail, "EF 0004") {
+		t.Fatalf("truncated CV certificate: %+v / %+v", c, f)
+	}
+	if _, ok := d.text.VerifiedMyNumber(); ok {
+		t.Error("a My Number whose record cannot be verified is offered as 照合番号A")
 	}
 }

@@ -1,6 +1,7 @@
 package cardap
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -13,41 +14,89 @@ import (
 	"github.com/mynakit/mynakit/trust"
 )
 
-// SurfaceRaw is what the 券面事項確認AP returned, byte for byte.
+// SurfaceRaw is what the 券面事項確認AP returned, byte for byte. A nil file
+// was not read.
 type SurfaceRaw struct {
 	Face          []byte // EF 0002 object
 	CVCert        []byte // EF 0004 object
-	BasicInfo     []byte // EF 0003 object (optional)
-	AgeRecord     []byte // EF 0001 object (optional; needs the 生年月日 key)
-	MyNumberImage []byte // EF 0005 object (optional; needs 照合番号A)
+	BasicInfo     []byte // EF 0003 object
+	AgeRecord     []byte // EF 0001 object (needs the 生年月日 key)
+	MyNumberImage []byte // EF 0005 object (needs 照合番号A)
+	Faults        []Fault
+}
+
+// SurfaceOptions chooses the optional files.
+type SurfaceOptions struct {
+	BasicInfo     bool // EF 0003: the municipality code DF34 (unsigned)
+	AgeRecord     bool // EF 0001 (the 生年月日 key)
+	MyNumberImage bool // EF 0005 (照合番号A only)
+}
+
+// ReadSurface reads the 券面事項確認AP through the session: EF 0002 (the
+// card face; 照合番号A or 照合番号B) and EF 0004, and the optional files. The
+// error is non-nil only when the card could not be asked or a secret was
+// refused; files the card answered badly are Faults.
+func ReadSurface(ctx context.Context, sess *pin.Session, opts SurfaceOptions) (*SurfaceRaw, error) {
+	raw := &SurfaceRaw{}
+	type file struct {
+		fid uint16
+		dst *[]byte
+	}
+	files := []file{{myna.SurfaceFace, &raw.Face}, {myna.SurfaceCVCert, &raw.CVCert}}
+	if opts.BasicInfo {
+		files = append(files, file{myna.SurfaceBasicInfo, &raw.BasicInfo})
+	}
+	if opts.AgeRecord {
+		files = append(files, file{myna.SurfaceAgeRecord, &raw.AgeRecord})
+	}
+	if opts.MyNumberImage {
+		files = append(files, file{myna.SurfaceMyNumberImg, &raw.MyNumberImage})
+	}
+	for _, f := range files {
+		b, fault, err := fetch(ctx, sess, myna.Surface, f.fid, readObject, 0)
+		if err != nil {
+			return raw, err
+		}
+		if fault != nil {
+			raw.Faults = append(raw.Faults, *fault)
+			continue
+		}
+		*f.dst = b
+	}
+	return raw, nil
 }
 
 // Surface is the card face as the chip holds it.
 type Surface struct {
-	BirthDate  string `json:"birth_date"`  // YYYY-MM-DD
-	Sex        Sex    `json:"sex"`         //
-	ExpiryDate string `json:"expiry_date"` // YYYY-MM-DD; not covered by the signature
+	BirthDate string // YYYY-MM-DD; signed (DF22)
+	Sex       Sex    // signed (DF23)
+	// ExpiryDate (DF29) is NOT covered by the card-face signature.
+	ExpiryDate string
 	// AgeBirthDate is the birth date of the age-verification record (EF
-	// 0001 DF11), when it was read.
-	AgeBirthDate string `json:"age_birth_date,omitempty"`
-	// MunicipalityCode is from EF 0003 DF34 when read (unsigned).
-	MunicipalityCode string `json:"municipality_code,omitempty"`
+	// 0001 DF11), when it was read; signed by DF13.
+	AgeBirthDate string
+	// MunicipalityCode is EF 0003 DF34, when read; unsigned.
+	MunicipalityCode string
 
-	CardKey           *rsa.PublicKey `json:"-"` // the card's own key (DF24), for the presence proof
-	NameImage         []byte         `json:"-"` // PNG
-	AddressImage      []byte         `json:"-"` // PNG
-	Photo             []byte         `json:"-"` // JPEG 2000 (JP2)
-	SecurityCodeImage []byte         `json:"-"` // PNG; not covered by the signature
-	MyNumberImage     []byte         `json:"-"` // PNG, when EF 0005 was read
+	NameImage    []byte // PNG, signed (DF25)
+	AddressImage []byte // PNG, signed (DF26)
+	Photo        []byte // JPEG 2000 (JP2), signed (DF27)
+	// SecurityCodeImage (DF2A) is NOT covered by the card-face signature.
+	SecurityCodeImage []byte
+	MyNumberImage     []byte // PNG, signed by EF 0005 DF43 when read
 
-	Raw SurfaceRaw `json:"-"`
+	Raw SurfaceRaw
 
-	groups [3][]byte // H1, H2, H3 inputs (TLVs as stored)
-	sig    []byte    // DF28
-	cv     *CVCertificate
-	age    *signedRecord
-	mnImg  *signedRecord
+	cv      *CVCertificate
+	cardKey *rsa.PublicKey // DF24 when the face signature verified
 }
+
+// faceTags are the card-face fields in their fixed order (card reference §2.3).
+var faceTags = [...]uint32{0xDF22, 0xDF23, 0xDF24, 0xDF25, 0xDF26, 0xDF27, 0xDF28, 0xDF29, 0xDF2A}
+
+// faceDigestInfoPrefix is the SHA-256 DigestInfo header around the three
+// 32-byte digests H1 ‖ H2 ‖ H3 (card reference §5.7).
+var faceDigestInfoPrefix = [...]byte{0x30, 0x71, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x60}
 
 // signedRecord is one of the applet's records of the form
 // outer { x1 data ; x2 card public key ; x3 signature over x1 TLV ‖ x2 TLV }
@@ -58,171 +107,251 @@ type signedRecord struct {
 	sig    []byte
 }
 
-func parseSignedRecord(b []byte, outer, first uint32, what string) (*signedRecord, error) {
+func parseSignedRecord(b []byte, outer, first uint32) (*signedRecord, error) {
 	rec, _, err := apdu.ParseTLV(b)
 	if err != nil || rec.Tag != outer {
-		return nil, fmt.Errorf("%s: want %X: %w", what, outer, apdu.ErrMalformed)
+		return nil, fmt.Errorf("want an %X object", outer)
 	}
 	kk, err := rec.Children()
+	if err != nil || len(kk) != 3 || kk[0].Tag != first || kk[1].Tag != first+1 || kk[2].Tag != first+2 {
+		return nil, fmt.Errorf("want %X, %X and %X", first, first+1, first+2)
+	}
+	if _, err := ParseRSAPublicKey(kk[1].Value); err != nil {
+		return nil, err
+	}
+	return &signedRecord{fields: [2]apdu.TLV{kk[0], kk[1]}, signed: append(append([]byte(nil), kk[0].Raw...), kk[1].Raw...), sig: kk[2].Value}, nil
+}
+
+// ParseAgeRecord parses the age-verification record (EF 0001): its birth
+// date TLV DF11, card key TLV DF12 and signature DF13 (card reference §2.3).
+func ParseAgeRecord(b []byte) (birthTLV, keyTLV apdu.TLV, sig []byte, err error) {
+	rec, err := parseSignedRecord(b, 0xFF10, 0xDF11)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return apdu.TLV{}, apdu.TLV{}, nil, fmt.Errorf("age-verification record: %w", err)
 	}
-	d, ok1 := apdu.FindTLV(kk, first)
-	k, ok2 := apdu.FindTLV(kk, first+1)
-	sig, ok3 := apdu.FindTLV(kk, first+2)
-	if !ok1 || !ok2 || !ok3 {
-		return nil, fmt.Errorf("%s: want %X, %X, %X: %w", what, first, first+1, first+2, apdu.ErrMalformed)
-	}
-	if _, err := ParseRSAPublicKey(k.Value); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return &signedRecord{fields: [2]apdu.TLV{d, k}, signed: append(append([]byte(nil), d.Raw...), k.Raw...), sig: sig.Value}, nil
+	return rec.fields[0], rec.fields[1], rec.sig, nil
 }
 
-// SurfaceOptions chooses the optional files.
-type SurfaceOptions struct {
-	AgeRecord     bool // read EF 0001 (the 生年月日 key, which the session derives from 照合番号B)
-	MyNumberImage bool // read EF 0005 (照合番号A only)
-}
-
-// ReadSurface reads the 券面事項確認AP with the session (照合番号A, which the
-// session derives from the text applet, or 照合番号B).
-func ReadSurface(ctx context.Context, sess *pin.Session, opts SurfaceOptions) (*Surface, error) {
-	var raw SurfaceRaw
-	card := sess.Card()
-	type file struct {
-		fid uint16
-		dst *[]byte
-	}
-	files := []file{{myna.SurfaceFace, &raw.Face}, {myna.SurfaceCVCert, &raw.CVCert}, {myna.SurfaceBasicInfo, &raw.BasicInfo}}
-	if opts.AgeRecord {
-		files = append(files, file{myna.SurfaceAgeRecord, &raw.AgeRecord})
-	}
-	if opts.MyNumberImage {
-		files = append(files, file{myna.SurfaceMyNumberImg, &raw.MyNumberImage})
-	}
-	for _, f := range files {
-		if err := sess.Open(ctx, myna.Surface, f.fid); err != nil {
-			return nil, err
-		}
-		b, err := card.ReadObject(ctx, f.fid)
-		if err != nil {
-			return nil, fmt.Errorf("券面事項確認AP: %w", err)
-		}
-		*f.dst = b
-	}
-	return ParseSurface(raw)
-}
-
-// faceTags are the card-face fields in their fixed order (card reference §2.3).
-var faceTags = []uint32{0xDF22, 0xDF23, 0xDF24, 0xDF25, 0xDF26, 0xDF27, 0xDF28, 0xDF29, 0xDF2A}
-
-// ParseSurface decodes the applet's files.
-func ParseSurface(raw SurfaceRaw) (*Surface, error) {
+// VerifySurface decodes the applet's files and checks them against store:
+// the CV certificate under a J-LIS card-face-role key, the signature over
+// the three digests (birth date, sex and card key; name and address images;
+// photo), and, when read, the age-verification record and the signed 個人番号
+// image, plus the files' format. The expiry date and the security-code
+// image are not signed by J-LIS (card reference §5.7). It never fails: what
+// does not parse is a failed check.
+func VerifySurface(raw SurfaceRaw, store *trust.Store) (*Surface, []trust.Check) {
 	s := &Surface{Raw: raw}
-	face, _, err := apdu.ParseTLV(raw.Face)
+	var bad []string
+	for _, flt := range raw.Faults {
+		bad = append(bad, flt.String())
+	}
+	var groups [3][]byte
+	var sig, keyTLV []byte
+	haveFace := false
+	if raw.Face != nil {
+		var err error
+		if groups, sig, keyTLV, err = parseFace(raw.Face, s); err != nil {
+			bad = append(bad, "card face EF 0002: "+err.Error())
+		}
+		haveFace = sig != nil
+	}
+	var cvErr error
+	if raw.CVCert != nil {
+		if s.cv, cvErr = ParseCVCertificate(raw.CVCert); cvErr != nil {
+			bad = append(bad, "EF 0004: "+cvErr.Error())
+		}
+	}
+	if raw.BasicInfo != nil {
+		if err := parseBasicInfo(raw.BasicInfo, s); err != nil {
+			bad = append(bad, "basic information EF 0003: "+err.Error())
+		}
+	}
+	var age, img *signedRecord
+	if raw.AgeRecord != nil {
+		var err error
+		if age, err = parseSignedRecord(raw.AgeRecord, 0xFF10, 0xDF11); err != nil {
+			bad = append(bad, "age-verification record EF 0001: "+err.Error())
+		} else if s.AgeBirthDate, err = isoDate(age.fields[0].Value); err != nil {
+			bad = append(bad, "age-verification record birth date "+err.Error())
+		}
+	}
+	if raw.MyNumberImage != nil {
+		var err error
+		if img, err = parseSignedRecord(raw.MyNumberImage, 0xFF40, 0xDF41); err != nil {
+			bad = append(bad, "個人番号 image EF 0005: "+err.Error())
+		} else if _, _, err := pngSize(img.fields[0].Value); err != nil {
+			bad = append(bad, "個人番号 image EF 0005: "+err.Error())
+		} else {
+			s.MyNumberImage = img.fields[0].Value
+		}
+	}
+
+	checks := []trust.Check{formatCheck(trust.CheckSurfaceFormat, "the card face's files", bad)}
+	cvCheck := cvCheckOf(s.cv, cvErr, store, trust.RoleSurface, trust.CheckSurfaceCV)
+	checks = append(checks, cvCheck)
+
+	face := trust.Check{Name: trust.CheckSurfaceFace}
+	switch {
+	case !haveFace || s.cv == nil:
+		face = failed(face, cvCheck, "card face or CV certificate missing or malformed")
+	default:
+		di := append([]byte(nil), faceDigestInfoPrefix[:]...)
+		for _, g := range groups {
+			sum := sha256.Sum256(g)
+			di = append(di, sum[:]...)
+		}
+		if err := rsa.VerifyPKCS1v15(s.cv.PublicKey, crypto.Hash(0), di, sig); err != nil {
+			face = failed(face, cvCheck, "card face (birth date, sex, key, name and address images, photo) does not match its J-LIS signature")
+		} else {
+			face = passUnder(face, cvCheck, "birth date, sex, card key, name and address images and photo match the J-LIS signature")
+			s.cardKey, _ = ParseRSAPublicKey(keyTLV)
+		}
+	}
+	checks = append(checks, face)
+
+	record := func(name trust.CheckName, present bool, rec *signedRecord, what string) {
+		if !present {
+			return
+		}
+		ch := trust.Check{Name: name}
+		switch {
+		case rec == nil || s.cv == nil:
+			ch = failed(ch, cvCheck, what+" or the CV certificate is missing or malformed")
+		case keyTLV != nil && !bytes.Equal(rec.fields[1].Value, keyTLV):
+			ch = failed(ch, cvCheck, what+" names another card key than the card face")
+		default:
+			ch = recordCheck(name, s.cv, cvCheck, rec.signed, rec.sig, what)
+		}
+		checks = append(checks, ch)
+	}
+	record(trust.CheckSurfaceAge, raw.AgeRecord != nil || hasFault(raw.Faults, myna.SurfaceAgeRecord), age, "age-verification record")
+	record(trust.CheckSurfaceMyNumberImage, raw.MyNumberImage != nil || hasFault(raw.Faults, myna.SurfaceMyNumberImg), img, "個人番号 image")
+	return s, checks
+}
+
+// parseFace decodes EF 0002 into s and returns the three signed groups,
+// the signature and the card key value. A structural problem returns nil
+// groups; a problem with a field's content is reported after the groups
+// are filled (the signature can still be checked).
+func parseFace(b []byte, s *Surface) (groups [3][]byte, sig, key []byte, err error) {
+	face, _, err := apdu.ParseTLV(b)
 	if err != nil || face.Tag != 0xFF20 {
-		return nil, fmt.Errorf("card face file: want FF20: %w", apdu.ErrMalformed)
+		return groups, nil, nil, fmt.Errorf("want an FF20 object")
 	}
 	kids, err := face.Children()
 	if err != nil {
-		return nil, fmt.Errorf("card face file: %w", err)
+		return groups, nil, nil, fmt.Errorf("contents do not parse as TLV objects")
+	}
+	if len(kids) != 1+len(faceTags) || kids[0].Tag != 0xDF21 {
+		return groups, nil, nil, fmt.Errorf("want DF21 and DF22-DF2A, in that order")
 	}
 	f := map[uint32]apdu.TLV{}
-	for _, tag := range faceTags {
-		v, ok := apdu.FindTLV(kids, tag)
-		if !ok {
-			return nil, fmt.Errorf("card face file: no %X: %w", tag, apdu.ErrMalformed)
+	for i, tag := range faceTags {
+		if kids[i+1].Tag != tag {
+			return groups, nil, nil, fmt.Errorf("want DF21 and DF22-DF2A, in that order")
 		}
-		f[tag] = v
+		f[tag] = kids[i+1]
 	}
-	if s.BirthDate, err = isoDate(f[0xDF22].Value); err != nil {
-		return nil, fmt.Errorf("card face birth date: %w", err)
-	}
-	s.Sex = ParseSex(string(f[0xDF23].Value))
-	if s.CardKey, err = ParseRSAPublicKey(f[0xDF24].Value); err != nil {
-		return nil, fmt.Errorf("card face key: %w", err)
-	}
-	s.NameImage, s.AddressImage, s.Photo = f[0xDF25].Value, f[0xDF26].Value, f[0xDF27].Value
-	s.sig = f[0xDF28].Value
-	if s.ExpiryDate, err = isoDate(f[0xDF29].Value); err != nil {
-		return nil, fmt.Errorf("card face expiry date: %w", err)
-	}
-	s.SecurityCodeImage = f[0xDF2A].Value
 	cat := func(tags ...uint32) []byte {
-		var b []byte
+		var out []byte
 		for _, t := range tags {
-			b = append(b, f[t].Raw...)
+			out = append(out, f[t].Raw...)
 		}
-		return b
+		return out
 	}
-	s.groups = [3][]byte{cat(0xDF22, 0xDF23, 0xDF24), cat(0xDF25, 0xDF26), cat(0xDF27)}
+	groups = [3][]byte{cat(0xDF22, 0xDF23, 0xDF24), cat(0xDF25, 0xDF26), cat(0xDF27)}
+	sig, key = f[0xDF28].Value, f[0xDF24].Value
 
-	if s.cv, err = ParseCVCertificate(raw.CVCert); err != nil {
-		return nil, fmt.Errorf("券面事項確認AP: %w", err)
+	var problems []string
+	if err := checkOffsets(face, kids); err != nil {
+		problems = append(problems, err.Error())
 	}
-	if len(raw.BasicInfo) > 0 {
-		if bi, _, err := apdu.ParseTLV(raw.BasicInfo); err == nil && bi.Tag == 0xFF30 {
-			if kk, err := bi.Children(); err == nil {
-				if mc, ok := apdu.FindTLV(kk, 0xDF34); ok {
-					s.MunicipalityCode = string(mc.Value)
-				}
-			}
-		}
-	}
-	if len(raw.AgeRecord) > 0 {
-		rec, err := parseSignedRecord(raw.AgeRecord, 0xFF10, 0xDF11, "age-verification record")
-		if err != nil {
-			return nil, err
-		}
-		if s.AgeBirthDate, err = isoDate(rec.fields[0].Value); err != nil {
-			return nil, fmt.Errorf("age-verification record birth date: %w", err)
-		}
-		s.age = rec
-	}
-	if len(raw.MyNumberImage) > 0 {
-		rec, err := parseSignedRecord(raw.MyNumberImage, 0xFF40, 0xDF41, "個人番号 image file")
-		if err != nil {
-			return nil, err
-		}
-		s.MyNumberImage = rec.fields[0].Value
-		s.mnImg = rec
-	}
-	return s, nil
-}
-
-// faceDigestInfoPrefix is the SHA-256 DigestInfo header around the three
-// 32-byte digests H1 ‖ H2 ‖ H3 (card reference §5.7).
-var faceDigestInfoPrefix = []byte{0x30, 0x71, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x60}
-
-// Verify checks the card face against store: the CV certificate, the
-// signature over the three digests (birth date/sex/key, name/address
-// images, photo) and, when read, the signed 個人番号 image. The expiry date
-// and the security-code image are not signed by J-LIS.
-func (s *Surface) Verify(store *trust.Store) []trust.Check {
-	cvCheck := s.cv.Verify(store, trust.RoleSurface, trust.CheckSurfaceCV)
-	checks := []trust.Check{cvCheck}
-	di := append([]byte(nil), faceDigestInfoPrefix...)
-	for _, g := range s.groups {
-		sum := sha256.Sum256(g)
-		di = append(di, sum[:]...)
-	}
-	ch := trust.Check{Name: trust.CheckSurfaceFace, Anchor: cvCheck.Anchor, Production: cvCheck.Production}
-	if err := rsa.VerifyPKCS1v15(s.cv.PublicKey, crypto.Hash(0), di, s.sig); err != nil {
-		ch.Result = trust.Fail
-		ch.Detail = "card face (birth date, sex, key, name and address images, photo) does not match its J-LIS signature"
+	if d, err := isoDate(f[0xDF22].Value); err != nil {
+		problems = append(problems, "birth date "+err.Error())
 	} else {
-		ch = passUnder(ch, cvCheck, "birth date, sex, card key, name and address images and photo match the J-LIS signature")
+		s.BirthDate = d
 	}
-	checks = append(checks, ch)
-	if s.age != nil {
-		checks = append(checks, recordCheck(trust.CheckSurfaceAge, s.cv, cvCheck, s.age.signed, s.age.sig, "age-verification record"))
+	if sx, ok := parseSexDigit(f[0xDF23].Value); !ok {
+		problems = append(problems, "sex is not one JIS X 0303 digit")
+	} else {
+		s.Sex = sx
 	}
-	if s.mnImg != nil {
-		checks = append(checks, recordCheck(trust.CheckSurfaceMyNumberImage, s.cv, cvCheck, s.mnImg.signed, s.mnImg.sig, "個人番号 image"))
+	if _, err := ParseRSAPublicKey(key); err != nil {
+		problems = append(problems, "card key: "+err.Error())
 	}
-	return checks
+	for _, p := range []struct {
+		tag  uint32
+		dst  *[]byte
+		what string
+	}{{0xDF25, &s.NameImage, "name image"}, {0xDF26, &s.AddressImage, "address image"}, {0xDF2A, &s.SecurityCodeImage, "security-code image"}} {
+		if _, _, err := pngSize(f[p.tag].Value); err != nil {
+			problems = append(problems, p.what+": "+err.Error())
+		} else {
+			*p.dst = f[p.tag].Value
+		}
+	}
+	if !IsJP2(f[0xDF27].Value) {
+		problems = append(problems, "photo is not a JPEG 2000 (JP2) file")
+	} else {
+		s.Photo = f[0xDF27].Value
+	}
+	if len(sig) != 256 {
+		problems = append(problems, "signature DF28 is not 256 bytes")
+	}
+	if d, err := isoDate(f[0xDF29].Value); err != nil {
+		problems = append(problems, "expiry date "+err.Error())
+	} else {
+		s.ExpiryDate = d
+	}
+	if len(problems) > 0 {
+		return groups, sig, key, fmt.Errorf("%s", joinProblems(problems))
+	}
+	return groups, sig, key, nil
 }
 
-// CV is the applet's card-verifiable certificate.
+func parseBasicInfo(b []byte, s *Surface) error {
+	bi, _, err := apdu.ParseTLV(b)
+	if err != nil || bi.Tag != 0xFF30 {
+		return fmt.Errorf("want an FF30 object")
+	}
+	kk, err := bi.Children()
+	if err != nil {
+		return fmt.Errorf("contents do not parse as TLV objects")
+	}
+	mc, ok := apdu.FindTLV(kk, 0xDF34)
+	if !ok || !myna.Digits(string(mc.Value), 5) {
+		return fmt.Errorf("municipality code DF34 is not 5 digits")
+	}
+	s.MunicipalityCode = string(mc.Value)
+	return nil
+}
+
+// IsJP2 reports whether b starts with the JPEG 2000 file signature box
+// (ISO/IEC 15444-1 Annex I: 00 00 00 0C 6A 50 20 20 0D 0A 87 0A).
+func IsJP2(b []byte) bool {
+	return len(b) >= 12 && bytes.Equal(b[:12], []byte{0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A})
+}
+
+// pngSize checks the PNG signature and IHDR chunk (ISO/IEC 15948) and
+// returns the image size, without decoding.
+func pngSize(b []byte) (w, h int, err error) {
+	if len(b) < 8+8+13 || !bytes.Equal(b[:8], []byte{0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A}) {
+		return 0, 0, fmt.Errorf("not a PNG image")
+	}
+	if string(b[12:16]) != "IHDR" || b[8] != 0 || b[9] != 0 || b[10] != 0 || b[11] != 13 {
+		return 0, 0, fmt.Errorf("PNG image without an IHDR chunk first")
+	}
+	w = int(b[16])<<24 | int(b[17])<<16 | int(b[18])<<8 | int(b[19])
+	h = int(b[20])<<24 | int(b[21])<<16 | int(b[22])<<8 | int(b[23])
+	if w <= 0 || h <= 0 || w > 4096 || h > 4096 {
+		return 0, 0, fmt.Errorf("PNG image of %d×%d pixels", w, h)
+	}
+	return w, h, nil
+}
+
+// CardKey is the card's own key from DF24 when the card-face signature
+// verified (for the presence proof); nil otherwise.
+func (s *Surface) CardKey() *rsa.PublicKey { return s.cardKey }
+
+// CV is the applet's card-verifiable certificate (nil when malformed).
 func (s *Surface) CV() *CVCertificate { return s.cv }

@@ -13,212 +13,378 @@ import (
 	"github.com/mynakit/mynakit/trust"
 )
 
-// TextRaw is what the 券面事項入力補助AP returned, byte for byte.
+// TextRaw is what the 券面事項入力補助AP returned, byte for byte. A nil file
+// was not read.
 type TextRaw struct {
 	MyNumberEF []byte // EF 0001 as stored: all 17 bytes, filler included
 	Attributes []byte // EF 0002 object
 	Integrity  []byte // EF 0003 object
 	CVCert     []byte // EF 0004 object
-	BasicInfo  []byte // EF 0005 object (optional)
-	SignedKey  []byte // EF 0007 object (optional)
+	SignedKey  []byte // EF 0007 object
+	Faults     []Fault
 }
 
 // Format keeps the 個人番号 EF (its digits are plain ASCII) out of fmt
 // output, as MyNumber does; the other files are summarised by size.
 func (r TextRaw) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "{MyNumberEF:[redacted %d bytes] Attributes:[%d bytes] Integrity:[%d bytes] CVCert:[%d bytes] BasicInfo:[%d bytes] SignedKey:[%d bytes]}",
-		len(r.MyNumberEF), len(r.Attributes), len(r.Integrity), len(r.CVCert), len(r.BasicInfo), len(r.SignedKey))
+	fmt.Fprintf(f, "{MyNumberEF:[redacted %d bytes] Attributes:[%d bytes] Integrity:[%d bytes] CVCert:[%d bytes] SignedKey:[%d bytes] Faults:%d}",
+		len(r.MyNumberEF), len(r.Attributes), len(r.Integrity), len(r.CVCert), len(r.SignedKey), len(r.Faults))
 }
 
-// Text is the 券面事項入力補助AP's data.
-type Text struct {
-	MyNumber  MyNumber `json:"my_number"`
-	Name      string   `json:"name"`
-	Address   string   `json:"address"`
-	BirthDate string   `json:"birth_date"` // YYYY-MM-DD
-	Sex       Sex      `json:"sex"`
-
-	Raw TextRaw `json:"-"`
-
-	fields     [4]apdu.TLV // DF22..DF25 as stored
-	cv         *CVCertificate
-	digestMyNo []byte // DF31
-	digestAttr []byte // DF32
-	integrity  apdu.TLV
-	signature  []byte // DF33
-	cardKey    *rsaKeyRecord
+// TextOptions chooses the text applet's optional files.
+type TextOptions struct {
+	// Attributes reads EF 0002, the four basic facts (short PIN or
+	// 照合番号B).
+	Attributes bool
+	// MyNumber reads EF 0001, which the short PIN or 照合番号A opens (not
+	// 照合番号B, card reference §3.5). With Attributes, EF 0001 is read only
+	// when the session already holds what opens it — the PIN that opened
+	// EF 0002, or 照合番号A — so a card face opened with 照合番号B never
+	// leads to a prompt for the My Number.
+	MyNumber bool
+	// SignedKey reads EF 0007, the applet's card key, for a presence proof
+	// on the text applet.
+	SignedKey bool
 }
 
-// rsaKeyRecord is EF 0007: the signed public half of the applet's card key.
-type rsaKeyRecord struct {
-	keyTLV apdu.TLV // DF51 as stored
-	sig    []byte   // DF52
-}
-
-// ReadText reads the 券面事項入力補助AP with the session (short PIN, or
-// 照合番号A/B where they suffice), and gives the session the My Number as
-// 照合番号A so the surface applet needs no further prompt.
-func ReadText(ctx context.Context, sess *pin.Session) (*Text, error) {
-	var raw TextRaw
-	card := sess.Card()
-	read := func(fid uint16, dst *[]byte, physical bool) error {
-		if err := sess.Open(ctx, myna.Text, fid); err != nil {
-			return err
-		}
-		var b []byte
-		var err error
-		if physical {
-			b, err = card.ReadPhysical(ctx, fid, 64)
-		} else {
-			b, err = card.ReadObject(ctx, fid)
-		}
-		if err != nil {
-			return fmt.Errorf("券面事項入力補助AP: %w", err)
-		}
-		*dst = b
-		return nil
-	}
-	if err := read(myna.TextMyNumber, &raw.MyNumberEF, true); err != nil {
-		return nil, err
-	}
-	for _, f := range []struct {
+// ReadText reads the 券面事項入力補助AP through the session: EF 0003 and
+// EF 0004 (the integrity record and the CV certificate that verifies it)
+// and the files opts names. The error is non-nil only when the card could not be
+// asked or a secret was refused; files the card answered badly are Faults.
+func ReadText(ctx context.Context, sess *pin.Session, opts TextOptions) (*TextRaw, error) {
+	raw := &TextRaw{}
+	type file struct {
 		fid uint16
 		dst *[]byte
-	}{{myna.TextAttributes, &raw.Attributes}, {myna.TextIntegrity, &raw.Integrity}, {myna.TextCVCert, &raw.CVCert}, {myna.TextBasicInfo, &raw.BasicInfo}, {myna.TextSignedKey, &raw.SignedKey}} {
-		if err := read(f.fid, f.dst, false); err != nil {
-			return nil, err
-		}
+		how readKind
 	}
-	t, err := ParseText(raw)
-	if err != nil {
-		return nil, err
-	}
-	sess.Learn(myna.CodeA, []byte(t.MyNumber.Reveal()))
-	return t, nil
-}
-
-// ParseText decodes the applet's files (card reference §2.2).
-func ParseText(raw TextRaw) (*Text, error) {
-	t := &Text{Raw: raw}
-	// EF 0001: FF 10 0C <12 digits> then filler.
-	mn, _, err := apdu.ParseTLV(raw.MyNumberEF)
-	if err != nil || mn.Tag != 0xFF10 || !myna.Digits(string(mn.Value), 12) {
-		return nil, fmt.Errorf("個人番号 file: want FF10 with 12 digits: %w", apdu.ErrMalformed)
-	}
-	t.MyNumber = MyNumber(mn.Value)
-
-	// EF 0002: FF 20 { DF21 offsets; DF22 name; DF23 address; DF24 birth; DF25 sex }.
-	attr, _, err := apdu.ParseTLV(raw.Attributes)
-	if err != nil || attr.Tag != 0xFF20 {
-		return nil, fmt.Errorf("基本4情報 file: want FF20: %w", apdu.ErrMalformed)
-	}
-	kids, err := attr.Children()
-	if err != nil {
-		return nil, fmt.Errorf("基本4情報 file: %w", err)
-	}
-	for i, tag := range []uint32{0xDF22, 0xDF23, 0xDF24, 0xDF25} {
-		f, ok := apdu.FindTLV(kids, tag)
-		if !ok {
-			return nil, fmt.Errorf("基本4情報 file: no %X: %w", tag, apdu.ErrMalformed)
-		}
-		t.fields[i] = f
-	}
-	t.Name, t.Address = string(t.fields[0].Value), string(t.fields[1].Value)
-	if t.BirthDate, err = isoDate(t.fields[2].Value); err != nil {
-		return nil, fmt.Errorf("基本4情報 birth date: %w", err)
-	}
-	t.Sex = ParseSex(string(t.fields[3].Value))
-
-	// EF 0003: FF 30 { DF31 digest; DF32 digest; DF33 signature }.
-	integ, _, err := apdu.ParseTLV(raw.Integrity)
-	if err != nil || integ.Tag != 0xFF30 {
-		return nil, fmt.Errorf("integrity record: want FF30: %w", apdu.ErrMalformed)
-	}
-	t.integrity = integ
-	ik, err := integ.Children()
-	if err != nil {
-		return nil, fmt.Errorf("integrity record: %w", err)
-	}
-	d1, ok1 := apdu.FindTLV(ik, 0xDF31)
-	d2, ok2 := apdu.FindTLV(ik, 0xDF32)
-	sig, ok3 := apdu.FindTLV(ik, 0xDF33)
-	if !ok1 || !ok2 || !ok3 || len(d1.Value) != 32 || len(d2.Value) != 32 {
-		return nil, fmt.Errorf("integrity record: want DF31, DF32 (32 bytes each) and DF33: %w", apdu.ErrMalformed)
-	}
-	t.digestMyNo, t.digestAttr, t.signature = d1.Value, d2.Value, sig.Value
-
-	if t.cv, err = ParseCVCertificate(raw.CVCert); err != nil {
-		return nil, fmt.Errorf("券面事項入力補助AP: %w", err)
-	}
-	if len(raw.SignedKey) > 0 {
-		rec, _, err := apdu.ParseTLV(raw.SignedKey)
-		if err != nil || rec.Tag != 0xFF50 {
-			return nil, fmt.Errorf("signed key record: want FF50: %w", apdu.ErrMalformed)
-		}
-		kk, err := rec.Children()
+	var files []file
+	if opts.Attributes {
+		b, fault, err := fetch(ctx, sess, myna.Text, myna.TextAttributes, readObject, 0)
 		if err != nil {
-			return nil, fmt.Errorf("signed key record: %w", err)
+			return raw, err
 		}
-		k, ok1 := apdu.FindTLV(kk, 0xDF51)
-		s, ok2 := apdu.FindTLV(kk, 0xDF52)
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("signed key record: want DF51 and DF52: %w", apdu.ErrMalformed)
+		if fault != nil {
+			raw.Faults = append(raw.Faults, *fault)
 		}
-		t.cardKey = &rsaKeyRecord{keyTLV: k, sig: s.Value}
+		raw.Attributes = b
 	}
-	return t, nil
+	if opts.MyNumber && (!opts.Attributes || sess.Holds(myna.CodeA) || verifiedPIN(sess)) {
+		files = append(files, file{myna.TextMyNumber, &raw.MyNumberEF, readPhysical})
+	}
+	files = append(files, file{myna.TextIntegrity, &raw.Integrity, readObject}, file{myna.TextCVCert, &raw.CVCert, readObject})
+	if opts.SignedKey {
+		files = append(files, file{myna.TextSignedKey, &raw.SignedKey, readObject})
+	}
+	for _, f := range files {
+		// The 個人番号 EF is exactly 17 bytes (§2.2); 64 bounds a card that
+		// claims more.
+		b, fault, err := fetch(ctx, sess, myna.Text, f.fid, f.how, 64)
+		if err != nil {
+			return raw, err
+		}
+		if fault != nil {
+			raw.Faults = append(raw.Faults, *fault)
+			continue
+		}
+		*f.dst = b
+	}
+	return raw, nil
 }
 
-// CardKey is the applet's card key from EF 0007 (for the presence proof),
-// or nil when EF 0007 was not read or does not parse.
-func (t *Text) CardKey() *rsa.PublicKey {
-	if t.cardKey == nil {
-		return nil
-	}
-	pub, err := ParseRSAPublicKey(t.cardKey.keyTLV.Value)
-	if err != nil {
-		return nil
-	}
-	return pub
+// Text is the 券面事項入力補助AP's data as decoded, with what its J-LIS
+// signature allows a caller to rely on.
+type Text struct {
+	MyNumber  MyNumber // "" when EF 0001 was not read or did not parse
+	Name      string
+	Address   string
+	BirthDate string // YYYY-MM-DD; "" when it did not parse
+	Sex       Sex
+
+	Raw TextRaw
+
+	cv          *CVCertificate
+	cardKey     *rsa.PublicKey // EF 0007 DF51 when its signature verified
+	myNumberOK  bool           // EF 0001 matches a record signed by the EF 0004 key
+	birthDateOK bool           // DF24 matches a record signed by the EF 0004 key
 }
 
-// Verify checks the applet's data against store (card reference §5.6):
-// the CV certificate under its J-LIS key, both digests of the integrity
-// record, its signature, the signed card key, and the My Number's check digit.
-func (t *Text) Verify(store *trust.Store) []trust.Check {
-	cvCheck := t.cv.Verify(store, trust.RoleText, trust.CheckTextCV)
-	checks := []trust.Check{cvCheck}
+// textFields holds the parsed pieces Verify needs.
+type textFields struct {
+	attrs      [4]apdu.TLV // DF22..DF25 as stored
+	haveAttrs  bool
+	digestMyNo []byte // DF31
+	digestAttr []byte // DF32
+	signedPart []byte // DF31 TLV ‖ DF32 TLV, as stored
+	signature  []byte // DF33
+	haveInteg  bool
+	keyTLV     apdu.TLV // EF 0007 DF51
+	keySig     []byte   // EF 0007 DF52
+	haveKey    bool
+}
 
-	digest := func(name trust.CheckName, got []byte, want []byte, what string) trust.Check {
-		ch := trust.Check{Name: name, Anchor: cvCheck.Anchor, Production: cvCheck.Production}
-		if !bytes.Equal(got, want) {
-			ch.Result, ch.Detail = trust.Fail, what+" does not match the digest in the integrity record"
-			return ch
+// VerifyText decodes the applet's files and checks them against store
+// (card reference §5.6, §5.8): the CV certificate under a J-LIS text-role
+// key, both digests of the integrity record, its signature, the signed card
+// key and the My Number's check digit, plus the files' format. It never
+// fails: what does not parse is a failed check.
+func VerifyText(raw TextRaw, store *trust.Store) (*Text, []trust.Check) {
+	t := &Text{Raw: raw}
+	var f textFields
+	var bad []string
+	for _, flt := range raw.Faults {
+		bad = append(bad, flt.String())
+	}
+
+	// EF 0001: FF 10 0C <12 digits> then filler.
+	if raw.MyNumberEF != nil {
+		mn, _, err := apdu.ParseTLV(raw.MyNumberEF)
+		switch {
+		case err != nil || mn.Tag != 0xFF10 || len(mn.Value) != 12:
+			bad = append(bad, "個人番号 EF 0001 is not FF10 with 12 bytes")
+		case !myna.Digits(string(mn.Value), 12):
+			bad = append(bad, "個人番号 EF 0001 holds something other than 12 digits")
+		default:
+			t.MyNumber = MyNumber(mn.Value)
+		}
+	}
+	// EF 0002: FF 20 { DF21 offsets; DF22 name; DF23 address; DF24 birth; DF25 sex }.
+	if raw.Attributes != nil {
+		if err := parseAttributes(raw.Attributes, &f, t); err != nil {
+			bad = append(bad, "基本4情報 EF 0002: "+err.Error())
+		}
+	}
+	// EF 0003: FF 30 { DF31 digest; DF32 digest; DF33 signature }.
+	if raw.Integrity != nil {
+		if err := parseIntegrity(raw.Integrity, &f); err != nil {
+			bad = append(bad, "integrity record EF 0003: "+err.Error())
+		}
+	}
+	var cvErr error
+	if raw.CVCert != nil {
+		if t.cv, cvErr = ParseCVCertificate(raw.CVCert); cvErr != nil {
+			bad = append(bad, "EF 0004: "+cvErr.Error())
+		}
+	}
+	if raw.SignedKey != nil {
+		if err := parseSignedKey(raw.SignedKey, &f); err != nil {
+			bad = append(bad, "signed key EF 0007: "+err.Error())
+		}
+	}
+
+	checks := []trust.Check{formatCheck(trust.CheckTextFormat, "the text applet's files", bad)}
+	cvCheck := cvCheckOf(t.cv, cvErr, store, trust.RoleText, trust.CheckTextCV)
+	checks = append(checks, cvCheck)
+
+	digest := func(name trust.CheckName, have bool, got, want []byte, what string) trust.Check {
+		ch := trust.Check{Name: name}
+		switch {
+		case !have:
+			return failed(ch, cvCheck, what+" or the integrity record could not be read or parsed")
+		case !bytes.Equal(got, want):
+			return failed(ch, cvCheck, what+" does not match the digest in the integrity record")
 		}
 		return passUnder(ch, cvCheck, what+" matches the integrity record")
 	}
-	sum := sha256.Sum256(t.Raw.MyNumberEF)
-	checks = append(checks, digest(trust.CheckTextMyNumberDigest, sum[:], t.digestMyNo, "個人番号 file"))
-	var fields []byte
-	for _, f := range t.fields {
-		fields = append(fields, f.Raw...)
+	sigOK := false
+	integ := trust.Check{Name: trust.CheckTextIntegrity}
+	switch {
+	case !f.haveInteg || t.cv == nil:
+		integ = failed(integ, cvCheck, "integrity record or CV certificate missing or malformed")
+	case verifyPKCS1SHA256(t.cv.PublicKey, f.signedPart, f.signature) != nil:
+		integ = failed(integ, cvCheck, "integrity record: J-LIS signature does not verify")
+	default:
+		sigOK = true
+		integ = passUnder(integ, cvCheck, "integrity record: J-LIS signature verifies")
 	}
-	sum = sha256.Sum256(fields)
-	checks = append(checks, digest(trust.CheckTextAttrDigest, sum[:], t.digestAttr, "基本4情報 (name, address, birth date, sex)"))
 
-	kids, _ := t.integrity.Children()
-	d1, _ := apdu.FindTLV(kids, 0xDF31)
-	d2, _ := apdu.FindTLV(kids, 0xDF32)
-	checks = append(checks, recordCheck(trust.CheckTextIntegrity, t.cv, cvCheck, append(append([]byte(nil), d1.Raw...), d2.Raw...), t.signature, "integrity record"))
-	if t.cardKey != nil {
-		checks = append(checks, recordCheck(trust.CheckTextSignedKey, t.cv, cvCheck, t.cardKey.keyTLV.Raw, t.cardKey.sig, "applet card key (EF 0007)"))
+	if raw.MyNumberEF != nil || hasFault(raw.Faults, myna.TextMyNumber) {
+		sum := sha256.Sum256(raw.MyNumberEF)
+		ch := digest(trust.CheckTextMyNumberDigest, raw.MyNumberEF != nil && f.haveInteg, sum[:], f.digestMyNo, "個人番号 file")
+		checks = append(checks, ch)
+		t.myNumberOK = sigOK && ch.Result != trust.Fail && t.MyNumber.Valid()
 	}
-	cd := trust.Check{Name: trust.CheckTextCheckDigit, Result: trust.Pass, Detail: "check digit is correct"}
-	if !t.MyNumber.Valid() {
-		cd.Result, cd.Detail = trust.Fail, "check digit is wrong"
+	if raw.Attributes != nil || hasFault(raw.Faults, myna.TextAttributes) {
+		var fields []byte
+		for _, a := range f.attrs {
+			fields = append(fields, a.Raw...)
+		}
+		sum := sha256.Sum256(fields)
+		attrCheck := digest(trust.CheckTextAttrDigest, f.haveAttrs && f.haveInteg, sum[:], f.digestAttr, "基本4情報 (name, address, birth date, sex)")
+		checks = append(checks, attrCheck)
+		t.birthDateOK = sigOK && attrCheck.Result != trust.Fail && t.BirthDate != ""
 	}
-	return append(checks, cd)
+	checks = append(checks, integ)
+
+	if raw.SignedKey != nil || hasFault(raw.Faults, myna.TextSignedKey) {
+		ch := trust.Check{Name: trust.CheckTextSignedKey}
+		switch {
+		case !f.haveKey || t.cv == nil:
+			ch = failed(ch, cvCheck, "applet card key (EF 0007) missing or malformed")
+		default:
+			ch = recordCheck(trust.CheckTextSignedKey, t.cv, cvCheck, f.keyTLV.Raw, f.keySig, "applet card key (EF 0007)")
+			if ch.Result != trust.Fail {
+				t.cardKey, _ = ParseRSAPublicKey(f.keyTLV.Value)
+			}
+		}
+		checks = append(checks, ch)
+	}
+	if raw.MyNumberEF != nil {
+		cd := trust.Check{Name: trust.CheckTextCheckDigit, Result: trust.Pass, Detail: "check digit is correct"}
+		if !t.MyNumber.Valid() {
+			cd.Result, cd.Detail = trust.Fail, "check digit is wrong, or the number is not 12 digits"
+		}
+		checks = append(checks, cd)
+	}
+	return t, checks
 }
 
-// CV is the applet's card-verifiable certificate.
+func verifiedPIN(sess *pin.Session) bool {
+	for _, k := range sess.Verified(myna.Text) {
+		if k == myna.KeyTextPIN {
+			return true
+		}
+	}
+	return false
+}
+
+func hasFault(fs []Fault, fid uint16) bool {
+	for _, f := range fs {
+		if f.FID == fid {
+			return true
+		}
+	}
+	return false
+}
+
+func parseAttributes(b []byte, f *textFields, t *Text) error {
+	attr, _, err := apdu.ParseTLV(b)
+	if err != nil || attr.Tag != 0xFF20 {
+		return fmt.Errorf("want an FF20 object")
+	}
+	kids, err := attr.Children()
+	if err != nil {
+		return fmt.Errorf("contents do not parse as TLV objects")
+	}
+	if len(kids) != 5 || kids[0].Tag != 0xDF21 {
+		return fmt.Errorf("want DF21 and DF22-DF25, in that order")
+	}
+	for i, tag := range []uint32{0xDF22, 0xDF23, 0xDF24, 0xDF25} {
+		if kids[i+1].Tag != tag {
+			return fmt.Errorf("want DF21 and DF22-DF25, in that order")
+		}
+		f.attrs[i] = kids[i+1]
+	}
+	f.haveAttrs = true
+	if err := checkOffsets(attr, kids); err != nil {
+		return err
+	}
+	var problems []string
+	// The text is kept even when it is malformed, so the clerk sees what
+	// the card says beside the failed check (printers escape it).
+	t.Name, t.Address = string(f.attrs[0].Value), string(f.attrs[1].Value)
+	if err := checkText(f.attrs[0].Value); err != nil {
+		problems = append(problems, "name "+err.Error())
+	}
+	if err := checkText(f.attrs[1].Value); err != nil {
+		problems = append(problems, "address "+err.Error())
+	}
+	if d, err := isoDate(f.attrs[2].Value); err != nil {
+		problems = append(problems, "birth date "+err.Error())
+	} else {
+		t.BirthDate = d
+	}
+	if s, ok := parseSexDigit(f.attrs[3].Value); !ok {
+		problems = append(problems, "sex is not one JIS X 0303 digit")
+	} else {
+		t.Sex = s
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", joinProblems(problems))
+	}
+	return nil
+}
+
+func parseIntegrity(b []byte, f *textFields) error {
+	integ, _, err := apdu.ParseTLV(b)
+	if err != nil || integ.Tag != 0xFF30 {
+		return fmt.Errorf("want an FF30 object")
+	}
+	ik, err := integ.Children()
+	if err != nil || len(ik) != 3 || ik[0].Tag != 0xDF31 || ik[1].Tag != 0xDF32 || ik[2].Tag != 0xDF33 {
+		return fmt.Errorf("want DF31, DF32 and DF33")
+	}
+	if len(ik[0].Value) != 32 || len(ik[1].Value) != 32 {
+		return fmt.Errorf("digests must be 32 bytes each")
+	}
+	if len(ik[2].Value) != 256 {
+		return fmt.Errorf("signature must be 256 bytes")
+	}
+	f.digestMyNo, f.digestAttr, f.signature = ik[0].Value, ik[1].Value, ik[2].Value
+	f.signedPart = append(append([]byte(nil), ik[0].Raw...), ik[1].Raw...)
+	f.haveInteg = true
+	return nil
+}
+
+func parseSignedKey(b []byte, f *textFields) error {
+	rec, _, err := apdu.ParseTLV(b)
+	if err != nil || rec.Tag != 0xFF50 {
+		return fmt.Errorf("want an FF50 object")
+	}
+	kk, err := rec.Children()
+	if err != nil || len(kk) != 2 || kk[0].Tag != 0xDF51 || kk[1].Tag != 0xDF52 {
+		return fmt.Errorf("want DF51 and DF52")
+	}
+	if _, err := ParseRSAPublicKey(kk[0].Value); err != nil {
+		return err
+	}
+	f.keyTLV, f.keySig, f.haveKey = kk[0], kk[1].Value, true
+	return nil
+}
+
+// ReadSignedKey reads EF 0007 alone (the applet's card key, for a
+// presence proof on the text applet when its other files were read
+// already). A refusal is a Fault.
+func ReadSignedKey(ctx context.Context, sess *pin.Session) ([]byte, *Fault, error) {
+	return fetch(ctx, sess, myna.Text, myna.TextSignedKey, readObject, 0)
+}
+
+// VerifySignedKey checks EF 0007 against the applet's CV certificate
+// (cvCheck is the certificate's own check) and returns the card key when
+// the J-LIS signature over it verifies.
+func VerifySignedKey(b []byte, cv *CVCertificate, cvCheck trust.Check) (*rsa.PublicKey, trust.Check) {
+	var f textFields
+	ch := trust.Check{Name: trust.CheckTextSignedKey}
+	if err := parseSignedKey(b, &f); err != nil || cv == nil {
+		return nil, failed(ch, cvCheck, "applet card key (EF 0007) missing or malformed")
+	}
+	ch = recordCheck(trust.CheckTextSignedKey, cv, cvCheck, f.keyTLV.Raw, f.keySig, "applet card key (EF 0007)")
+	if ch.Result == trust.Fail {
+		return nil, ch
+	}
+	key, _ := ParseRSAPublicKey(f.keyTLV.Value)
+	return key, ch
+}
+
+// VerifiedMyNumber returns the My Number when it may be presented to the
+// card as 照合番号A: its check digit is right, and the 個人番号 file matches
+// an integrity record whose signature verifies under the applet's own CV
+// certificate. A code the data already shows wrong is never sent to the
+// card (a wrong 照合番号A spends a try).
+func (t *Text) VerifiedMyNumber() (string, bool) {
+	if !t.myNumberOK {
+		return "", false
+	}
+	return t.MyNumber.Reveal(), true
+}
+
+// VerifiedBirthDate returns the birth date when it matches a signed record,
+// for deriving the card face's birth key.
+func (t *Text) VerifiedBirthDate() (string, bool) { return t.BirthDate, t.birthDateOK }
+
+// CardKey is the applet's card key from EF 0007 when its signature
+// verified, for a presence proof on the text applet; nil otherwise.
+func (t *Text) CardKey() *rsa.PublicKey { return t.cardKey }
+
+// CV is the applet's card-verifiable certificate (nil when malformed).
 func (t *Text) CV() *CVCertificate { return t.cv }

@@ -3,6 +3,7 @@ package cardap
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/mynakit/mynakit/myna"
 )
@@ -67,15 +68,15 @@ func (s Sex) Japanese() string {
 	return "不明"
 }
 
-// isoDate turns YYYYMMDD into YYYY-MM-DD, checking it is a date.
+// isoDate turns YYYYMMDD into YYYY-MM-DD, checking it is a real date. The
+// error never quotes the bytes (a birth date is personal data).
 func isoDate(b []byte) (string, error) {
 	if !myna.Digits(string(b), 8) {
-		return "", fmt.Errorf("date is not 8 digits")
+		return "", fmt.Errorf("is not 8 digits")
 	}
-	m := int(b[4]-'0')*10 + int(b[5]-'0')
-	d := int(b[6]-'0')*10 + int(b[7]-'0')
-	if m < 1 || m > 12 || d < 1 || d > 31 {
-		return "", fmt.Errorf("date %q is out of range", b)
+	d, err := time.Parse("20060102", string(b))
+	if err != nil || d.Year() < 1868 {
+		return "", fmt.Errorf("is not a calendar date")
 	}
-	return fmt.Sprintf("%s-%s-%s", b[:4], b[4:6], b[6:8]), nil
+	return d.Format("2006-01-02"), nil
 }

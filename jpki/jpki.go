@@ -53,48 +53,39 @@ type Card struct {
 	sess *pin.Session
 }
 
-// NewCard uses sess for selection and PIN verification.
+// NewCard uses sess for selection, PIN verification and every command.
 func NewCard(sess *pin.Session) *Card { return &Card{sess: sess} }
 
-// Token reads the token type (EF 0006, free).
+// Token reads the token type (EF 0006, free): the first 32 bytes, which
+// hold the label.
 func (c *Card) Token(ctx context.Context) (Token, string, error) {
-	if err := c.sess.Open(ctx, myna.JPKI, myna.JPKIToken); err != nil {
-		return TokenUnknown, "", err
-	}
-	card := c.sess.Card()
-	if err := card.SelectEF(ctx, myna.JPKIToken); err != nil {
-		return TokenUnknown, "", fmt.Errorf("token type: %w", err)
-	}
-	b, err := card.ReadBinary(ctx, 0, 32)
+	b, err := c.sess.ReadBinary(ctx, myna.JPKI, myna.JPKIToken, 0, 32)
 	if err != nil {
-		return TokenUnknown, "", fmt.Errorf("read EF %04X: %w", myna.JPKIToken, err)
+		return TokenUnknown, "", fmt.Errorf("token type: %w", err)
 	}
 	t, label := ParseToken(b)
 	return t, label, nil
 }
 
 // Certificate reads the certificate in EF fid, verifying first whatever the
-// file needs (the signing password for EF 0001).
+// file needs (the signing password for EF 0001). A certificate that does
+// not parse is an error matching apdu.ErrMalformed.
 func (c *Card) Certificate(ctx context.Context, fid uint16) (*x509.Certificate, error) {
-	if err := c.sess.Open(ctx, myna.JPKI, fid); err != nil {
-		return nil, err
-	}
-	der, err := c.sess.Card().ReadObject(ctx, fid)
+	der, err := c.sess.ReadObject(ctx, myna.JPKI, fid)
 	if errors.Is(err, apdu.ErrSecurityStatus) && fid == myna.JPKIAuthCert {
 		// The smartphone tokens protect the authentication certificate
 		// with the authentication PIN (card reference §7.7).
-		key, _ := myna.KeyByName("jpki-auth-pin")
-		if err = c.sess.Verify(ctx, key); err != nil {
+		if err = c.sess.Verify(ctx, myna.MustKey(myna.KeyJPKIAuthPIN)); err != nil {
 			return nil, err
 		}
-		der, err = c.sess.Card().ReadObject(ctx, fid)
+		der, err = c.sess.ReadObject(ctx, myna.JPKI, fid)
 	}
 	if err != nil {
 		return nil, err
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("EF %04X: %w", fid, err)
+		return nil, fmt.Errorf("EF %04X: %w: %v", fid, apdu.ErrMalformed, err)
 	}
 	return cert, nil
 }

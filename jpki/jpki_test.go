@@ -168,20 +168,20 @@ func TestParseAttributesFromCertificate(t *testing.T) {
 func TestCMSRoundTrip(t *testing.T) {
 	h := newHierarchy(t)
 	content := []byte("契約書 contract v1\n")
-	sig, err := SignCMS(content, h.key, h.leaf, h.root)
+	sig, err := SignCMS(content, h.key, h.leaf, nil, h.root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := VerifyCMS(content, sig, h.store(), nil)
+	res, err := VerifyCMS(content, sig, CMSOptions{Store: h.store()})
 	if err != nil || res.Verdict != trust.Genuine || res.SigningTime.IsZero() {
 		t.Fatalf("good signature: %+v %v", res, err)
 	}
 	changed := append([]byte(nil), content...)
 	changed[0] ^= 1
-	if res, err := VerifyCMS(changed, sig, h.store(), nil); err != nil || res.Verdict != trust.NotGenuine || res.Checks[0].Result != trust.Fail {
+	if res, err := VerifyCMS(changed, sig, CMSOptions{Store: h.store()}); err != nil || res.Verdict != trust.NotGenuine || res.Checks[0].Result != trust.Fail {
 		t.Fatalf("changed content: %+v %v", res, err)
 	}
-	if res, _ := VerifyCMS(content, sig, trust.Embedded(), nil); res.Verdict != trust.Undecided {
+	if res, _ := VerifyCMS(content, sig, CMSOptions{Store: trust.Embedded()}); res.Verdict != trust.Undecided {
 		t.Fatalf("unknown anchor: %v", res.Verdict)
 	}
 }
@@ -211,7 +211,7 @@ func TestCMSOpenSSLInterop(t *testing.T) {
 	key := write("key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
 
 	// Ours, verified by openssl.
-	sig, err := SignCMS(content, h.key, h.leaf, h.root)
+	sig, err := SignCMS(content, h.key, h.leaf, nil, h.root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,11 +237,11 @@ func TestCMSOpenSSLInterop(t *testing.T) {
 		t.Fatalf("openssl cms -sign: %v\n%s", err, out)
 	}
 	tsig, _ := os.ReadFile(theirs)
-	res, err := VerifyCMS(content, tsig, h.store(), nil)
+	res, err := VerifyCMS(content, tsig, CMSOptions{Store: h.store()})
 	if err != nil || res.Verdict != trust.Genuine {
 		t.Fatalf("openssl's signature: %+v %v", res, err)
 	}
-	if res, _ := VerifyCMS([]byte("other"), tsig, h.store(), nil); res.Verdict != trust.NotGenuine {
+	if res, _ := VerifyCMS([]byte("other"), tsig, CMSOptions{Store: h.store()}); res.Verdict != trust.NotGenuine {
 		t.Fatal("openssl's signature accepted over other content")
 	}
 }

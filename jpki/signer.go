@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
 )
 
@@ -71,16 +70,7 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	ctx := s.ctx
-	sess := s.card.sess
-	if err := sess.Open(ctx, myna.JPKI, s.keyFID); err != nil {
-		return nil, err
-	}
-	card := sess.Card()
-	if err := card.SelectEF(ctx, s.keyFID); err != nil {
-		return nil, err
-	}
-	sig, err := card.ComputeSignature(ctx, 0x00, apdu.KeyCurrent, di)
+	sig, err := s.card.sess.Sign(s.ctx, myna.JPKI, s.keyFID, di)
 	if err != nil {
 		return nil, fmt.Errorf("sign with key %04X: %w", s.keyFID, err)
 	}

@@ -17,8 +17,8 @@ const (
 	Juki                      // 住基AP
 )
 
-// Applets lists every applet in the order a full read visits them.
-var Applets = []Applet{JPKI, Text, Surface, Common, Juki}
+// AllApplets lists every applet of the physical card.
+func AllApplets() []Applet { return []Applet{JPKI, Text, Surface, Common, Juki} }
 
 var aids = map[Applet][]byte{
 	JPKI:    {0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01},
@@ -30,7 +30,7 @@ var aids = map[Applet][]byte{
 
 // ISDAID is the GlobalPlatform issuer security domain; selecting it returns
 // the card to its power-on state (card reference §1.1).
-var ISDAID = []byte{0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00}
+func ISDAID() []byte { return []byte{0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00} }
 
 // AID returns a copy of the applet's 10-byte DF name.
 func (a Applet) AID() []byte { return append([]byte(nil), aids[a]...) }
@@ -162,34 +162,68 @@ func (s Secret) String() string {
 	return fmt.Sprintf("secret(%d)", int(s))
 }
 
-// Key is one key EF: where it lives and what it holds.
+// KeyName is a key EF's stable name, used in JSON, flags and reports.
+type KeyName string
+
+// The user key EFs of the card (card reference §3.1).
+const (
+	KeyJPKIAuthPIN      KeyName = "jpki-auth-pin"      // 利用者証明用電子証明書の暗証番号
+	KeyJPKISignPassword KeyName = "jpki-sign-password" // 署名用パスワード
+	KeyTextPIN          KeyName = "text-pin"           // 券面事項入力補助用暗証番号
+	KeyTextCodeA        KeyName = "text-code-a"        // 照合番号A in the text applet
+	KeyTextCodeB        KeyName = "text-code-b"        // 照合番号B in the text applet
+	KeySurfaceBirth     KeyName = "surface-birth"      // 生年月日 key of the card face
+	KeySurfaceCodeA     KeyName = "surface-code-a"     // 照合番号A in the card face
+	KeySurfaceCodeB     KeyName = "surface-code-b"     // 照合番号B in the card face
+	KeyCommonPIN        KeyName = "common-pin"         // 共通AP PIN
+	KeyJukiPIN          KeyName = "juki-pin"           // 住民基本台帳用暗証番号
+)
+
+// Key is one key EF: where it lives, what it holds and how many tries it
+// allows.
 type Key struct {
-	Name   string // stable name used in JSON (jpki-auth-pin, ...)
+	Name   KeyName
 	Applet Applet
 	FID    uint16
 	Secret Secret
 	// Change is how the card changes it: 0x24 (CHANGE REFERENCE DATA) or
-	// 0x32 (CHANGE KEY, CLA 80).
+	// 0x32 (CHANGE KEY, CLA 80); 0 when the holder cannot change it.
 	Change byte
+	// MaxTries is the retry limit. The card does not report it; the
+	// municipal rules give 3 for the 4-digit PINs and 5 for the signing
+	// password (card reference §3.1).
+	MaxTries int
+	// MaxAssumed is true when no source establishes MaxTries: 10 for
+	// 照合番号A and the birth key (one source gives 10 for 照合番号B) and 3 for
+	// the 共通AP PIN are assumptions; a larger count seen on a card wins.
+	MaxAssumed bool
 }
 
-// Keys lists every user key EF of the card (card reference §3.1).
-var Keys = []Key{
-	{Name: "jpki-auth-pin", Applet: JPKI, FID: JPKIAuthPIN, Secret: ShortPIN, Change: 0x24},
-	{Name: "jpki-sign-password", Applet: JPKI, FID: JPKISignPIN, Secret: SignPassword, Change: 0x24},
-	{Name: "text-pin", Applet: Text, FID: TextPIN, Secret: ShortPIN, Change: 0x24},
-	{Name: "text-code-a", Applet: Text, FID: TextCodeA, Secret: CodeA},
-	{Name: "text-code-b", Applet: Text, FID: TextCodeB, Secret: CodeB},
-	{Name: "surface-birth", Applet: Surface, FID: SurfaceBirthKey, Secret: BirthKey},
-	{Name: "surface-code-a", Applet: Surface, FID: SurfaceCodeA, Secret: CodeA},
-	{Name: "surface-code-b", Applet: Surface, FID: SurfaceCodeB, Secret: CodeB},
-	{Name: "common-pin", Applet: Common, FID: CommonPIN, Secret: ShortPIN, Change: 0x32},
-	{Name: "juki-pin", Applet: Juki, FID: JukiPIN, Secret: ShortPIN, Change: 0x32},
+// AllKeys lists every user key EF of the card in the order reports show
+// them (card reference §3.1).
+func AllKeys() []Key {
+	return []Key{
+		{Name: KeyJPKIAuthPIN, Applet: JPKI, FID: JPKIAuthPIN, Secret: ShortPIN, Change: 0x24, MaxTries: 3},
+		{Name: KeyJPKISignPassword, Applet: JPKI, FID: JPKISignPIN, Secret: SignPassword, Change: 0x24, MaxTries: 5},
+		{Name: KeyTextPIN, Applet: Text, FID: TextPIN, Secret: ShortPIN, Change: 0x24, MaxTries: 3},
+		{Name: KeyTextCodeA, Applet: Text, FID: TextCodeA, Secret: CodeA, MaxTries: 10, MaxAssumed: true},
+		{Name: KeyTextCodeB, Applet: Text, FID: TextCodeB, Secret: CodeB, MaxTries: 10},
+		{Name: KeySurfaceBirth, Applet: Surface, FID: SurfaceBirthKey, Secret: BirthKey, MaxTries: 10, MaxAssumed: true},
+		{Name: KeySurfaceCodeA, Applet: Surface, FID: SurfaceCodeA, Secret: CodeA, MaxTries: 10, MaxAssumed: true},
+		{Name: KeySurfaceCodeB, Applet: Surface, FID: SurfaceCodeB, Secret: CodeB, MaxTries: 10},
+		{Name: KeyCommonPIN, Applet: Common, FID: CommonPIN, Secret: ShortPIN, Change: 0x32, MaxTries: 3, MaxAssumed: true},
+		{Name: KeyJukiPIN, Applet: Juki, FID: JukiPIN, Secret: ShortPIN, Change: 0x32, MaxTries: 3},
+	}
+}
+
+// ShortPINKeys are the 4-digit PINs that `pin change short` keeps equal.
+func ShortPINKeys() []KeyName {
+	return []KeyName{KeyJPKIAuthPIN, KeyTextPIN, KeyCommonPIN, KeyJukiPIN}
 }
 
 // KeyByName finds a key by its stable name.
-func KeyByName(name string) (Key, bool) {
-	for _, k := range Keys {
+func KeyByName(name KeyName) (Key, bool) {
+	for _, k := range AllKeys() {
 		if k.Name == name {
 			return k, true
 		}
@@ -197,9 +231,19 @@ func KeyByName(name string) (Key, bool) {
 	return Key{}, false
 }
 
+// MustKey is KeyByName for the names this package defines; it panics on
+// any other (a programming error, never card data).
+func MustKey(name KeyName) Key {
+	k, ok := KeyByName(name)
+	if !ok {
+		panic("myna: no key " + string(name))
+	}
+	return k
+}
+
 // KeyAt finds the key stored at fid in applet.
 func KeyAt(a Applet, fid uint16) (Key, bool) {
-	for _, k := range Keys {
+	for _, k := range AllKeys() {
 		if k.Applet == a && k.FID == fid {
 			return k, true
 		}

@@ -29,9 +29,6 @@ type ChangeResult struct {
 	Attempted bool
 }
 
-// ShortPINKeys are the 4-digit PINs `pin change short` keeps equal.
-var ShortPINKeys = []string{"jpki-auth-pin", "text-pin", "common-pin", "juki-pin"}
-
 // Change sets every named key to newValue, one after the other, verifying
 // each with the old secret first (asked once, through the prompter).
 // newValue is validated for the keys' kind before anything is sent, and the
@@ -41,7 +38,7 @@ var ShortPINKeys = []string{"jpki-auth-pin", "text-pin", "common-pin", "juki-pin
 // which keys hold which value; a key the card does not have is left out.
 // After a partial change the session forgets the secret, which no longer
 // fits every key.
-func (s *Session) Change(ctx context.Context, names []string, newValue []byte) ([]ChangeResult, error) {
+func (s *Session) Change(ctx context.Context, names []myna.KeyName, newValue []byte) ([]ChangeResult, error) {
 	var keys []myna.Key
 	for _, n := range names {
 		k, ok := myna.KeyByName(n)
@@ -135,14 +132,14 @@ func (s *Session) changeable(ctx context.Context, keys []myna.Key) ([]myna.Key, 
 		if refused != nil || s.verified[k.FID] {
 			continue
 		}
-		left, verified, err := s.card.VerifyStatus(ctx, apdu.KeySFI(k.FID))
+		left, verified, err := s.triesLocked(ctx, k)
 		if err != nil {
-			return nil, nil, s.check(fmt.Errorf("tries left on %s: %w", k.Name, err))
+			return nil, nil, err
 		}
-		if verified {
-			s.verified[k.FID] = true
-		} else if err := s.guardCheck(k, left); err != nil {
-			refused = &keyErr{k, err}
+		if !verified {
+			if err := s.guardCheck(k, left); err != nil {
+				refused = &keyErr{k, err}
+			}
 		}
 	}
 	return present, refused, nil
@@ -159,6 +156,9 @@ func cardAnswered(err error) bool {
 func (s *Session) changeOne(ctx context.Context, k myna.Key, nv []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.selectLocked(ctx, k.Applet); err != nil {
+		return err
+	}
 	if err := s.card.SelectEF(ctx, k.FID); err != nil {
 		return s.check(err)
 	}

@@ -9,42 +9,45 @@ import (
 	"testing"
 
 	"github.com/mynakit/mynakit/apdu"
-	"github.com/mynakit/mynakit/cardap"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
 )
 
-// The age record opens with the birth key; with only the short PIN asked,
-// the session reads the birth date from the text applet and derives it.
-func TestAgeRecordWithOneShortPIN(t *testing.T) {
-	sim := newSim(t, nil)
-	p := &countingPrompter{answers: []string{"1234"}}
-	s := pin.NewSession(apdu.NewCard(sim), p)
-	defer s.Close()
-	sf, err := cardap.ReadSurface(context.Background(), s, cardap.SurfaceOptions{AgeRecord: true, MyNumberImage: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sf.Raw.AgeRecord) == 0 {
-		t.Fatal("age record not read")
-	}
-	if len(p.asked) != 1 || p.asked[0].Kind != myna.ShortPIN || !s.Holds(myna.BirthKey) {
-		t.Fatalf("prompts %+v, want one short-PIN prompt", p.asked)
-	}
-	if left, _, _ := sim.KeyState(myna.Surface, myna.SurfaceBirthKey); left <= 0 {
-		t.Fatalf("birth key has %d tries", left)
+// The birth key is the first six digits of 照合番号B, or learned from a
+// verified birth date; either opens the age record without a prompt.
+func TestBirthKey(t *testing.T) {
+	ctx := context.Background()
+	for _, learn := range []struct {
+		kind  myna.Secret
+		value string
+	}{{myna.CodeB, "55021720352285"}, {myna.BirthKey, "550217"}} {
+		sim := newSim(t, nil)
+		s := pin.NewSession(apdu.NewCard(sim), nil)
+		s.Learn(learn.kind, []byte(learn.value))
+		if _, err := s.ReadObject(ctx, myna.Surface, myna.SurfaceAgeRecord); err != nil {
+			t.Fatalf("with %s: %v", learn.kind, err)
+		}
+		if left, _, _ := sim.KeyState(myna.Surface, myna.SurfaceBirthKey); left != 10 {
+			t.Fatalf("birth key has %d tries", left)
+		}
 	}
 }
 
 // With WithCodeBFirst the card face and the age record open with one
 // 照合番号B prompt, and the text applet's PIN is never tried.
 func TestCodeBFirst(t *testing.T) {
+	ctx := context.Background()
 	sim := newSim(t, nil)
 	p := &countingPrompter{answers: []string{"55021720352285"}}
 	s := pin.NewSession(apdu.NewCard(sim), p, pin.WithCodeBFirst())
 	defer s.Close()
-	if _, err := cardap.ReadSurface(context.Background(), s, cardap.SurfaceOptions{AgeRecord: true}); err != nil {
+	for _, fid := range []uint16{myna.SurfaceFace, myna.SurfaceAgeRecord} {
+		if _, err := s.ReadObject(ctx, myna.Surface, fid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.ReadObject(ctx, myna.Text, myna.TextAttributes); err != nil {
 		t.Fatal(err)
 	}
 	if len(p.asked) != 1 || p.asked[0].Kind != myna.CodeB {
@@ -58,20 +61,23 @@ func TestCodeBFirst(t *testing.T) {
 	}
 }
 
-// A wrong short PIN while deriving 照合番号A ends the attempt: no second
-// prompt for another kind of secret follows at once.
-func TestWrongPINDuringDerivationAsksNothingElse(t *testing.T) {
+// A wrong secret ends the attempt: no second prompt for another kind of
+// secret follows at once.
+func TestWrongSecretAsksNothingElse(t *testing.T) {
 	sim := newSim(t, nil)
-	p := &countingPrompter{answers: []string{"9999", "55021720352285"}}
+	p := &countingPrompter{answers: []string{"55021720350000", "1234"}}
 	s := pin.NewSession(apdu.NewCard(sim), p)
 	defer s.Close()
 	err := s.Open(context.Background(), myna.Surface, myna.SurfaceFace)
 	var ws *pin.WrongSecretError
-	if !errors.As(err, &ws) || ws.Key.Name != "text-pin" || ws.Remaining != 2 {
-		t.Fatalf("got %v, want the text PIN's wrong-secret error", err)
+	if !errors.As(err, &ws) || ws.Key.Name != myna.KeySurfaceCodeB || ws.Remaining != 9 {
+		t.Fatalf("got %v, want the card face's wrong-secret error", err)
 	}
 	if len(p.asked) != 1 {
-		t.Fatalf("%d prompts after a wrong PIN, want 1", len(p.asked))
+		t.Fatalf("%d prompts after a wrong secret, want 1", len(p.asked))
+	}
+	if pin.Unavailable(err) {
+		t.Fatal("a wrong secret reported as unavailable")
 	}
 }
 
@@ -85,13 +91,13 @@ func TestChangeGuardRefusesBeforeAnything(t *testing.T) {
 		}
 		return 0, false
 	})
-	sim := newSim(t, map[string]int{"juki-pin": 1}, count)
+	sim := newSim(t, map[myna.KeyName]int{"juki-pin": 1}, count)
 	s := pin.NewSession(apdu.NewCard(sim), &countingPrompter{answers: []string{"1234"}})
 	defer s.Close()
-	if err := s.Ask(context.Background(), myna.Keys[0]); err != nil {
+	if err := s.Ask(context.Background(), myna.AllKeys()[0]); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Change(context.Background(), pin.ShortPINKeys, []byte("5678"))
+	res, err := s.Change(context.Background(), myna.ShortPINKeys(), []byte("5678"))
 	if !errors.Is(err, pin.ErrWouldBlock) || !strings.Contains(err.Error(), "juki-pin") {
 		t.Fatalf("got %v, want a would-block refusal naming juki-pin", err)
 	}
@@ -131,16 +137,17 @@ func TestPartialChangeForgetsTheOldPIN(t *testing.T) {
 	s := pin.NewSession(apdu.NewCard(sim), p)
 	defer s.Close()
 	ctx := context.Background()
-	if _, err := s.Change(ctx, pin.ShortPINKeys, []byte("5678")); err == nil {
+	if _, err := s.Change(ctx, myna.ShortPINKeys(), []byte("5678")); err == nil {
 		t.Fatal("refusal not reported")
 	}
 	if s.Holds(myna.ShortPIN) {
 		t.Fatal("the session kept a PIN that no longer fits every key")
 	}
 	// JPKI now holds 5678: the session asks instead of presenting 1234.
-	if err := s.Reset(ctx); err != nil {
+	if err := sim.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
+	s.Invalidate()
 	if err := s.Open(ctx, myna.JPKI, myna.JPKIAuthKey); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +173,7 @@ func (r removingTransport) Transmit(ctx context.Context, cmd []byte) ([]byte, er
 func TestChangeLostOnTheWayIsUnknown(t *testing.T) {
 	sim := newSim(t, nil)
 	s := pin.NewSession(apdu.NewCard(removingTransport{sim, 0x24}), &countingPrompter{answers: []string{"1234"}})
-	res, err := s.Change(context.Background(), pin.ShortPINKeys, []byte("5678"))
+	res, err := s.Change(context.Background(), myna.ShortPINKeys(), []byte("5678"))
 	if !errors.Is(err, apdu.ErrCardRemoved) || len(res) != 4 {
 		t.Fatalf("err %v, %d results", err, len(res))
 	}
@@ -214,7 +221,7 @@ func TestStatusUsesNoTry(t *testing.T) {
 		}
 		return 0, false
 	})
-	sim := newSim(t, map[string]int{"text-pin": 0, "jpki-sign-password": 2}, count)
+	sim := newSim(t, map[myna.KeyName]int{"text-pin": 0, "jpki-sign-password": 2}, count)
 	s := pin.NewSession(apdu.NewCard(sim), nil)
 	st, err := s.Status(context.Background())
 	if err != nil {
@@ -223,7 +230,7 @@ func TestStatusUsesNoTry(t *testing.T) {
 	if len(st) != 9 || sent != 0 {
 		t.Fatalf("%d keys, %d VERIFY with data", len(st), sent)
 	}
-	byName := map[string]pin.KeyStatus{}
+	byName := map[myna.KeyName]pin.KeyStatus{}
 	for _, k := range st {
 		byName[k.Name] = k
 	}

@@ -73,6 +73,9 @@ type LinePrompter struct {
 	mu    sync.Mutex
 	r     io.Reader
 	Asked []Request
+	// abandoned is set when a prompt was cancelled while its read was
+	// blocked: that read may still take a line, so no later prompt reads.
+	abandoned bool
 }
 
 // NewLinePrompter reads secrets from r.
@@ -81,18 +84,42 @@ func NewLinePrompter(r io.Reader) *LinePrompter { return &LinePrompter{r: r} }
 // maxLine bounds a secret line; the longest secret is 14-20 characters.
 const maxLine = 256
 
-// Prompt returns the next line without its line ending.
+// Prompt returns the next line without its line ending. A cancelled ctx
+// ends the wait at once, even while the read is blocked (Ctrl-C at the
+// prompt).
 func (p *LinePrompter) Prompt(ctx context.Context, req Request) ([]byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.Asked = append(p.Asked, req)
+	if p.abandoned {
+		return nil, fmt.Errorf("%w: an earlier prompt was cancelled", ErrNoSecret)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	type result struct {
+		line []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		l, err := p.readLine(req)
+		done <- result{l, err}
+	}()
+	select {
+	case r := <-done:
+		return r.line, r.err
+	case <-ctx.Done():
+		p.abandoned = true
+		go func() { Wipe((<-done).line) }()
+		return nil, ctx.Err()
+	}
+}
+
+func (p *LinePrompter) readLine(req Request) ([]byte, error) {
 	line := make([]byte, 0, maxLine) // never grows, so no unwiped copy is left
 	var c [1]byte
 	for {
-		if err := ctx.Err(); err != nil {
-			Wipe(line)
-			return nil, err
-		}
 		n, err := p.r.Read(c[:])
 		if n == 1 {
 			if c[0] == '\n' {
@@ -131,16 +158,38 @@ type TerminalPrompter struct {
 	Out io.Writer
 }
 
-// Prompt writes the label and reads a line without echo.
+// Prompt writes the label and reads a line without echo. A cancelled ctx
+// (Ctrl-C, SIGTERM) ends the wait at once and restores the terminal.
 func (p TerminalPrompter) Prompt(ctx context.Context, req Request) ([]byte, error) {
-	if !term.IsTerminal(int(p.In.Fd())) {
+	fd := int(p.In.Fd())
+	if !term.IsTerminal(fd) {
 		return nil, fmt.Errorf("%w: standard input is not a terminal (use --pin-stdin)", ErrNoSecret)
 	}
-	fmt.Fprint(p.Out, req.Label())
-	b, err := term.ReadPassword(int(p.In.Fd()))
-	fmt.Fprintln(p.Out)
+	state, err := term.GetState(fd)
 	if err != nil {
 		return nil, fmt.Errorf("read secret: %w", err)
 	}
-	return b, ctx.Err()
+	fmt.Fprint(p.Out, req.Label())
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		fmt.Fprintln(p.Out)
+		if r.err != nil {
+			return nil, fmt.Errorf("read secret: %w", r.err)
+		}
+		return r.b, ctx.Err()
+	case <-ctx.Done():
+		_ = term.Restore(fd, state)
+		fmt.Fprintln(p.Out)
+		go func() { Wipe((<-done).b) }()
+		return nil, ctx.Err()
+	}
 }

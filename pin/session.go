@@ -4,16 +4,21 @@
 //
 // The card has one key EF per secret per applet (card reference §3.1), and
 // selecting an applet clears what was verified (§3.7). The session tracks
-// the current applet and what is verified in it, re-verifies with the
-// secrets it holds after a reselect, and derives what it can: the My Number
-// read from the text applet with the short PIN is 照合番号A for the surface
-// applet, and the first six digits of 照合番号B are the birth key.
+// the current applet and what is verified in it, and re-verifies with the
+// secrets it holds after a reselect. Every command to the card goes through
+// the session under its lock, so the session always knows the card's state.
+//
+// The session never derives a secret from card data on its own: a caller
+// that has read and verified the My Number (照合番号A) or the birth date (the
+// card face's birth key) hands it over with Learn. A secret typed by the user
+// (照合番号B) yields the birth key, its first six digits (§3.6).
 package pin
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -27,6 +32,7 @@ type Session struct {
 	mu       sync.Mutex
 	card     *apdu.Card
 	prompter Prompter
+	gate     PromptGate
 	guard    int
 	allowAll bool
 	idle     time.Duration
@@ -34,12 +40,26 @@ type Session struct {
 	// would open a file.
 	codeBFirst bool
 	timer      *time.Timer
-	closed     bool
+	closed     error // why the session ended; nil while open
 
-	secrets  map[myna.Secret]*Secret
-	wrong    map[myna.Secret]bool // a value of this kind was rejected
-	current  myna.Applet          // 0: unknown
+	secrets map[myna.Secret]*Secret
+	wrong   map[myna.Secret]bool // a value of this kind was rejected
+
+	// What the card holds, as far as the session knows. Invalidate forgets
+	// it (another application may have used the card in between).
+	current  myna.Applet          // 0: unknown or the power-on state
 	verified map[uint16]bool      // keys verified in the current applet
+	tries    map[myna.KeyName]int // tries left, read once per key
+}
+
+// PromptGate runs a prompt while no transaction holds the card: a PC/SC
+// card held in a transaction for more than a few seconds is reset by
+// Windows, and a held card keeps every other application waiting while the
+// user types. Around ends the caller's transaction, runs prompt, begins it
+// again, and reports whether the card was released meanwhile (the session
+// then forgets what it knew of the card's state).
+type PromptGate interface {
+	Around(ctx context.Context, prompt func() error) (released bool, err error)
 }
 
 // Option configures a Session.
@@ -54,15 +74,17 @@ func WithRetryGuard(n int) Option { return func(s *Session) { s.guard = n } }
 func WithAllowLastTry(allow bool) Option { return func(s *Session) { s.allowAll = allow } }
 
 // WithCodeBFirst makes the session ask for 照合番号B rather than the short
-// PIN (from which it derives 照合番号A and the birth key through the text
-// applet) when a file that 照合番号B opens needs a secret the session does
-// not hold: the card face, the text applet's 基本4情報, the birth key. For
+// PIN when a file that 照合番号B opens needs a secret the session does not
+// hold: the card face, the text applet's 基本4情報, the birth key. For
 // callers such as a counter, where the holder shows the card but types no
 // PIN.
 func WithCodeBFirst() Option { return func(s *Session) { s.codeBFirst = true } }
 
 // WithIdleWipe wipes the held secrets after d without use.
 func WithIdleWipe(d time.Duration) Option { return func(s *Session) { s.idle = d } }
+
+// WithPromptGate runs every prompt through g (see PromptGate).
+func WithPromptGate(g PromptGate) Option { return func(s *Session) { s.gate = g } }
 
 // NewSession starts a session on card; prompts go to p (nil: never prompt,
 // only secrets given with Learn are used).
@@ -74,6 +96,7 @@ func NewSession(card *apdu.Card, p Prompter, opts ...Option) *Session {
 		secrets:  map[myna.Secret]*Secret{},
 		wrong:    map[myna.Secret]bool{},
 		verified: map[uint16]bool{},
+		tries:    map[myna.KeyName]int{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -81,16 +104,17 @@ func NewSession(card *apdu.Card, p Prompter, opts ...Option) *Session {
 	return s
 }
 
-// Card is the card the session owns. Callers read files through it after
-// Open; they must select applets only through the session.
-func (s *Session) Card() *apdu.Card { return s.card }
+// Stats is the card's traffic so far.
+func (s *Session) Stats() apdu.Stats { return s.card.Stats() }
 
 // Close wipes every secret and ends the session.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.wipeLocked()
-	s.closed = true
+	if s.closed == nil {
+		s.closed = ErrSessionClosed
+	}
 	return nil
 }
 
@@ -111,6 +135,23 @@ func (s *Session) wipeLocked() {
 	}
 }
 
+// Invalidate forgets what the session knew of the card's state — the
+// current applet, what is verified, the tries read — but keeps the secrets.
+// Call it when another application may have used the card (after a
+// transaction ended) or the card was reset; the session then reselects,
+// rereads tries and re-verifies as needed.
+func (s *Session) Invalidate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.invalidateLocked()
+}
+
+func (s *Session) invalidateLocked() {
+	s.current = 0
+	s.verified = map[uint16]bool{}
+	s.tries = map[myna.KeyName]int{}
+}
+
 // touch re-arms the idle wipe.
 func (s *Session) touch() {
 	if s.idle <= 0 {
@@ -122,19 +163,20 @@ func (s *Session) touch() {
 	s.timer = time.AfterFunc(s.idle, s.Wipe)
 }
 
-// Learn gives the session a secret it derived from card data (the My Number
-// read from the text applet is 照合番号A). The session copies value; an
-// invalid value is ignored.
-func (s *Session) Learn(kind myna.Secret, value []byte) {
+// Learn gives the session a secret its caller read from the card and
+// verified (the My Number as 照合番号A, the birth date as the birth key). The
+// session copies value; an invalid value is ignored and reported false.
+func (s *Session) Learn(kind myna.Secret, value []byte) bool {
 	v, err := Normalize(kind, value)
 	if err != nil {
-		return
+		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.forgetLocked(kind)
 	s.secrets[kind] = &Secret{b: v}
 	s.touch()
+	return true
 }
 
 // Holds reports whether the session holds a secret of the kind.
@@ -144,14 +186,31 @@ func (s *Session) Holds(kind myna.Secret) bool {
 	return s.secrets[kind] != nil
 }
 
-// check turns card removal into a dead session.
+// check turns card removal into a dead session that remembers why.
 func (s *Session) check(err error) error {
 	if errors.Is(err, apdu.ErrCardRemoved) || errors.Is(err, apdu.ErrReaderGone) {
 		s.wipeLocked()
-		s.closed = true
-		s.current = 0
+		s.closed = err
+		s.invalidateLocked()
+	}
+	if errors.Is(err, apdu.ErrCardReset) {
+		// The card lost every verification; the secrets stay for a retry.
+		s.invalidateLocked()
 	}
 	return err
+}
+
+// usable says why the session cannot talk to the card, if it cannot. A
+// session ended by a pulled card keeps answering with that cause, so the
+// caller sees "card removed", not only "session closed".
+func (s *Session) usable() error {
+	switch {
+	case s.closed == nil:
+		return nil
+	case errors.Is(s.closed, ErrSessionClosed):
+		return s.closed
+	}
+	return fmt.Errorf("%w: %w", ErrSessionClosed, s.closed)
 }
 
 // Select makes applet a current, unless it already is. Selecting clears
@@ -163,8 +222,8 @@ func (s *Session) Select(ctx context.Context, a myna.Applet) error {
 }
 
 func (s *Session) selectLocked(ctx context.Context, a myna.Applet) error {
-	if s.closed {
-		return ErrSessionClosed
+	if err := s.usable(); err != nil {
+		return err
 	}
 	if s.current == a {
 		return nil
@@ -178,43 +237,32 @@ func (s *Session) selectLocked(ctx context.Context, a myna.Applet) error {
 	return nil
 }
 
-// SelectMF returns the card to its power-on state by selecting the
+// selectMFLocked returns the card to its power-on state by selecting the
 // GlobalPlatform issuer security domain (card reference §1.2), where the
 // MF-level GET DATA objects answer. Verifications are lost, as on any
 // applet selection.
-func (s *Session) SelectMF(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return ErrSessionClosed
+func (s *Session) selectMFLocked(ctx context.Context) error {
+	if err := s.usable(); err != nil {
+		return err
 	}
 	s.current = 0
 	s.verified = map[uint16]bool{}
-	if err := s.card.SelectAID(ctx, myna.ISDAID); err != nil {
+	if err := s.card.SelectAID(ctx, myna.ISDAID()); err != nil {
 		return s.check(fmt.Errorf("select the issuer security domain: %w", err))
 	}
 	return nil
 }
 
-// Reset warm-resets the card (when the transport can) and forgets what the
-// card had verified; held secrets stay.
-func (s *Session) Reset(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.current = 0
-	s.verified = map[uint16]bool{}
-	if r, ok := s.card.Transport().(apdu.Resetter); ok {
-		return s.check(r.Reset(ctx))
-	}
-	return nil
-}
-
 // Open selects applet a and verifies whichever key opens EF fid (a data
-// file or a private key), asking for the secret if the session does not hold
-// it or cannot derive it. Free files need nothing.
+// file or a private key), asking for the secret if the session does not
+// hold it. Free files need nothing.
 func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.openLocked(ctx, a, fid)
+}
+
+func (s *Session) openLocked(ctx context.Context, a myna.Applet, fid uint16) error {
 	if err := s.selectLocked(ctx, a); err != nil {
 		return err
 	}
@@ -230,40 +278,40 @@ func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 	defer s.touch()
 	var notes []error
 	note := func(err error) { notes = append(notes, err) }
-	// 1. Secrets held or derivable without asking.
+	// 1. Secrets held, without asking.
 	for _, fidKey := range openers {
 		key, _ := myna.KeyAt(a, fidKey)
-		sec, err := s.secretFor(ctx, key, false)
-		if err != nil {
-			if !fallBack(err) {
-				return fmt.Errorf("open %s EF %04X: %w", a.JapaneseName(), fid, err)
-			}
-			note(err)
-			continue
-		}
+		sec := s.heldFor(key)
 		if sec == nil {
 			continue
 		}
-		err = s.verifyLocked(ctx, key, sec)
+		err := s.verifyLocked(ctx, key, sec)
 		if err == nil || !fallBack(err) {
 			return err
 		}
 		note(err)
 	}
-	// 2. Ask, in the applet's order of preference.
-	if s.codeBFirst {
-		openers = codeBFirst(a, openers)
-	}
+	// 2. Ask, in order of what the holder can best give: a PIN, else
+	// 照合番号B (read off the card face), and the My Number as 照合番号A
+	// last (12 digits typed by hand, and personal data); 照合番号B first when
+	// the caller asked for it.
+	openers = askOrder(a, openers, s.codeBFirst)
 	for _, fidKey := range openers {
 		key, _ := myna.KeyAt(a, fidKey)
-		verified, blocked := s.keyState(ctx, key)
-		if verified {
-			return nil
+		if s.heldFor(key) != nil {
+			continue // tried above
 		}
-		if blocked {
+		_, verified, err := s.triesLocked(ctx, key)
+		switch {
+		case err != nil && fallBack(err):
+			note(err)
 			continue
+		case err != nil:
+			return err
+		case verified:
+			return nil // the card answered 9000: nothing to ask
 		}
-		sec, err := s.secretFor(ctx, key, true)
+		sec, err := s.askFor(ctx, key)
 		if err != nil {
 			if fallBack(err) {
 				note(err)
@@ -271,9 +319,6 @@ func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 			}
 			// Say why the preferred key was not used, too.
 			return fmt.Errorf("open %s EF %04X: %w", a.JapaneseName(), fid, errors.Join(append(notes, err)...))
-		}
-		if sec == nil {
-			continue
 		}
 		err = s.verifyLocked(ctx, key, sec)
 		if err == nil || !fallBack(err) {
@@ -287,204 +332,140 @@ func (s *Session) Open(ctx context.Context, a myna.Applet, fid uint16) error {
 	return fmt.Errorf("open %s EF %04X: %w", a.JapaneseName(), fid, errors.Join(notes...))
 }
 
-// codeBFirst moves the 照合番号B key to the front of a list of openers.
-func codeBFirst(a myna.Applet, openers []uint16) []uint16 {
-	out := make([]uint16, 0, len(openers))
-	for _, fid := range openers {
-		if k, _ := myna.KeyAt(a, fid); k.Secret == myna.CodeB {
-			out = append([]uint16{fid}, out...)
-		} else {
-			out = append(out, fid)
+// askOrder sorts openers for asking: PINs and passwords, 照合番号B, the
+// birth key (asked as 照合番号B), 照合番号A; with codeBFirst, 照合番号B before
+// the PINs.
+func askOrder(a myna.Applet, openers []uint16, codeBFirst bool) []uint16 {
+	rank := func(fid uint16) int {
+		k, _ := myna.KeyAt(a, fid)
+		switch k.Secret {
+		case myna.CodeB:
+			if codeBFirst {
+				return 0
+			}
+			return 2
+		case myna.BirthKey:
+			return 3
+		case myna.CodeA:
+			return 4
 		}
+		return 1
 	}
+	out := append([]uint16(nil), openers...)
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
 	return out
 }
 
-// keyState reads, without using a try, whether key is already verified
-// (some cards answer 9000; then nothing need be asked) or blocked (no point
-// asking for its secret). Errors count as neither.
-func (s *Session) keyState(ctx context.Context, key myna.Key) (verified, blocked bool) {
-	if s.selectLocked(ctx, key.Applet) != nil {
-		return false, false
+// heldFor returns the secret the session holds for key, deriving the birth
+// key from a held 照合番号B (its first six digits, card reference §3.6).
+func (s *Session) heldFor(key myna.Key) *Secret {
+	if sec := s.secrets[key.Secret]; sec != nil {
+		return sec
 	}
-	left, ok, err := s.card.VerifyStatus(ctx, apdu.KeySFI(key.FID))
-	if err != nil {
-		return false, false
+	if key.Secret == myna.BirthKey {
+		if b := s.secrets[myna.CodeB]; b != nil && len(b.b) >= 6 {
+			s.secrets[myna.BirthKey] = &Secret{b: append([]byte(nil), b.b[:6]...)}
+			return s.secrets[myna.BirthKey]
+		}
 	}
-	if ok {
-		s.verified[key.FID] = true
-	}
-	return ok, !ok && left == 0
+	return nil
 }
 
-// secretFor returns the secret to present to key: held, derived, or (when
-// ask) prompted. nil, nil means none is available without asking.
-func (s *Session) secretFor(ctx context.Context, key myna.Key, ask bool) (*Secret, error) {
-	if sec := s.secrets[key.Secret]; sec != nil {
-		return sec, nil
+// askFor prompts for the secret key needs. The birth key is asked as
+// 照合番号B (what the holder can read off the card), of which it is the
+// first six digits.
+func (s *Session) askFor(ctx context.Context, key myna.Key) (*Secret, error) {
+	if key.Secret != myna.BirthKey {
+		return s.ask(ctx, key)
 	}
-	switch key.Secret {
-	case myna.BirthKey:
-		// The first six digits of 照合番号B are the birth key (§3.6).
-		if b := s.secrets[myna.CodeB]; b != nil {
-			s.secrets[myna.BirthKey] = &Secret{b: append([]byte(nil), b.b[:6]...)}
-			return s.secrets[myna.BirthKey], nil
-		}
-		if !ask && s.secrets[myna.ShortPIN] == nil {
-			return nil, nil
-		}
-		// The birth date is in the text applet's 基本4情報, which the short
-		// PIN opens; failing that, ask for 照合番号B.
-		var textErr error
-		if !s.codeBFirst || !ask {
-			if textErr = s.deriveFromText(ctx, key, myna.TextAttributes); textErr == nil {
-				return s.secrets[myna.BirthKey], nil
-			}
-			if !ask || !fallBack(textErr) {
-				return nil, textErr
-			}
-		}
-		asB := key
-		asB.Secret = myna.CodeB
-		b, err := s.ask(ctx, asB)
-		if err != nil {
-			return nil, errors.Join(textErr, err)
-		}
-		s.secrets[myna.BirthKey] = &Secret{b: append([]byte(nil), b.b[:6]...)}
-		return s.secrets[myna.BirthKey], nil
-	case myna.CodeA:
-		// The My Number is readable in the text applet with the short PIN.
-		if key.Applet == myna.Text {
-			break
-		}
-		if !ask && s.secrets[myna.ShortPIN] == nil {
-			return nil, nil
-		}
-		if err := s.deriveFromText(ctx, key, myna.TextMyNumber); err != nil {
-			return nil, err
-		}
-		return s.secrets[myna.CodeA], nil
+	asB := key
+	asB.Secret = myna.CodeB
+	b, err := s.ask(ctx, asB)
+	if err != nil {
+		return nil, err
 	}
-	if !ask {
-		return nil, nil
-	}
-	return s.ask(ctx, key)
+	s.secrets[myna.BirthKey] = &Secret{b: append([]byte(nil), b.b[:6]...)}
+	return s.secrets[myna.BirthKey], nil
 }
+
+// Unavailable reports whether err says a secret could not be had or used —
+// none given, the key blocked, or guarded by the retry guard — as opposed
+// to a wrong secret (a try spent) or a card that could not be reached. A
+// caller may then try another way in.
+func Unavailable(err error) bool { return fallBack(err) && !errors.Is(err, apdu.ErrFileNotFound) }
 
 // fallBack reports whether another secret may be tried after err: the
 // secret could not be had or used (none given, key blocked or guarded, a
-// derivation through a missing or unexpected file). A wrong secret is not
-// such an error: it ends the attempt, so the user is not asked again at
-// once.
+// key the card does not have). A wrong secret is not such an error: it
+// ends the attempt, so the user is not asked again at once.
 func fallBack(err error) bool {
 	if errors.Is(err, ErrWrongSecret) {
 		return false
 	}
 	return errors.Is(err, ErrNoSecret) || errors.Is(err, ErrKeyBlocked) || errors.Is(err, ErrWouldBlock) ||
-		errors.Is(err, apdu.ErrFileNotFound) || errors.Is(err, apdu.ErrMalformed)
+		errors.Is(err, apdu.ErrFileNotFound)
 }
 
-// deriveFromText reads text applet EF fid with the short PIN (held, or
-// asked) and keeps what it yields: 照合番号A from the 個人番号 EF 0001, the
-// birth key from the birth date in the 基本4情報 EF 0002. It then reselects
-// the applet of the key that needed it.
-func (s *Session) deriveFromText(ctx context.Context, key myna.Key, fid uint16) error {
-	if err := s.selectLocked(ctx, myna.Text); err != nil {
-		return err
+// triesLocked reads, without using a try, how many tries key has left in
+// the current applet — once per key while the card's state is known. ok is
+// true when the card answered 9000 (the key is verified: some cards do, card
+// reference §3.2).
+func (s *Session) triesLocked(ctx context.Context, key myna.Key) (left int, verified bool, err error) {
+	if s.verified[key.FID] {
+		return -1, true, nil
 	}
-	if !s.verified[myna.TextPIN] {
-		textPIN, _ := myna.KeyAt(myna.Text, myna.TextPIN)
-		sec := s.secrets[myna.ShortPIN]
-		if sec == nil {
-			var err error
-			if sec, err = s.ask(ctx, textPIN); err != nil {
-				return err
-			}
-		}
-		if err := s.verifyLocked(ctx, textPIN, sec); err != nil {
-			return err
-		}
+	if n, ok := s.tries[key.Name]; ok {
+		return n, false, nil
 	}
-	data, err := s.card.ReadObject(ctx, fid)
+	left, verified, err = s.card.VerifyStatus(ctx, apdu.KeySFI(key.FID))
 	if err != nil {
-		return s.check(fmt.Errorf("read 券面事項入力補助AP EF %04X: %w", fid, err))
+		return 0, false, s.check(fmt.Errorf("tries left on %s: %w", key.Name, err))
 	}
-	defer Wipe(data)
-	if fid == myna.TextMyNumber {
-		err = s.keepMyNumber(data)
-	} else {
-		err = s.keepBirthKey(data)
+	if verified {
+		s.verified[key.FID] = true
+		return -1, true, nil
 	}
-	if err != nil {
-		return fmt.Errorf("read 券面事項入力補助AP EF %04X: %w", fid, err)
-	}
-	// Back to the applet that needed it.
-	return s.selectLocked(ctx, key.Applet)
-}
-
-// keepMyNumber keeps the 12 digits of EF 0001 (FF 10 0C <digits>) as 照合番号A.
-func (s *Session) keepMyNumber(data []byte) error {
-	obj, _, err := apdu.ParseTLV(data)
-	if err != nil || obj.Tag != 0xFF10 || len(obj.Value) != 12 {
-		return fmt.Errorf("unexpected 個人番号 layout: %w", apdu.ErrMalformed)
-	}
-	v, err := Normalize(myna.CodeA, obj.Value)
-	if err != nil {
-		return err
-	}
-	s.secrets[myna.CodeA] = &Secret{b: v}
-	return nil
-}
-
-// keepBirthKey turns the birth date of EF 0002 (FF 20 { ... DF24 YYYYMMDD
-// ... }) into the era-year birth key.
-func (s *Session) keepBirthKey(data []byte) error {
-	bad := fmt.Errorf("unexpected 基本4情報 layout: %w", apdu.ErrMalformed)
-	obj, _, err := apdu.ParseTLV(data)
-	if err != nil || obj.Tag != 0xFF20 {
-		return bad
-	}
-	kids, err := obj.Children()
-	if err != nil {
-		return bad
-	}
-	date, ok := apdu.FindTLV(kids, 0xDF24)
-	if !ok || !myna.Digits(string(date.Value), 8) {
-		return bad
-	}
-	birth, err := time.Parse("20060102", string(date.Value))
-	if err != nil {
-		return bad
-	}
-	yymmdd, err := myna.EraYYMMDD(birth)
-	if err != nil {
-		return bad
-	}
-	s.secrets[myna.BirthKey] = &Secret{b: []byte(yymmdd)}
-	return nil
+	s.tries[key.Name] = left
+	return left, false, nil
 }
 
 // ask prompts for the secret key needs, after checking locally that the key
-// can take a try, and validates the answer before anything is sent.
+// can take a try, and validates the answer before anything is sent. The
+// prompt runs through the gate, outside any transaction.
 func (s *Session) ask(ctx context.Context, key myna.Key) (*Secret, error) {
 	if s.prompter == nil {
 		return nil, fmt.Errorf("%w: %s for %s", ErrNoSecret, key.Secret, key.Name)
 	}
-	// A derivation may have left another applet selected.
 	if err := s.selectLocked(ctx, key.Applet); err != nil {
 		return nil, err
 	}
-	left, verified, err := s.card.VerifyStatus(ctx, apdu.KeySFI(key.FID))
+	left, verified, err := s.triesLocked(ctx, key)
 	if err != nil {
-		return nil, s.check(fmt.Errorf("tries left on %s: %w", key.Name, err))
+		return nil, err
 	}
 	if verified {
 		left = -1
 	} else if err := s.guardCheck(key, left); err != nil {
 		return nil, err
 	}
-	raw, err := s.prompter.Prompt(ctx, Request{Kind: key.Secret, Remaining: left, Retry: s.wrong[key.Secret]})
+	req := Request{Kind: key.Secret, Remaining: left, Retry: s.wrong[key.Secret]}
+	var raw []byte
+	prompt := func() error {
+		var err error
+		raw, err = s.prompter.Prompt(ctx, req)
+		return err
+	}
+	if s.gate != nil {
+		released, gerr := s.gate.Around(ctx, prompt)
+		if released {
+			s.invalidateLocked()
+		}
+		err = gerr
+	} else {
+		err = prompt()
+	}
 	if err != nil {
+		Wipe(raw)
 		return nil, err
 	}
 	v, err := Normalize(key.Secret, raw)
@@ -507,40 +488,40 @@ func (s *Session) guardCheck(key myna.Key, left int) error {
 	return nil
 }
 
-// verifyLocked presents sec to key in the current applet: it reads the
-// tries left first (no try used), applies the retry guard, then VERIFYs.
-// A rejected secret is dropped from the session.
+// verifyLocked presents sec to key: it knows the tries left first (read
+// once, no try used), applies the retry guard, then VERIFYs. A rejected
+// secret is dropped from the session.
 func (s *Session) verifyLocked(ctx context.Context, key myna.Key, sec *Secret) error {
-	if s.current != key.Applet {
-		if err := s.selectLocked(ctx, key.Applet); err != nil {
-			return err
-		}
+	if err := s.selectLocked(ctx, key.Applet); err != nil {
+		return err
 	}
-	p2 := apdu.KeySFI(key.FID)
-	left, verified, err := s.card.VerifyStatus(ctx, p2)
+	left, verified, err := s.triesLocked(ctx, key)
 	if err != nil {
-		return s.check(fmt.Errorf("tries left on %s: %w", key.Name, err))
+		return err
 	}
 	if verified {
-		s.verified[key.FID] = true
 		return nil
 	}
 	if err := s.guardCheck(key, left); err != nil {
 		return err
 	}
-	err = s.card.Verify(ctx, p2, sec.b)
+	err = s.card.Verify(ctx, apdu.KeySFI(key.FID), sec.b)
 	var wp *apdu.WrongPINError
 	switch {
 	case err == nil:
 		s.verified[key.FID] = true
+		s.tries[key.Name] = max(key.MaxTries, left)
 		s.wrong[key.Secret] = false
 		return nil
 	case errors.As(err, &wp):
+		s.tries[key.Name] = wp.Remaining
 		s.dropLocked(key.Secret)
 		return &WrongSecretError{Key: key, Remaining: wp.Remaining}
 	case errors.Is(err, apdu.ErrBlocked):
+		s.tries[key.Name] = 0
 		return &BlockedError{Key: key}
 	}
+	delete(s.tries, key.Name) // the try may or may not have been counted
 	return s.check(fmt.Errorf("verify %s: %w", key.Name, err))
 }
 
@@ -567,7 +548,7 @@ func (s *Session) forgetLocked(kind myna.Secret) {
 }
 
 // Verify presents a secret of the key's kind to one key (asking for it if
-// needed), with the retry guard; used by PIN changes.
+// needed), with the retry guard; used by PIN checks and changes.
 func (s *Session) Verify(ctx context.Context, key myna.Key) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -577,11 +558,14 @@ func (s *Session) Verify(ctx context.Context, key myna.Key) error {
 	if s.verified[key.FID] {
 		return nil
 	}
-	sec := s.secrets[key.Secret]
+	sec := s.heldFor(key)
 	if sec == nil {
 		var err error
-		if sec, err = s.ask(ctx, key); err != nil {
+		if sec, err = s.askFor(ctx, key); err != nil {
 			return err
+		}
+		if s.verified[key.FID] {
+			return nil
 		}
 	}
 	return s.verifyLocked(ctx, key, sec)
@@ -594,12 +578,29 @@ func (s *Session) Verify(ctx context.Context, key myna.Key) error {
 func (s *Session) Ask(ctx context.Context, key myna.Key) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return ErrSessionClosed
+	if err := s.usable(); err != nil {
+		return err
 	}
-	if s.secrets[key.Secret] != nil {
+	if s.heldFor(key) != nil {
 		return nil
 	}
-	_, err := s.ask(ctx, key)
+	_, err := s.askFor(ctx, key)
 	return err
+}
+
+// Verified lists the keys of applet a the card has accepted since a was
+// last selected (how a file of a was opened).
+func (s *Session) Verified(a myna.Applet) []myna.KeyName {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.current != a {
+		return nil
+	}
+	var out []myna.KeyName
+	for _, k := range myna.AllKeys() {
+		if k.Applet == a && s.verified[k.FID] {
+			out = append(out, k.Name)
+		}
+	}
+	return out
 }

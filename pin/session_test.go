@@ -10,15 +10,13 @@ import (
 	"time"
 
 	"github.com/mynakit/mynakit/apdu"
-	"github.com/mynakit/mynakit/cardap"
-	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
 )
 
-func newSim(t *testing.T, remaining map[string]int, opts ...simulator.Option) *simulator.Card {
+func newSim(t *testing.T, remaining map[myna.KeyName]int, opts ...simulator.Option) *simulator.Card {
 	t.Helper()
 	p := persona.Default()
 	p.Remaining = remaining
@@ -47,23 +45,24 @@ func (p *countingPrompter) Prompt(_ context.Context, r pin.Request) ([]byte, err
 	return []byte(p.answers[len(p.asked)-1]), nil
 }
 
-func TestOnePromptReadsJPKITextAndSurface(t *testing.T) {
+// One prompt covers every key of the kind, across applet switches: the
+// card forgets a verification when another applet is selected, the
+// session does not.
+func TestOnePromptAcrossApplets(t *testing.T) {
 	ctx := context.Background()
 	sim := newSim(t, nil)
 	p := &countingPrompter{answers: []string{"1234"}}
 	s := pin.NewSession(apdu.NewCard(sim), p)
 	defer s.Close()
-	if _, err := jpki.NewCard(s).AuthCertificate(ctx); err != nil {
-		t.Fatal(err)
+	for _, step := range []struct {
+		a   myna.Applet
+		fid uint16
+	}{{myna.Text, myna.TextMyNumber}, {myna.JPKI, myna.JPKIAuthKey}, {myna.Text, myna.TextAttributes}, {myna.Common, myna.CommonPIN}} {
+		if err := s.Open(ctx, step.a, step.fid); err != nil && step.fid != myna.CommonPIN {
+			t.Fatal(err)
+		}
 	}
-	if _, err := cardap.ReadText(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cardap.ReadSurface(ctx, s, cardap.SurfaceOptions{MyNumberImage: true}); err != nil {
-		t.Fatal(err)
-	}
-	// Back to the text applet: the card forgot the PIN, the session did not.
-	if _, err := cardap.ReadText(ctx, s); err != nil {
+	if _, err := s.ReadObject(ctx, myna.Text, myna.TextAttributes); err != nil {
 		t.Fatal(err)
 	}
 	if len(p.asked) != 1 || p.asked[0].Kind != myna.ShortPIN || p.asked[0].Remaining != 3 {
@@ -71,23 +70,52 @@ func TestOnePromptReadsJPKITextAndSurface(t *testing.T) {
 	}
 }
 
-func TestSurfaceAloneDerivesCodeA(t *testing.T) {
-	sim := newSim(t, nil)
-	p := &countingPrompter{answers: []string{"1234"}}
+// The session never reads the card to derive a secret: the card face with
+// only the PIN held asks for 照合番号B (what the holder can read off the
+// card), and 照合番号A only as the last resort. A caller that has read and
+// verified the My Number hands it over with Learn.
+func TestNoSecretDerivedFromCardData(t *testing.T) {
+	ctx := context.Background()
+	var verifies []byte
+	sim := newSim(t, nil, simulator.WithFault(func(c apdu.Command) (uint16, bool) {
+		if c.INS == 0x20 && len(c.Data) > 0 {
+			verifies = append(verifies, c.P2)
+		}
+		return 0, false
+	}))
+	p := &countingPrompter{answers: []string{"55021720352285"}}
 	s := pin.NewSession(apdu.NewCard(sim), p)
-	if _, err := cardap.ReadSurface(context.Background(), s, cardap.SurfaceOptions{}); err != nil {
+	s.Learn(myna.ShortPIN, []byte("1234"))
+	if err := s.Open(ctx, myna.Surface, myna.SurfaceFace); err != nil {
 		t.Fatal(err)
 	}
-	if len(p.asked) != 1 || p.asked[0].Kind != myna.ShortPIN || !s.Holds(myna.CodeA) {
-		t.Fatalf("prompts %+v", p.asked)
+	if len(p.asked) != 1 || p.asked[0].Kind != myna.CodeB || s.Holds(myna.CodeA) {
+		t.Fatalf("prompts %+v, want one 照合番号B prompt and no 照合番号A derived", p.asked)
+	}
+	if len(verifies) != 1 || verifies[0] != apdu.KeySFI(myna.SurfaceCodeB) {
+		t.Fatalf("VERIFY P2s %X, want only the card face's 照合番号B key", verifies)
+	}
+	// Learned, 照合番号A opens the card face without a prompt.
+	s2 := pin.NewSession(apdu.NewCard(newSim(t, nil)), nil)
+	if s2.Learn(myna.CodeA, []byte("537686677189")) {
+		t.Fatal("a My Number with a wrong check digit was learned")
+	}
+	if !s2.Learn(myna.CodeA, []byte("537686677188")) {
+		t.Fatal("a valid My Number was not learned")
+	}
+	if err := s2.Open(ctx, myna.Surface, myna.SurfaceFace); err != nil {
+		t.Fatal(err)
+	}
+	if got := s2.Verified(myna.Surface); len(got) != 1 || got[0] != myna.KeySurfaceCodeA {
+		t.Fatalf("card face opened with %v, want surface-code-a", got)
 	}
 }
 
 func TestSurfaceWithCodeBWhenTextPINGuarded(t *testing.T) {
-	sim := newSim(t, map[string]int{"text-pin": 1})
+	sim := newSim(t, map[myna.KeyName]int{myna.KeyTextPIN: 1})
 	p := &countingPrompter{answers: []string{"1980-02-17 2035 2285"}}
 	s := pin.NewSession(apdu.NewCard(sim), p)
-	if _, err := cardap.ReadSurface(context.Background(), s, cardap.SurfaceOptions{}); err != nil {
+	if err := s.Open(context.Background(), myna.Text, myna.TextAttributes); err != nil {
 		t.Fatal(err)
 	}
 	if len(p.asked) != 1 || p.asked[0].Kind != myna.CodeB {
@@ -95,6 +123,64 @@ func TestSurfaceWithCodeBWhenTextPINGuarded(t *testing.T) {
 	}
 	if left, _, _ := sim.KeyState(myna.Text, myna.TextPIN); left != 1 {
 		t.Fatalf("text PIN has %d tries, want 1 untouched", left)
+	}
+}
+
+// gateRecorder is a PromptGate that records whether a prompt ran while the
+// caller's transaction was held.
+type gateRecorder struct {
+	held    bool
+	prompts int
+	during  []bool
+}
+
+func (g *gateRecorder) Around(ctx context.Context, prompt func() error) (bool, error) {
+	g.prompts++
+	g.during = append(g.during, g.held)
+	released := g.held
+	g.held = false
+	err := prompt()
+	if released {
+		g.held = true
+	}
+	return released, err
+}
+
+// Every prompt runs through the gate, and after a released transaction
+// the session forgets the card's state: it reselects and rereads the tries
+// before its VERIFY, because another application may have used the card.
+func TestPromptGateAndStaleState(t *testing.T) {
+	var log []string
+	sim := newSim(t, nil, simulator.WithFault(func(c apdu.Command) (uint16, bool) {
+		switch {
+		case c.INS == 0xA4 && c.P1 == 0x04:
+			log = append(log, "select")
+		case c.INS == 0x20 && len(c.Data) == 0:
+			log = append(log, "tries")
+		case c.INS == 0x20:
+			log = append(log, "verify")
+		}
+		return 0, false
+	}))
+	g := &gateRecorder{held: true}
+	s := pin.NewSession(apdu.NewCard(sim), &countingPrompter{answers: []string{"1234"}}, pin.WithPromptGate(g))
+	if err := s.Open(context.Background(), myna.Text, myna.TextMyNumber); err != nil {
+		t.Fatal(err)
+	}
+	if g.prompts != 1 || !g.during[0] {
+		t.Fatalf("gate saw %d prompts", g.prompts)
+	}
+	want := "select tries select tries verify"
+	if got := strings.Join(log, " "); got != want {
+		t.Fatalf("commands %q, want %q", got, want)
+	}
+	// Without a gap the tries are read once per key.
+	log = nil
+	if err := s.Open(context.Background(), myna.Text, myna.TextIntegrity); err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 0 {
+		t.Fatalf("commands %q for a file the verified PIN already opens", log)
 	}
 }
 
@@ -111,7 +197,7 @@ func verifyCounter(n *int) simulator.Option {
 func TestGuardRefusesLastTry(t *testing.T) {
 	ctx := context.Background()
 	var verifies int
-	sim := newSim(t, map[string]int{"jpki-auth-pin": 1}, verifyCounter(&verifies))
+	sim := newSim(t, map[myna.KeyName]int{"jpki-auth-pin": 1}, verifyCounter(&verifies))
 	p := &countingPrompter{answers: []string{"9999"}}
 	s := pin.NewSession(apdu.NewCard(sim), p)
 	err := s.Open(ctx, myna.JPKI, myna.JPKIAuthKey)
@@ -193,7 +279,7 @@ func TestChangeShortPINEverywhere(t *testing.T) {
 	sim := newSim(t, nil)
 	p := &countingPrompter{answers: []string{"1234"}}
 	s := pin.NewSession(apdu.NewCard(sim), p)
-	res, err := s.Change(context.Background(), pin.ShortPINKeys, []byte("5678"))
+	res, err := s.Change(context.Background(), myna.ShortPINKeys(), []byte("5678"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +309,7 @@ func TestChangeRefusedPartWayReportsEachKey(t *testing.T) {
 	})
 	sim := newSim(t, nil, refuse)
 	s := pin.NewSession(apdu.NewCard(sim), &countingPrompter{answers: []string{"1234"}})
-	res, err := s.Change(context.Background(), pin.ShortPINKeys, []byte("5678"))
+	res, err := s.Change(context.Background(), myna.ShortPINKeys(), []byte("5678"))
 	if err == nil || len(res) != 4 {
 		t.Fatalf("err %v, %d results", err, len(res))
 	}
@@ -259,7 +345,8 @@ func TestRemovalWipesSecrets(t *testing.T) {
 	if s.Holds(myna.ShortPIN) {
 		t.Fatal("secret kept after card removal")
 	}
-	if err := s.Open(ctx, myna.JPKI, myna.JPKIAuthCert); !errors.Is(err, pin.ErrSessionClosed) {
+	// The dead session keeps saying why: the card was removed.
+	if err := s.Open(ctx, myna.JPKI, myna.JPKIAuthCert); !errors.Is(err, pin.ErrSessionClosed) || !errors.Is(err, apdu.ErrCardRemoved) {
 		t.Fatalf("dead session: %v", err)
 	}
 }
@@ -287,7 +374,7 @@ func TestNoSecretInErrors(t *testing.T) {
 			msgs = append(msgs, err.Error(), fmt.Sprintf("%v %+v %#v", err, err, err))
 		}
 	}
-	sim := newSim(t, map[string]int{"jpki-sign-password": 1})
+	sim := newSim(t, map[myna.KeyName]int{"jpki-sign-password": 1})
 	s := pin.NewSession(apdu.NewCard(sim), &countingPrompter{answers: []string{"9876", "ZYX987"}})
 	collect(s.Open(ctx, myna.JPKI, myna.JPKIAuthKey)) // wrong PIN
 	collect(s.Open(ctx, myna.JPKI, myna.JPKISignKey)) // guard

@@ -3,7 +3,6 @@ package pin
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
@@ -11,40 +10,30 @@ import (
 
 // KeyStatus is one key's retry counter, read without using a try.
 type KeyStatus struct {
-	Name      string `json:"name"`
-	Applet    string `json:"applet"`
-	Remaining int    `json:"remaining"`
-	Max       int    `json:"max"`
-	Blocked   bool   `json:"blocked"`
+	Name      myna.KeyName `json:"name"`
+	Applet    string       `json:"applet"`
+	Remaining int          `json:"remaining"`
+	Max       int          `json:"max"`
+	Blocked   bool         `json:"blocked"`
 	// MaxAssumed is true when no source gives this key's limit: Max is
-	// then MaxTries' assumption, or the most tries seen if more.
+	// then myna's assumption, or the most tries seen if more.
 	MaxAssumed bool `json:"max_assumed,omitempty"`
 	// Verified is true when the card answered 9000: the key is verified in
 	// this card session, and the card did not say how many tries it has.
 	Verified bool `json:"verified,omitempty"`
 }
 
-// MaxTries are the retry limits the card reference gives (§3.1). The card
-// does not report a maximum. 照合番号A's and 共通AP's limits are not
-// established; 10 and 3 are assumptions, and a larger remaining count seen
-// on a card wins.
-var MaxTries = map[string]int{
-	"jpki-auth-pin":      3,
-	"jpki-sign-password": 5,
-	"text-pin":           3,
-	"text-code-a":        10,
-	"text-code-b":        10,
-	"surface-code-a":     10,
-	"surface-code-b":     10,
-	"common-pin":         3,
-	"juki-pin":           3,
+// statusKeys are the keys `pin status` reports, in order (the birth key is
+// left out: it is derived, never typed).
+func statusKeys() []myna.Key {
+	var out []myna.Key
+	for _, k := range myna.AllKeys() {
+		if k.Secret != myna.BirthKey {
+			out = append(out, k)
+		}
+	}
+	return out
 }
-
-// maxAssumed are the keys whose MaxTries entry no source establishes.
-var maxAssumed = map[string]bool{"text-code-a": true, "surface-code-a": true, "common-pin": true}
-
-// statusKeys are the keys `pin status` reports, in order.
-var statusKeys = []string{"jpki-auth-pin", "jpki-sign-password", "text-pin", "text-code-a", "text-code-b", "surface-code-a", "surface-code-b", "common-pin", "juki-pin"}
 
 // Status reads the tries left on every key of every applet the card has,
 // with VERIFY without data: no try is used. Applets the card lacks are left
@@ -54,8 +43,7 @@ func (s *Session) Status(ctx context.Context) ([]KeyStatus, error) {
 	defer s.mu.Unlock()
 	var out []KeyStatus
 	missing := map[myna.Applet]bool{}
-	for _, name := range statusKeys {
-		key, _ := myna.KeyByName(name)
+	for _, key := range statusKeys() {
 		if missing[key.Applet] {
 			continue
 		}
@@ -66,15 +54,15 @@ func (s *Session) Status(ctx context.Context) ([]KeyStatus, error) {
 			}
 			return out, err
 		}
-		left, verified, err := s.card.VerifyStatus(ctx, apdu.KeySFI(key.FID))
+		left, verified, err := s.triesLocked(ctx, key)
 		if errors.Is(err, apdu.ErrFileNotFound) {
 			continue
 		}
 		if err != nil {
-			return out, s.check(fmt.Errorf("tries left on %s: %w", key.Name, err))
+			return out, err
 		}
-		max := max(MaxTries[name], left)
-		st := KeyStatus{Name: name, Applet: key.Applet.Name(), Remaining: left, Max: max, MaxAssumed: maxAssumed[name], Blocked: !verified && left == 0, Verified: verified}
+		max := max(key.MaxTries, left)
+		st := KeyStatus{Name: key.Name, Applet: key.Applet.Name(), Remaining: left, Max: max, MaxAssumed: key.MaxAssumed, Blocked: !verified && left == 0, Verified: verified}
 		if verified {
 			st.Remaining = max
 		}

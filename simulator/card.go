@@ -18,6 +18,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"io/fs"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,9 @@ type Card struct {
 	// an applet or resetting clears it (card reference §3.7).
 	verified map[uint16]bool
 	pending  []byte // data waiting for GET RESPONSE in chaining mode
+	// resetPending: another application reset the card; every command
+	// fails with apdu.ErrCardReset until Reconnect.
+	resetPending bool
 
 	apdus atomic.Int64
 }
@@ -76,6 +80,8 @@ type keyEF struct {
 
 type config struct {
 	removeAfter       int64
+	resetAt           map[int64]bool
+	flipAt            int64
 	perAPDU, perByte  time.Duration
 	corruptEvery      int64
 	fault             func(apdu.Command) (uint16, bool)
@@ -91,6 +97,25 @@ type Option func(*config)
 // later Transmit fail with apdu.ErrCardRemoved. A VERIFY caught by the
 // removal is counted against its key (see WithInterruptedVerifyCounted).
 func WithRemovalAfter(n int) Option { return func(c *config) { c.removeAfter = int64(n) } }
+
+// WithResetAt has another application reset the card just before each
+// nth APDU named: that command and every later one fail with
+// apdu.ErrCardReset until the client calls Reconnect, and every
+// verification is lost, as PC/SC reports a reset by another process
+// (SCARD_W_RESET_CARD).
+func WithResetAt(n ...int) Option {
+	return func(c *config) {
+		c.resetAt = map[int64]bool{}
+		for _, k := range n {
+			c.resetAt[int64(k)] = true
+		}
+	}
+}
+
+// WithBitFlip flips the lowest bit of the first byte of the nth response
+// (its first data byte, or SW1 when it has no data): a link that corrupts
+// one answer once.
+func WithBitFlip(n int) Option { return func(c *config) { c.flipAt = int64(n) } }
 
 // WithInterruptedVerifyCounted says whether a VERIFY interrupted by the
 // removal fault used a try (default true: the card had decremented the
@@ -238,6 +263,7 @@ func (c *Card) Insert() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.present, c.powered = true, true
+	c.resetPending = false
 	c.cfg.removeAfter = 0
 	c.resetLocked()
 }
@@ -280,6 +306,36 @@ func (c *Card) Reset(ctx context.Context) error {
 func (c *Card) resetLocked() {
 	c.current, c.curEF, c.pending = nil, 0, nil
 	c.verified = map[uint16]bool{}
+}
+
+// ResetByOther resets the card as another application would: the next
+// commands fail with apdu.ErrCardReset until Reconnect.
+func (c *Card) ResetByOther() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.resetPending = true
+	c.resetLocked()
+}
+
+// Reconnect acknowledges a reset (apdu.Reconnector), as SCardReconnect
+// does; the card stays in its power-on state.
+func (c *Card) Reconnect(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.present {
+		return apdu.ErrCardRemoved
+	}
+	c.resetPending = false
+	return nil
+}
+
+// TestAnchors names the simulator's own test hierarchy, which signs every
+// persona's card (mynakit.TestAnchorProvider): a reader trusts it for an
+// in-process simulated card only.
+func (c *Card) TestAnchors() (rootsPEM, cvKeysJSON []byte) {
+	roots, _ := fs.ReadFile(TestData(), "trust/sim-roots.pem")
+	cv, _ := fs.ReadFile(TestData(), "trust/sim-cv-ca-keys.json")
+	return roots, cv
 }
 
 // KeyState reports a key's tries left and maximum.
@@ -349,6 +405,14 @@ func (c *Card) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
 		return nil, fmt.Errorf("simulator: %w", apdu.ErrCardRemoved)
 	}
 	n := c.apdus.Add(1)
+	if c.cfg.resetAt[n] {
+		c.resetPending = true
+		c.resetLocked()
+	}
+	if c.resetPending {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("simulator: %w", apdu.ErrCardReset)
+	}
 	removing := c.cfg.removeAfter > 0 && n > c.cfg.removeAfter
 	if removing {
 		// The link drops during this command. A VERIFY may still have
@@ -365,6 +429,9 @@ func (c *Card) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
 	}
 	resp := c.respond(cmd)
 	if c.cfg.corruptEvery > 0 && n%c.cfg.corruptEvery == 0 && len(resp) > 2 {
+		resp[0] ^= 0x01
+	}
+	if c.cfg.flipAt > 0 && n == c.cfg.flipAt && len(resp) > 0 {
 		resp[0] ^= 0x01
 	}
 	delay := c.cfg.perAPDU + time.Duration(len(resp))*c.cfg.perByte

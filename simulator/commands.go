@@ -83,7 +83,7 @@ func (c *Card) selectFile(cmd apdu.Command) apdu.Response {
 		if len(cmd.Data) == 0 {
 			return status(0x6700)
 		}
-		if bytes.Equal(cmd.Data, myna.ISDAID) {
+		if bytes.Equal(cmd.Data, myna.ISDAID()) {
 			c.resetLocked()
 			return ok(nil)
 		}
@@ -314,6 +314,10 @@ func (c *Card) getChallenge(cmd apdu.Command) apdu.Response {
 	if cmd.Le == 0 || len(cmd.Data) > 0 {
 		return status(0x6700)
 	}
+	if c.current != nil && c.current.src.Replay != nil {
+		// A clone: the one challenge it recorded, whatever was asked.
+		return ok(append([]byte(nil), c.current.src.Replay.Challenge...))
+	}
 	b := make([]byte, cmd.Le)
 	if _, err := c.rng.Read(b); err != nil {
 		return status(0x6F00)
@@ -355,6 +359,10 @@ func (c *Card) computeSignature(cmd apdu.Command) apdu.Response {
 		return status(0x6A86)
 	}
 	var fid uint16
+	if cmd.P2 == 0x00 && c.current.src.Replay != nil {
+		// A clone: the one signature it recorded, whatever it is sent.
+		return ok(append([]byte(nil), c.current.src.Replay.Signature...))
+	}
 	if cmd.P2 == 0x00 {
 		d, found := defaultKeys[c.current.kind]
 		if !found {

@@ -1,230 +1,37 @@
 package simulator
 
-import (
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"os"
-	"sort"
-	"strconv"
-	"strings"
+import "github.com/mynakit/mynakit/cardimage"
+
+// The card-image format lives in package cardimage, so that reading code
+// (mynakit's dump) can write images without depending on the simulator.
+// These aliases keep the simulator's own API in one place.
+type (
+	Image    = cardimage.Image
+	Applet   = cardimage.Applet
+	File     = cardimage.File
+	Key      = cardimage.Key
+	Secret   = cardimage.Secret
+	HexBytes = cardimage.HexBytes
+	Replay   = cardimage.Replay
 )
 
 // ImageFormat is the value of the "format" member of every card image.
-const ImageFormat = "mynakit-card-image/1"
+const ImageFormat = cardimage.ImageFormat
 
-// Image is a card image: everything a simulated card holds. Its JSON form is
-// the exchange format other tools write and edit:
-//
-//	{
-//	  "format": "mynakit-card-image/1",
-//	  "atr": "<hex>",
-//	  "get_data": {"<tag hex>": "<hex>"},            // MF-level GET DATA objects (optional)
-//	  "applets": {
-//	    "<AID hex>": {
-//	      "files": {
-//	        "<FID hex>": {"data": "<hex>", "access": "none"},          // transparent EF
-//	        "<FID hex>": {"records": ["<hex>", ...], "access": "none"} // record EF
-//	      },
-//	      "keys": {"<FID hex>": {"value": "<ASCII secret>", "remaining": N, "max": N}},
-//	      "private_keys": {"<FID hex>": "<PKCS#8 PEM>"}
-//	    }
-//	  }
-//	}
-//
-// Access is "none" (free), or one or more "pin:<key FID>" joined by "|": the
-// file opens once any one of the named key EFs of the same applet has been
-// verified in this session. A key without "value" (an image dumped from a
-// real card) can never be verified. A key EF listed in private_keys signs with
-// COMPUTE DIGITAL SIGNATURE; what it needs first is given by the key EF's
-// own entry in files ("access"), if any, and is otherwise the card's rule.
-type Image struct {
-	Format  string              `json:"format"`
-	ATR     HexBytes            `json:"atr"`
-	GetData map[string]HexBytes `json:"get_data,omitempty"`
-	Applets map[string]*Applet  `json:"applets"`
-}
+// ParseFID reads a 4-hex-digit file identifier.
+func ParseFID(s string) (uint16, error) { return cardimage.ParseFID(s) }
 
-// Applet is one application of a card image.
-type Applet struct {
-	Files       map[string]*File  `json:"files,omitempty"`
-	Keys        map[string]*Key   `json:"keys,omitempty"`
-	PrivateKeys map[string]string `json:"private_keys,omitempty"`
-}
+// FIDString prints a file identifier as 4 upper-case hex digits.
+func FIDString(fid uint16) string { return cardimage.FIDString(fid) }
 
-// File is one EF: transparent (Data) or record-structured (Records).
-type File struct {
-	Data    HexBytes   `json:"data,omitempty"`
-	Records []HexBytes `json:"records,omitempty"`
-	Access  string     `json:"access"`
-}
+// ParseAccess reads an access condition ("none" or "pin:XXXX|pin:YYYY").
+func ParseAccess(s string) ([]uint16, error) { return cardimage.ParseAccess(s) }
 
-// Key is a key EF holding a secret and its retry counter.
-type Key struct {
-	Value     *Secret `json:"value,omitempty"`
-	Remaining int     `json:"remaining"`
-	Max       int     `json:"max"`
-}
+// AccessString writes an access condition.
+func AccessString(keys []uint16) string { return cardimage.AccessString(keys) }
 
-// Secret is a key value. It prints as [REDACTED] so a key can never leak
-// through fmt or a log; only JSON marshalling writes the value (an image file
-// holds secrets by design).
-type Secret string
+// ParseImage parses and validates a card image.
+func ParseImage(b []byte) (*Image, error) { return cardimage.ParseImage(b) }
 
-func (Secret) String() string   { return "[REDACTED]" }
-func (Secret) GoString() string { return "[REDACTED]" }
-
-// HexBytes is a byte slice written as a hex string in JSON.
-type HexBytes []byte
-
-// MarshalJSON writes lower-case hex.
-func (h HexBytes) MarshalJSON() ([]byte, error) { return json.Marshal(hex.EncodeToString(h)) }
-
-// UnmarshalJSON accepts hex with optional spaces or colons.
-func (h *HexBytes) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	s = strings.NewReplacer(" ", "", ":", "", "\n", "", "\t", "").Replace(s)
-	v, err := hex.DecodeString(s)
-	if err != nil {
-		return fmt.Errorf("bad hex: %w", err)
-	}
-	*h = v
-	return nil
-}
-
-// ParseFID parses a 4-hex-digit file identifier.
-func ParseFID(s string) (uint16, error) {
-	v, err := strconv.ParseUint(s, 16, 16)
-	if err != nil || len(s) != 4 {
-		return 0, fmt.Errorf("file identifier %q is not 4 hex digits", s)
-	}
-	return uint16(v), nil
-}
-
-// FIDString formats a file identifier as the image writes it.
-func FIDString(fid uint16) string { return fmt.Sprintf("%04X", fid) }
-
-// ParseAccess parses an access condition into the key FIDs that open the
-// file; an empty list means free.
-func ParseAccess(s string) ([]uint16, error) {
-	if s == "" || s == "none" {
-		return nil, nil
-	}
-	var out []uint16
-	for _, part := range strings.Split(s, "|") {
-		fid, ok := strings.CutPrefix(strings.TrimSpace(part), "pin:")
-		if !ok {
-			return nil, fmt.Errorf("access %q: want none or pin:<FID>[|pin:<FID>...]", s)
-		}
-		v, err := ParseFID(fid)
-		if err != nil {
-			return nil, fmt.Errorf("access %q: %w", s, err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// AccessString formats the keys that open a file as an access condition.
-func AccessString(keys []uint16) string {
-	if len(keys) == 0 {
-		return "none"
-	}
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = "pin:" + FIDString(k)
-	}
-	return strings.Join(parts, "|")
-}
-
-// Validate checks the image's structure: format, hex identifiers, access
-// conditions naming keys that exist, counters in range.
-func (img *Image) Validate() error {
-	if img.Format != ImageFormat {
-		return fmt.Errorf("card image: format %q, want %q", img.Format, ImageFormat)
-	}
-	if len(img.ATR) < 2 {
-		return fmt.Errorf("card image: ATR of %d bytes", len(img.ATR))
-	}
-	for tag := range img.GetData {
-		if _, err := ParseFID(tag); err != nil {
-			return fmt.Errorf("card image: get_data tag: %w", err)
-		}
-	}
-	aids := make([]string, 0, len(img.Applets))
-	for aid := range img.Applets {
-		aids = append(aids, aid)
-	}
-	sort.Strings(aids)
-	for _, aid := range aids {
-		ap := img.Applets[aid]
-		raw, err := hex.DecodeString(aid)
-		if err != nil || len(raw) < 5 || len(raw) > 16 {
-			return fmt.Errorf("card image: applet %q is not a 5-16 byte hex AID", aid)
-		}
-		if ap == nil {
-			return fmt.Errorf("card image: applet %s is empty", aid)
-		}
-		for fid, f := range ap.Files {
-			if _, err := ParseFID(fid); err != nil {
-				return fmt.Errorf("card image: applet %s: %w", aid, err)
-			}
-			if f == nil {
-				return fmt.Errorf("card image: applet %s file %s is empty", aid, fid)
-			}
-			if f.Data != nil && f.Records != nil {
-				return fmt.Errorf("card image: applet %s file %s has both data and records", aid, fid)
-			}
-			keys, err := ParseAccess(f.Access)
-			if err != nil {
-				return fmt.Errorf("card image: applet %s file %s: %w", aid, fid, err)
-			}
-			for _, k := range keys {
-				if _, ok := ap.Keys[FIDString(k)]; !ok {
-					return fmt.Errorf("card image: applet %s file %s: access names key %04X, which the applet lacks", aid, fid, k)
-				}
-			}
-		}
-		for fid, k := range ap.Keys {
-			if _, err := ParseFID(fid); err != nil {
-				return fmt.Errorf("card image: applet %s key: %w", aid, err)
-			}
-			if k == nil || k.Max < 0 || k.Max > 15 || k.Remaining < 0 || k.Remaining > k.Max {
-				return fmt.Errorf("card image: applet %s key %s: remaining/max out of range (0 <= remaining <= max <= 15)", aid, fid)
-			}
-		}
-		for fid := range ap.PrivateKeys {
-			if _, err := ParseFID(fid); err != nil {
-				return fmt.Errorf("card image: applet %s private key: %w", aid, err)
-			}
-		}
-	}
-	return nil
-}
-
-// ParseImage decodes and validates a card image.
-func ParseImage(b []byte) (*Image, error) {
-	var img Image
-	if err := json.Unmarshal(b, &img); err != nil {
-		return nil, fmt.Errorf("card image: %w", err)
-	}
-	if err := img.Validate(); err != nil {
-		return nil, err
-	}
-	return &img, nil
-}
-
-// LoadImage reads a card image file.
-func LoadImage(path string) (*Image, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return ParseImage(b)
-}
-
-// Marshal encodes the image as indented JSON.
-func (img *Image) Marshal() ([]byte, error) { return json.MarshalIndent(img, "", "  ") }
+// LoadImage reads and validates a card image file.
+func LoadImage(path string) (*Image, error) { return cardimage.LoadImage(path) }

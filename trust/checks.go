@@ -23,8 +23,8 @@ const (
 
 	// 券面事項確認AP (card reference §2.3, §5.7).
 	CheckSurfaceCV            CheckName = "surface:cv-certificate"
-	CheckSurfaceFace          CheckName = "surface:face-signature"           // DF28 over H1 ‖ H2 ‖ H3
-	CheckSurfaceAge           CheckName = "surface:age-signature"            // EF 0001 DF13
+	CheckSurfaceFace          CheckName = "surface:face-signature"            // DF28 over H1 ‖ H2 ‖ H3
+	CheckSurfaceAge           CheckName = "surface:age-signature"             // EF 0001 DF13
 	CheckSurfaceMyNumberImage CheckName = "surface:my-number-image-signature" // EF 0005 DF43
 	CheckSurfaceFormat        CheckName = "surface:format"
 
@@ -35,8 +35,9 @@ const (
 	CheckBindingCodeA    CheckName = "binding:text-code-a"
 
 	// The card as a whole.
-	CheckCardApplets  CheckName = "card:applets" // a token that says "card" has every applet
-	CheckCardToken    CheckName = "card:token"   // the JPKI token label is one the card reference lists
+	CheckCardApplets  CheckName = "card:applets"  // a token that says "card" has every applet
+	CheckCardPresence CheckName = "card:presence" // something read is tied to the chip by a presence proof
+	CheckCardToken    CheckName = "card:token"    // the JPKI token label is one the card reference lists
 	CheckChainRoot    CheckName = "card:cv-chain-root"
 	CheckChainID      CheckName = "card:cv-chain-id"
 	CheckChainLower   CheckName = "card:cv-chain-lower"
@@ -58,7 +59,6 @@ const (
 	// Detached CMS signatures.
 	CheckCMSSignature CheckName = "cms:signature"
 	CheckCMSTimestamp CheckName = "cms:timestamp"
-	CheckCRL          CheckName = "x509:crl"
 
 	// Offline QR codes (package qr).
 	CheckQRFormat CheckName = "qr:format"
@@ -70,10 +70,10 @@ func KnownChecks() []CheckName {
 		CheckTextCV, CheckTextMyNumberDigest, CheckTextAttrDigest, CheckTextIntegrity, CheckTextSignedKey, CheckTextCheckDigit, CheckTextFormat,
 		CheckSurfaceCV, CheckSurfaceFace, CheckSurfaceAge, CheckSurfaceMyNumberImage, CheckSurfaceFormat,
 		CheckPresenceSurface, CheckPresenceText, CheckPresenceJPKI, CheckBindingCodeA,
-		CheckCardApplets, CheckCardToken, CheckChainRoot, CheckChainID, CheckChainLower, CheckCommonFormat,
+		CheckCardApplets, CheckCardPresence, CheckCardToken, CheckChainRoot, CheckChainID, CheckChainLower, CheckCommonFormat,
 		CheckBirthDate, CheckSex, CheckExpiry, CheckMunicipality,
 		CheckAuthCert, CheckAuthCACert, CheckSignCert, CheckSignCACert, CheckJPKIFormat,
-		CheckCMSSignature, CheckCMSTimestamp, CheckCRL,
+		CheckCMSSignature, CheckCMSTimestamp,
 		CheckQRFormat,
 	}
 }

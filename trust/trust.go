@@ -35,7 +35,10 @@ type Check struct {
 	Production bool `json:"production,omitempty"`
 	// Expired marks a check that passed on data that has expired or was
 	// revoked (a certificate past its notAfter, a card past its expiry).
-	Expired bool   `json:"expired,omitempty"`
+	Expired bool `json:"expired,omitempty"`
+	// Revoked marks a certificate a CRL lists as revoked (Expired is set
+	// too, so the verdict is never plain genuine).
+	Revoked bool   `json:"revoked,omitempty"`
 	Detail  string `json:"detail,omitempty"`
 }
 

@@ -118,6 +118,7 @@ func (s *Store) VerifyCertificate(cert *x509.Certificate, opts CertOptions) Chec
 					return fail("revoked on %s", e.RevocationTime.UTC().Format(time.RFC3339))
 				}
 				expired = append(expired, "revoked on "+e.RevocationTime.UTC().Format("2006-01-02"))
+				c.Revoked = true
 			}
 		}
 	}

@@ -33,8 +33,12 @@ func mapErr(err error) error {
 
 func kindOf(code scard.Error) error {
 	switch code {
-	case scard.ErrRemovedCard, scard.ErrResetCard, scard.ErrUnpoweredCard:
+	case scard.ErrRemovedCard, scard.ErrUnpoweredCard:
 		return apdu.ErrCardRemoved
+	case scard.ErrResetCard:
+		// Another application reset the card: it is still there, but
+		// every verification is gone (Reconnect picks it up again).
+		return apdu.ErrCardReset
 	case scard.ErrNoSmartcard:
 		return apdu.ErrNoCard
 	case scard.ErrReaderUnavailable, scard.ErrUnknownReader, scard.ErrNoService,

@@ -14,7 +14,7 @@ import (
 func TestErrorMapping(t *testing.T) {
 	cases := map[scard.Error]error{
 		scard.ErrRemovedCard:       apdu.ErrCardRemoved,
-		scard.ErrResetCard:         apdu.ErrCardRemoved,
+		scard.ErrResetCard:         apdu.ErrCardReset,
 		scard.ErrNoSmartcard:       apdu.ErrNoCard,
 		scard.ErrReaderUnavailable: apdu.ErrReaderGone,
 		scard.ErrUnknownReader:     apdu.ErrReaderGone,

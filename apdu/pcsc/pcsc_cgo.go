@@ -17,6 +17,13 @@ import (
 // Context is a PC/SC resource-manager context.
 type Context struct {
 	ctx *scard.Context
+	// pending is non-nil while a Connect abandoned by its context still
+	// waits in PC/SC (pcsc-lite makes SCardConnect wait while another
+	// application holds the card in a transaction); it is closed when that
+	// wait ends. PC/SC serialises calls on one context, so Close must not
+	// block on it.
+	mu      sync.Mutex
+	pending chan struct{}
 }
 
 // Establish connects to the PC/SC service (pcscd).
@@ -31,8 +38,19 @@ func Establish() (*Context, error) {
 // Available reports whether this build can talk to PC/SC at all.
 func Available() bool { return true }
 
-// Close releases the context.
+// Close releases the context. While a cancelled Connect still waits in
+// PC/SC, the release finishes in the background once that wait ends.
 func (c *Context) Close() error {
+	c.mu.Lock()
+	pending := c.pending
+	c.mu.Unlock()
+	if pending != nil {
+		go func() {
+			<-pending
+			_ = c.ctx.Release()
+		}()
+		return nil
+	}
 	if err := c.ctx.Release(); err != nil {
 		return mapErr(err)
 	}
@@ -112,7 +130,34 @@ func (c *Context) Connect(ctx context.Context, reader string, mode ShareMode) (*
 	if mode == ShareExclusive {
 		sm = scard.ShareExclusive
 	}
-	card, err := c.ctx.Connect(reader, sm, scard.ProtocolAny)
+	type result struct {
+		card *scard.Card
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		card, err := c.ctx.Connect(reader, sm, scard.ProtocolAny)
+		done <- result{card, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		// Another application holds the card; give up waiting now and
+		// let go of the connection whenever PC/SC makes it.
+		pending := make(chan struct{})
+		c.mu.Lock()
+		c.pending = pending
+		c.mu.Unlock()
+		go func() {
+			if r := <-done; r.err == nil {
+				_ = r.card.Disconnect(scard.LeaveCard)
+			}
+			close(pending)
+		}()
+		return nil, ctx.Err()
+	}
+	card, err := r.card, r.err
 	if err != nil {
 		return nil, fmt.Errorf("connect %q: %w", reader, mapErr(err))
 	}
@@ -132,6 +177,10 @@ type Transport struct {
 	mode   scard.ShareMode
 	atr    []byte
 	closed bool
+	// begun is non-nil while a Begin abandoned by its context still waits
+	// in PC/SC; it is closed when that wait ends. PC/SC serialises calls
+	// on one context, so until then Close must not block on it.
+	begun chan struct{}
 }
 
 // Reader is the reader's name.
@@ -189,15 +238,76 @@ func (t *Transport) explain(ctx context.Context, err error) error {
 	}
 }
 
-// Begin starts a PC/SC transaction.
+// Begin starts a PC/SC transaction. While another application holds the
+// card, PC/SC waits; a cancelled ctx (Ctrl-C, SIGTERM) ends the wait at
+// once, and a transaction that begins after that is ended straight away.
 func (t *Transport) Begin(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- t.card.BeginTransaction() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return mapErr(err)
+		}
+		return nil
+	case <-ctx.Done():
+		t.mu.Lock()
+		begun := make(chan struct{})
+		t.begun = begun
+		t.mu.Unlock()
+		go func() {
+			if <-done == nil {
+				_ = t.card.EndTransaction(scard.LeaveCard)
+			}
+			close(begun)
+		}()
+		return ctx.Err()
+	}
+}
+
+// Busy reports whether a cancelled Begin still waits in PC/SC (another
+// application holds the card). Closing the transport or its context would
+// block until that wait ends; Close then finishes in the background.
+func (t *Transport) Busy() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.begun == nil {
+		return false
+	}
+	select {
+	case <-t.begun:
+		t.begun = nil
+		return false
+	default:
+		return true
+	}
+}
+
+// Wait returns a channel closed when no cancelled Begin waits any more.
+func (t *Transport) idle() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.begun == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return t.begun
+}
+
+// Reconnect picks up a card another application reset (after
+// apdu.ErrCardReset), leaving it as it is.
+func (t *Transport) Reconnect(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := t.card.BeginTransaction(); err != nil {
-		return mapErr(err)
+	if err := t.card.Reconnect(t.mode, scard.ProtocolAny, scard.LeaveCard); err != nil {
+		return fmt.Errorf("reconnect: %w", mapErr(err))
 	}
 	return nil
 }
@@ -226,8 +336,21 @@ func (t *Transport) Reset(ctx context.Context) error {
 }
 
 // Close disconnects, resetting the card so that no verification outlives
-// this connection.
+// this connection. While a cancelled Begin still waits in PC/SC, the
+// disconnection is left to finish in the background once it ends, so that
+// Ctrl-C is never held up by another application's transaction.
 func (t *Transport) Close() error {
+	if t.Busy() {
+		go func() {
+			<-t.idle()
+			_ = t.disconnect()
+		}()
+		return nil
+	}
+	return t.disconnect()
+}
+
+func (t *Transport) disconnect() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {

@@ -37,3 +37,5 @@ func (t *Transport) Reader() string                                   { return "
 func (t *Transport) Begin(context.Context) error                      { return errNoCgo }
 func (t *Transport) End() error                                       { return errNoCgo }
 func (t *Transport) Reset(context.Context) error                      { return errNoCgo }
+func (t *Transport) Reconnect(context.Context) error                  { return errNoCgo }
+func (t *Transport) Busy() bool                                       { return false }

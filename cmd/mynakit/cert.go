@@ -5,31 +5,17 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mynakit/mynakit/jpki"
-	"github.com/mynakit/mynakit/myna"
-	"github.com/mynakit/mynakit/pin"
+	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/trust"
 )
 
 func init() { register(newCertCmd) }
-
-// certKind is what `cert show` knows about each certificate.
-type certKind struct {
-	fid, caFID     uint16
-	check, caCheck trust.CheckName
-	nonRepudiation bool
-}
-
-var certKinds = map[string]certKind{
-	"auth": {myna.JPKIAuthCert, myna.JPKIAuthCACert, "x509:auth-certificate", "x509:auth-ca-certificate", false},
-	"sign": {myna.JPKISignCert, myna.JPKISignCACert, "x509:sign-certificate", "x509:sign-ca-certificate", true},
-}
 
 func newCertCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "cert", Short: "JPKI certificates (電子証明書)"}
@@ -43,42 +29,36 @@ signing password) with its holder attributes, and check it against the J-LIS
 roots (and --trust-dir anchors) now; the card's copy of its CA certificate is
 compared with the anchor, never trusted itself.
 
-With --pem or --out the certificate is only exported (exit 0). Otherwise the
-exit status is the verdict: 0 genuine, 1 not genuine, 2 unknown, 3 usage or
-card errors.`,
+With --pem or --out the certificate is only exported (exit 0; a signing
+certificate holds the holder's name, address and birth date: --out writes it
+with mode 0600). Otherwise the exit status is the verdict: 0 genuine, 1 not
+genuine, 2 unknown, 3 error, 4 expired or revoked.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kind, ok := certKinds[args[0]]
-			if !ok {
-				return &exitError{code: exitUsageOrCard, err: fmt.Errorf("show which certificate? %q (want auth or sign)", args[0])}
+			kind := mynakit.CertKind(args[0])
+			if kind != mynakit.CertAuth && kind != mynakit.CertSign {
+				return fail(fmt.Errorf("show which certificate? %q (want auth or sign)", args[0]))
 			}
-			var crl *x509.RevocationList
+			opts := mynakit.CertificateOptions{NoVerify: asPEM || out != ""}
 			if crlPath != "" {
-				var err error
-				if crl, err = trust.LoadCRL(crlPath); err != nil {
-					return &exitError{code: exitUsageOrCard, err: err}
+				crl, err := trust.LoadCRL(crlPath)
+				if err != nil {
+					return fail(err)
 				}
+				opts.CRL = crl
 			}
 			ctx := cmd.Context()
-			var cert, ca *x509.Certificate
-			var store *trust.Store
-			exportOnly := asPEM || out != ""
-			err := a.withCard(ctx, func(h *cardHandle, sess *pin.Session) error {
-				jc := jpki.NewCard(sess)
-				var err error
-				if cert, err = jc.Certificate(ctx, kind.fid); err != nil || exportOnly {
-					return err
-				}
-				if ca, err = jc.Certificate(ctx, kind.caFID); err != nil {
-					return err
-				}
-				store, err = a.trustStore(h.Simulated)
-				return err
-			})
+			card, err := a.open(ctx)
 			if err != nil {
 				return err
 			}
-			if exportOnly {
+			defer card.Close()
+			rep, err := card.Certificate(ctx, kind, opts)
+			if err != nil {
+				return fail(err)
+			}
+			cert := rep.Certificate
+			if opts.NoVerify {
 				data := cert.Raw
 				if asPEM {
 					data = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
@@ -87,59 +67,33 @@ card errors.`,
 					_, err := a.out.Write(data)
 					return err
 				}
-				if err := os.WriteFile(out, data, 0o644); err != nil {
-					return &exitError{code: exitUsageOrCard, err: err}
+				if err := atomicfile.WriteFile(out, data, atomicfile.Private); err != nil {
+					return fail(err)
 				}
 				fmt.Fprintf(a.err, "wrote %s\n", out)
 				return nil
 			}
-			checks := []trust.Check{
-				store.VerifyCertificate(cert, trust.CertOptions{Name: kind.check, At: time.Now(), NonRepudiation: kind.nonRepudiation, CRL: crl}),
-				store.CompareCardCA(kind.caCheck, ca, cert),
-			}
-			verdict := trust.Decide(checks)
-			attrs, _ := jpki.ParseAttributes(cert)
 			if asJSON {
 				v := map[string]any{
-					"certificate":      certSummary(cert),
+					"certificate":      mynakit.CertificateSummary(cert),
 					"subject_key_id":   hex.EncodeToString(cert.SubjectKeyId),
 					"authority_key_id": hex.EncodeToString(cert.AuthorityKeyId),
-					"verification":     map[string]any{"verdict": verdict, "checks": checks},
+					"verification":     map[string]any{"verdict": rep.Verdict, "checks": rep.Checks},
 				}
-				if attrs != nil {
-					a := map[string]any{"name": attrs.Name, "address": attrs.Address, "sex": attrs.Sex, "name_substitution": attrs.NameSubstitution, "address_substitution": attrs.AddressSubstitution}
-					if !attrs.BirthDate.IsZero() {
-						a["birth_date"] = attrs.BirthDate.Format("2006-01-02")
+				if at := rep.Attributes; at != nil {
+					m := map[string]any{"name": at.Name, "address": at.Address, "sex": at.Sex, "name_substitution": at.NameSubstitution, "address_substitution": at.AddressSubstitution}
+					if !at.BirthDate.IsZero() {
+						m["birth_date"] = at.BirthDate.Format("2006-01-02")
 					}
-					v["attributes"] = a
+					v["attributes"] = m
 				}
 				if err := writeJSON(a, v); err != nil {
 					return err
 				}
-				return exitFor(verdict)
+				return exitFor(rep.Verdict)
 			}
-			tw := &table{}
-			row := func(k, v string) { tw.add(k, v) }
-			row("主体者 Subject", cert.Subject.String())
-			row("発行者 Issuer", cert.Issuer.String())
-			row("シリアル番号 Serial", fmt.Sprintf("%X", cert.SerialNumber))
-			row("有効期間 Valid", fmt.Sprintf("%s to %s", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339)))
-			row("Subject key ID", hex.EncodeToString(cert.SubjectKeyId))
-			row("Authority key ID", hex.EncodeToString(cert.AuthorityKeyId))
-			if attrs != nil {
-				row("氏名 Name", attrs.Name)
-				row("住所 Address", attrs.Address)
-				if !attrs.BirthDate.IsZero() {
-					row("生年月日 Birth date", fmt.Sprintf("%s (%s)", attrs.BirthDate.Format("2006-01-02"), attrs.BirthEra))
-				}
-				row("性別 Sex", attrs.Sex)
-				row("代替文字 Substitutions", fmt.Sprintf("name %s, address %s", orNone(attrs.NameSubstitution), orNone(attrs.AddressSubstitution)))
-			}
-			tw.write(a.out)
-			fmt.Fprintln(a.out)
-			printChecks(a, checks)
-			fmt.Fprintln(a.out, strings.TrimSpace(verdictLine(verdict, checks)))
-			return exitFor(verdict)
+			printCert(a, cert, rep)
+			return exitFor(rep.Verdict)
 		},
 	}
 	show.Flags().BoolVar(&asPEM, "pem", false, "print (or write) PEM, without verification")
@@ -148,6 +102,30 @@ card errors.`,
 	show.Flags().StringVar(&crlPath, "crl", "", "check the certificate against this CRL (DER or PEM)")
 	cmd.AddCommand(show)
 	return cmd
+}
+
+func printCert(a *app, cert *x509.Certificate, rep *mynakit.CertificateReport) {
+	tw := &table{width: termWidth(a.out)}
+	row := func(k, v string) { tw.add(k, v) }
+	row("主体者 Subject", cert.Subject.String())
+	row("発行者 Issuer", cert.Issuer.String())
+	row("シリアル番号 Serial", fmt.Sprintf("%X", cert.SerialNumber))
+	row("有効期間 Valid", fmt.Sprintf("%s to %s", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339)))
+	row("Subject key ID", hex.EncodeToString(cert.SubjectKeyId))
+	row("Authority key ID", hex.EncodeToString(cert.AuthorityKeyId))
+	if at := rep.Attributes; at != nil {
+		row("氏名 Name", at.Name)
+		row("住所 Address", at.Address)
+		if !at.BirthDate.IsZero() {
+			row("生年月日 Birth date", fmt.Sprintf("%s (%s)", at.BirthDate.Format("2006-01-02"), at.BirthEra))
+		}
+		row("性別 Sex", at.Sex)
+		row("代替文字 Substitutions", fmt.Sprintf("name %s, address %s", orNone(at.NameSubstitution), orNone(at.AddressSubstitution)))
+	}
+	tw.write(a.out)
+	fmt.Fprintln(a.out)
+	printChecks(a, rep.Checks)
+	fmt.Fprintln(a.out, strings.TrimSpace(verdictLine(rep.Verdict, rep.Checks)))
 }
 
 func orNone(s string) string {

@@ -1,6 +1,7 @@
 // Command mynakit reads, verifies and signs with Japan's Individual Number
 // Card (マイナンバーカード) through any PC/SC reader, and ships a software card
-// simulator for development and tests.
+// simulator for development and tests. The card logic is the library
+// (package mynakit); this command parses flags, prints and exits.
 package main
 
 import (
@@ -23,21 +24,26 @@ func main() {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "mynakit:", ee.err)
+			fmt.Fprintln(os.Stderr, "mynakit:", explain(ee.err))
 		}
 		os.Exit(ee.code)
 	}
-	fmt.Fprintln(os.Stderr, "mynakit:", err)
-	os.Exit(exitUsageOrCard)
+	fmt.Fprintln(os.Stderr, "mynakit:", explain(err))
+	os.Exit(exitError3)
 }
 
-// Exit codes shared by every command (verify documents 0-2).
+// Exit statuses shared by every command that judges something (read,
+// verify, cert show, verify-signature, qr verify).
 const (
-	exitOK          = 0
-	exitNotGenuine  = 1
-	exitUnknown     = 2
-	exitUsageOrCard = 3
+	exitGenuine        = 0
+	exitNotGenuine     = 1
+	exitUnknown        = 2
+	exitError3         = 3 // the card, the reader, a PIN or the command failed
+	exitGenuineExpired = 4 // genuine, but the card or a certificate expired or was revoked
 )
+
+// exitUsageOrCard is the historical name of exit status 3.
+const exitUsageOrCard = exitError3
 
 // exitError carries a specific exit code out of a command.
 type exitError struct {
@@ -52,3 +58,15 @@ func (e *exitError) Error() string {
 	return e.err.Error()
 }
 func (e *exitError) Unwrap() error { return e.err }
+
+// fail wraps an error as exit status 3.
+func fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return &exitError{code: exitError3, err: err}
+}

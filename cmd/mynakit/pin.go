@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -31,14 +30,14 @@ func newPINStatusCmd(a *app) *cobra.Command {
 		Short: "Tries left on every key of every applet, without using a try",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var keys []pin.KeyStatus
-			err := a.withCard(cmd.Context(), func(_ *cardHandle, s *pin.Session) error {
-				var err error
-				keys, err = s.Status(cmd.Context())
-				return err
-			})
+			card, err := a.open(cmd.Context())
 			if err != nil {
 				return err
+			}
+			defer card.Close()
+			keys, err := card.PINStatus(cmd.Context())
+			if err != nil {
+				return fail(err)
 			}
 			if asJSON {
 				if keys == nil {
@@ -46,7 +45,7 @@ func newPINStatusCmd(a *app) *cobra.Command {
 				}
 				return writeJSON(a, map[string]any{"keys": keys})
 			}
-			tw := &table{}
+			tw := &table{width: termWidth(a.out)}
 			tw.add("KEY", "APPLET", "TRIES LEFT", "STATE")
 			assumed := false
 			for _, k := range keys {
@@ -64,7 +63,7 @@ func newPINStatusCmd(a *app) *cobra.Command {
 					tries += "?"
 					assumed = true
 				}
-				tw.add(k.Name, appletLabel(k.Applet), tries, state)
+				tw.add(string(k.Name), appletLabel(k.Applet), tries, state)
 			}
 			tw.write(a.out)
 			if assumed {
@@ -78,7 +77,7 @@ func newPINStatusCmd(a *app) *cobra.Command {
 }
 
 func appletLabel(name string) string {
-	for _, ap := range myna.Applets {
+	for _, ap := range myna.AllApplets() {
 		if ap.Name() == name {
 			return ap.JapaneseName() + " (" + name + ")"
 		}
@@ -102,47 +101,26 @@ With --pin-stdin give the lines in this order: current, new, new again.`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"short", "sign"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var names []string
-			var kind myna.Secret
+			var names []myna.KeyName
 			switch args[0] {
 			case "short":
-				names, kind = pin.ShortPINKeys, myna.ShortPIN
+				names = myna.ShortPINKeys()
 			case "sign":
-				names, kind = []string{"jpki-sign-password"}, myna.SignPassword
+				names = []myna.KeyName{myna.KeyJPKISignPassword}
 			default:
-				return &exitError{code: exitUsageOrCard, err: fmt.Errorf("change what? %q (want short or sign)", args[0])}
+				return fail(fmt.Errorf("change what? %q (want short or sign)", args[0]))
 			}
 			ctx := cmd.Context()
-			h, err := a.openCard(ctx)
+			card, err := a.open(ctx)
 			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
-			}
-			defer h.Close()
-			s := a.newSession(h)
-			defer s.Close()
-			// Ask the current value (tries left shown), then the new one
-			// twice; nothing reaches the card before all three are typed
-			// and the new value is valid.
-			first, _ := myna.KeyByName(names[0])
-			if err := s.Ask(ctx, first); err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
-			}
-			nv, err := askNew(ctx, a.prompter(), kind)
-			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
-			}
-			defer pin.Wipe(nv)
-			var results []pin.ChangeResult
-			cerr := h.Card.WithTransaction(ctx, func() error {
-				var err error
-				results, err = s.Change(ctx, names, nv)
 				return err
+			}
+			defer card.Close()
+			results, cerr := card.ChangePINs(ctx, names, func(ctx context.Context, kind myna.Secret) ([]byte, error) {
+				return askNew(ctx, a.prompter(), kind)
 			})
 			report(a, results, asJSON)
-			if cerr != nil {
-				return &exitError{code: exitUsageOrCard, err: cerr}
-			}
-			return nil
+			return fail(cerr)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the per-key report as JSON")
@@ -173,11 +151,11 @@ func askNew(ctx context.Context, p pin.Prompter, kind myna.Secret) ([]byte, erro
 }
 
 type changeJSON struct {
-	Name      string `json:"name"`
-	Applet    string `json:"applet"`
-	Holds     string `json:"holds"`
-	Attempted bool   `json:"attempted"`
-	Error     string `json:"error,omitempty"`
+	Name      myna.KeyName `json:"name"`
+	Applet    string       `json:"applet"`
+	Holds     string       `json:"holds"`
+	Attempted bool         `json:"attempted"`
+	Error     string       `json:"error,omitempty"`
 }
 
 func report(a *app, results []pin.ChangeResult, asJSON bool) {
@@ -205,13 +183,6 @@ func report(a *app, results []pin.ChangeResult, asJSON bool) {
 	}
 }
 
-func writeJSON(a *app, v any) error {
-	enc := json.NewEncoder(a.out)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
 func newPINVerifyCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify KEY",
@@ -224,13 +195,18 @@ The tries left are read first without using one; when a wrong secret would
 block the key, nothing is sent unless --allow-last-try is given.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, ok := myna.KeyByName(args[0])
+			key, ok := myna.KeyByName(myna.KeyName(args[0]))
 			if !ok {
-				return &exitError{code: exitUsageOrCard, err: fmt.Errorf("unknown key %q (see --help)", args[0])}
+				return fail(fmt.Errorf("unknown key %q (see --help)", args[0]))
 			}
 			ctx := cmd.Context()
-			if err := a.withCard(ctx, func(_ *cardHandle, s *pin.Session) error { return s.Verify(ctx, key) }); err != nil {
+			card, err := a.open(ctx)
+			if err != nil {
 				return err
+			}
+			defer card.Close()
+			if err := card.VerifyPIN(ctx, key.Name); err != nil {
+				return fail(err)
 			}
 			fmt.Fprintf(a.out, "%s: correct\n", key.Name)
 			return nil

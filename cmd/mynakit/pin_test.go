@@ -5,18 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mynakit/mynakit/internal/simtest"
+	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator/persona"
 )
 
 func imageWith(t *testing.T, edit func(p *persona.Persona)) string {
 	t.Helper()
-	p := persona.Default()
-	edit(p)
-	img, err := persona.Build(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return writeImage(t, img)
+	return writeImage(t, simtest.Image(t, edit))
 }
 
 // A card whose 住基 PIN differs from the others refuses the change at the
@@ -87,7 +83,7 @@ func TestPINChangeSignCLI(t *testing.T) {
 // on stdout or stderr, whatever the failure.
 func TestNoSecretInFailedRuns(t *testing.T) {
 	guarded := imageWith(t, func(p *persona.Persona) {
-		p.Remaining = map[string]int{"jpki-auth-pin": 1, "jpki-sign-password": 1}
+		p.Remaining = map[myna.KeyName]int{"jpki-auth-pin": 1, "jpki-sign-password": 1}
 		p.PINs.Juki = "4321"
 	})
 	runs := []struct {

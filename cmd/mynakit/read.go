@@ -2,165 +2,79 @@ package main
 
 import (
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/trust"
 )
 
 func init() { register(newReadCmd); register(newVerifyCmd) }
 
-// readJSON is the documented JSON contract of `read --json`.
-type readJSON struct {
-	Text         *textJSON    `json:"text,omitempty"`
-	Surface      *surfaceJSON `json:"surface,omitempty"`
-	Common       any          `json:"common,omitempty"`
-	JPKI         *jpkiJSON    `json:"jpki,omitempty"`
-	Missing      []string     `json:"missing_applets,omitempty"`
-	Verification verifyJSON   `json:"verification"`
-}
-
-type textJSON struct {
-	MyNumber  string `json:"my_number"`
-	Name      string `json:"name"`
-	Address   string `json:"address"`
-	BirthDate string `json:"birth_date"`
-	Sex       string `json:"sex"`
-}
-
-type surfaceJSON struct {
-	BirthDate        string    `json:"birth_date"`
-	Sex              string    `json:"sex"`
-	ExpiryDate       string    `json:"expiry_date"`
-	MunicipalityCode string    `json:"municipality_code,omitempty"`
-	Photo            photoJSON `json:"photo"`
-}
-
-type photoJSON struct {
-	Format string `json:"format"`
-	Bytes  int    `json:"bytes"`
-}
-
-type jpkiJSON struct {
-	Token           string   `json:"token"`
-	AuthCertificate certJSON `json:"auth_certificate"`
-}
-
-type certJSON struct {
-	Serial    string `json:"serial"`
-	Subject   string `json:"subject"`
-	Issuer    string `json:"issuer"`
-	NotBefore string `json:"not_before"`
-	NotAfter  string `json:"not_after"`
-}
-
-type verifyJSON struct {
-	Verdict trust.Verdict `json:"verdict"`
-	Checks  []trust.Check `json:"checks"`
-}
-
-func (r *cardRead) json() readJSON {
-	out := readJSON{Missing: r.Missing, Verification: verifyJSON{Verdict: r.Verdict, Checks: r.Checks}}
-	if out.Verification.Checks == nil {
-		out.Verification.Checks = []trust.Check{}
-	}
-	if t := r.Text; t != nil {
-		out.Text = &textJSON{MyNumber: t.MyNumber.Reveal(), Name: t.Name, Address: t.Address, BirthDate: t.BirthDate, Sex: string(t.Sex)}
-	}
-	if s := r.Surface; s != nil {
-		out.Surface = &surfaceJSON{BirthDate: s.BirthDate, Sex: string(s.Sex), ExpiryDate: s.ExpiryDate, MunicipalityCode: s.MunicipalityCode,
-			Photo: photoJSON{Format: photoFormat(s.Photo), Bytes: len(s.Photo)}}
-	}
-	if r.Common != nil {
-		out.Common = r.Common
-	}
-	if c := r.AuthCert; c != nil {
-		out.JPKI = &jpkiJSON{Token: string(r.Token), AuthCertificate: certSummary(c)}
-	}
-	return out
-}
-
-func certSummary(c *x509.Certificate) certJSON {
-	return certJSON{
-		Serial:    fmt.Sprintf("%X", c.SerialNumber),
-		Subject:   c.Subject.String(),
-		Issuer:    c.Issuer.String(),
-		NotBefore: c.NotBefore.UTC().Format(time.RFC3339),
-		NotAfter:  c.NotAfter.UTC().Format(time.RFC3339),
-	}
-}
-
-// photoFormat names the photo's format from its magic bytes.
-func photoFormat(b []byte) string {
-	switch {
-	case len(b) >= 12 && string(b[4:8]) == "jP  ":
-		return "jpeg2000"
-	case len(b) >= 4 && b[0] == 0xFF && b[1] == 0x4F && b[2] == 0xFF && b[3] == 0x51:
-		return "jpeg2000-codestream"
-	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8:
-		return "jpeg"
-	}
-	return "unknown"
-}
-
-// exitFor maps a verdict to the documented exit codes.
-func exitFor(v trust.Verdict) error {
-	switch v {
-	case trust.Genuine:
-		return nil
-	case trust.NotGenuine:
-		return &exitError{code: exitNotGenuine}
-	}
-	return &exitError{code: exitUnknown}
-}
-
 type readFlags struct {
-	asJSON   bool
-	only     string
-	photoOut string
-	crl      string
+	asJSON     bool
+	only       string
+	photoOut   string
+	unverified bool
+	crl        string
+	thorough   bool
+	proveKey   bool
 }
 
-func (a *app) runRead(cmd *cobra.Command, f readFlags) (*cardRead, error) {
-	p, err := parseParts(f.only)
-	if err != nil {
-		return nil, &exitError{code: exitUsageOrCard, err: err}
+func (f *readFlags) register(cmd *cobra.Command, photo bool) {
+	fl := cmd.Flags()
+	fl.BoolVar(&f.asJSON, "json", false, "print JSON (see README for the fields)")
+	fl.StringVar(&f.only, "only", "", "read only these parts: jpki,text,surface,common")
+	fl.StringVar(&f.crl, "crl", "", "check the JPKI certificate against this CRL (DER or PEM)")
+	fl.BoolVar(&f.thorough, "thorough", false, "make every check the card allows (card-level CV chain, CA certificates, age record, ...)")
+	fl.BoolVar(&f.proveKey, "prove-key", false, "prove the chip holds the JPKI authentication key (asks for the JPKI PIN)")
+	if photo {
+		fl.StringVar(&f.photoOut, "photo-out", "", "write the photo (JPEG 2000, as stored) to this file (mode 0600)")
+		fl.BoolVar(&f.unverified, "unverified", false, "with --photo-out: write the photo even when its signature did not verify")
 	}
-	ctx := cmd.Context()
-	h, err := a.openCard(ctx)
+}
+
+func (a *app) runRead(cmd *cobra.Command, f readFlags) (*mynakit.Report, error) {
+	parts, err := mynakit.ParseParts(f.only)
 	if err != nil {
-		return nil, &exitError{code: exitUsageOrCard, err: err}
-	}
-	defer h.Close()
-	store, err := a.trustStore(h.Simulated)
-	if err != nil {
-		return nil, &exitError{code: exitUsageOrCard, err: err}
+		return nil, fail(fmt.Errorf("--only: %w", err))
 	}
 	var crl *x509.RevocationList
 	if f.crl != "" {
 		if crl, err = trust.LoadCRL(f.crl); err != nil {
-			return nil, &exitError{code: exitUsageOrCard, err: err}
+			return nil, fail(err)
 		}
 	}
-	sess := a.newSession(h)
-	defer sess.Close()
-	progress := func(s string) {
-		if !f.asJSON {
-			fmt.Fprintf(a.err, "reading %s ...\n", s)
-		}
-	}
-	r, err := readCard(ctx, h, sess, store, crl, p, progress)
+	ctx := cmd.Context()
+	card, err := a.open(ctx)
 	if err != nil {
-		return nil, &exitError{code: exitUsageOrCard, err: err}
+		return nil, err
+	}
+	defer card.Close()
+	opts := mynakit.ReadOptions{Parts: parts, CRL: crl, Thorough: f.thorough, ProveJPKIKey: f.proveKey}
+	if !f.asJSON {
+		opts.Progress = func(p mynakit.Progress) {
+			if !p.Done {
+				fmt.Fprintf(a.err, "reading %s ...\n", p.Step)
+			}
+		}
+	}
+	r, err := card.Read(ctx, opts)
+	if err != nil {
+		return nil, fail(err)
 	}
 	if f.photoOut != "" && r.Surface != nil {
-		if err := os.WriteFile(f.photoOut, r.Surface.Photo, 0o600); err != nil {
-			return nil, &exitError{code: exitUsageOrCard, err: err}
+		if c, _ := r.Check(trust.CheckSurfaceFace); c.Result != trust.Pass && !f.unverified {
+			return r, fail(fmt.Errorf("--photo-out: the photo's signature did not verify (%s); add --unverified to write it anyway", c.Result))
+		}
+		if err := atomicfile.WriteFile(f.photoOut, r.Surface.Photo, atomicfile.Private); err != nil {
+			return r, fail(err)
 		}
 	}
 	return r, nil
@@ -173,10 +87,15 @@ func newReadCmd(a *app) *cobra.Command {
 		Short: "Read the card with one PIN prompt and verify it against J-LIS's keys",
 		Long: `Read the card's text data (My Number and the four basic facts), the card face,
 the card information and the JPKI user-authentication certificate, asking for
-the 4-digit PIN once, and verify everything against J-LIS's keys.
+the 4-digit PIN once (or, with --code-b, 照合番号B), and verify everything
+against J-LIS's keys. The verdict rule is in the README ("What genuine means").
 
-Exit status: 0 genuine, 1 not genuine (a check failed), 2 unknown (a check
-could not be made, e.g. no trust anchor), 3 usage, card or reader errors.`,
+Values no J-LIS signature covers (the card expiry, the security-code image, the
+共通AP record, the municipality code) are marked unsigned.
+
+Exit status: 0 genuine, 1 not genuine, 2 unknown (an anchor is missing),
+3 the card, the reader, a PIN or the command failed, 4 genuine but expired or
+revoked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := a.runRead(cmd, f)
@@ -184,7 +103,7 @@ could not be made, e.g. no trust anchor), 3 usage, card or reader errors.`,
 				return err
 			}
 			if f.asJSON {
-				if err := writeJSON(a, r.json()); err != nil {
+				if err := writeJSON(a, r); err != nil {
 					return err
 				}
 			} else {
@@ -193,10 +112,7 @@ could not be made, e.g. no trust anchor), 3 usage, card or reader errors.`,
 			return exitFor(r.Verdict)
 		},
 	}
-	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON (see README for the fields)")
-	cmd.Flags().StringVar(&f.only, "only", "", "read only these parts: jpki,text,surface,common")
-	cmd.Flags().StringVar(&f.photoOut, "photo-out", "", "write the photo (JPEG 2000) to this file")
-	cmd.Flags().StringVar(&f.crl, "crl", "", "check the JPKI certificate against this CRL (DER or PEM)")
+	f.register(cmd, true)
 	return cmd
 }
 
@@ -207,8 +123,9 @@ func newVerifyCmd(a *app) *cobra.Command {
 		Short: "Verify the card against J-LIS's keys: one row per check",
 		Long: `Read the card as 'read' does and print one row per check.
 
-Exit status: 0 genuine, 1 not genuine (a check failed), 2 unknown (a check
-could not be made), 3 or more for usage, card or reader errors.`,
+Exit status: 0 genuine, 1 not genuine, 2 unknown (an anchor is missing),
+3 the card, the reader, a PIN or the command failed, 4 genuine but expired or
+revoked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := a.runRead(cmd, f)
@@ -216,7 +133,17 @@ could not be made), 3 or more for usage, card or reader errors.`,
 				return err
 			}
 			if f.asJSON {
-				if err := writeJSON(a, r.json().Verification); err != nil {
+				b, err := r.MarshalJSON()
+				if err != nil {
+					return err
+				}
+				var full struct {
+					Verification any `json:"verification"`
+				}
+				if err := jsonUnmarshal(b, &full); err != nil {
+					return err
+				}
+				if err := writeJSON(a, full.Verification); err != nil {
 					return err
 				}
 			} else {
@@ -226,83 +153,78 @@ could not be made), 3 or more for usage, card or reader errors.`,
 			return exitFor(r.Verdict)
 		},
 	}
-	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
-	cmd.Flags().StringVar(&f.only, "only", "", "verify only these parts: jpki,text,surface,common")
-	cmd.Flags().StringVar(&f.crl, "crl", "", "check the JPKI certificate against this CRL (DER or PEM)")
+	f.register(cmd, false)
 	return cmd
 }
 
-func printChecks(a *app, checks []trust.Check) {
-	tw := &table{}
-	tw.add("CHECK", "RESULT", "DETAIL", "ANCHOR")
-	for _, c := range checks {
-		tw.add(string(c.Name), strings.ToUpper(string(c.Result)), c.Detail, c.Anchor)
-	}
-	tw.write(a.out)
-}
-
-func verdictLine(v trust.Verdict, checks []trust.Check) string {
-	anchors := map[string]bool{}
-	var names []string
-	for _, c := range checks {
-		if c.Anchor != "" && !anchors[c.Anchor] {
-			anchors[c.Anchor] = true
-			names = append(names, c.Anchor)
-		}
-	}
-	var failed []string
-	for _, c := range checks {
-		if c.Result != trust.Pass {
-			failed = append(failed, string(c.Name))
-		}
-	}
-	switch v {
-	case trust.Genuine:
-		return fmt.Sprintf("判定 Verdict: 真正 GENUINE — all %d checks passed; rests on:\n  - %s", len(checks), strings.Join(names, "\n  - "))
-	case trust.NotGenuine:
-		return fmt.Sprintf("判定 Verdict: 真正でない NOT GENUINE — failed or unverifiable: %s", strings.Join(failed, ", "))
-	}
-	return fmt.Sprintf("判定 Verdict: 不明 UNKNOWN — could not check: %s", strings.Join(failed, ", "))
-}
-
-func printRead(a *app, r *cardRead) {
-	tw := &table{indent: "  "}
+func printRead(a *app, r *mynakit.Report) {
+	tw := &table{indent: "  ", width: termWidth(a.out)}
 	row := func(label, value string) { tw.add(label, value) }
 	fmt.Fprintln(a.out, "マイナンバーカード / Individual Number Card")
+	const unsigned = " (署名なし unsigned)"
 	if t := r.Text; t != nil {
 		row("氏名 Name", t.Name)
 		row("住所 Address", t.Address)
 		row("生年月日 Birth date", birthLabel(t.BirthDate))
 		row("性別 Sex", fmt.Sprintf("%s (%s)", t.Sex.Japanese(), t.Sex))
-		d := t.MyNumber.Reveal()
-		row("個人番号 My Number", d[:4]+" "+d[4:8]+" "+d[8:])
+		if d := t.MyNumber.Reveal(); len(d) == 12 {
+			row("個人番号 My Number", d[:4]+" "+d[4:8]+" "+d[8:])
+		}
 	}
 	if s := r.Surface; s != nil {
 		if r.Text == nil {
 			row("生年月日 Birth date", birthLabel(s.BirthDate))
 			row("性別 Sex", fmt.Sprintf("%s (%s)", s.Sex.Japanese(), s.Sex))
 		}
-		row("有効期限 Card expiry", s.ExpiryDate)
-		row("顔写真 Photo", fmt.Sprintf("%s, %d bytes", photoFormat(s.Photo), len(s.Photo)))
+		row("顔写真 Photo", fmt.Sprintf("%s, %d bytes", mynakit.ImageFormat(s.Photo), len(s.Photo)))
+		exp := s.ExpiryDate + unsigned
+		if r.Expiry.CardExpired {
+			exp += " — 期限切れ EXPIRED"
+		}
+		row("有効期限 Card expiry", exp)
+		if s.SecurityCodeImage != nil {
+			row("セキュリティコード画像 Security-code image", fmt.Sprintf("%s, %d bytes%s", mynakit.ImageFormat(s.SecurityCodeImage), len(s.SecurityCodeImage), unsigned))
+		}
+		if s.MunicipalityCode != "" {
+			row("発行自治体 Municipality (券面 EF 0003)", s.MunicipalityCode+unsigned)
+		}
 	}
 	if c := r.Common; c != nil {
-		row("発行自治体 Municipality", c.MunicipalityCode)
-		row("カード番号 Card serial", c.Serial)
+		if r.Surface == nil {
+			exp := c.ExpiryDate + unsigned
+			if r.Expiry.CardExpired {
+				exp += " — 期限切れ EXPIRED"
+			}
+			row("有効期限 Card expiry", exp)
+		}
+		row("発行自治体 Municipality", c.MunicipalityCode+unsigned)
+		row("カード番号 Card serial", c.Serial+unsigned)
 	}
 	if len(r.Missing) > 0 {
-		row("無い AP Applets not on this token", strings.Join(r.Missing, ", "))
+		var names []string
+		for _, m := range r.Missing {
+			names = append(names, m.Name())
+		}
+		row("無い AP Applets not on this token", strings.Join(names, ", "))
 	}
 	if r.Token != "" {
-		row("種別 Token", string(r.Token))
+		row("種別 Token", fmt.Sprintf("%s (%s)", r.Token, r.TokenLabel))
 	}
-	if c := r.AuthCert; c != nil {
-		row("利用者証明用証明書 Auth cert", fmt.Sprintf("serial %X, valid %s to %s", c.SerialNumber, c.NotBefore.Format("2006-01-02"), c.NotAfter.Format("2006-01-02")))
+	if j := r.JPKI; j != nil {
+		c := j.AuthCertificate
+		v := fmt.Sprintf("serial %X, valid %s to %s — %s", c.SerialNumber, c.NotBefore.Format("2006-01-02"), c.NotAfter.Format("2006-01-02"), j.Status())
+		if r.Expiry.Revoked {
+			v += " — 失効 REVOKED"
+		} else if r.Expiry.CertificateExpired {
+			v += " — 期限切れ EXPIRED"
+		}
+		row("利用者証明用証明書 Auth cert", v)
 	}
 	tw.write(a.out)
 	fmt.Fprintln(a.out, verdictLine(r.Verdict, r.Checks))
 	for _, c := range r.Checks {
 		if c.Result != trust.Pass {
-			fmt.Fprintf(a.out, "  %s: %s — %s\n", c.Name, strings.ToUpper(string(c.Result)), c.Detail)
+			fmt.Fprintf(a.out, "  %s: %s — %s\n", safe(string(c.Name)), strings.ToUpper(string(c.Result)), safe(c.Detail))
 		}
 	}
 }
@@ -318,4 +240,12 @@ func birthLabel(iso string) string {
 		return iso
 	}
 	return fmt.Sprintf("%s (%s%d年%d月%d日)", iso, era, y, int(d.Month()), d.Day())
+}
+
+func spacedHex(b []byte) string {
+	parts := make([]string, len(b))
+	for i, c := range b {
+		parts[i] = strings.ToUpper(hex.EncodeToString([]byte{c}))
+	}
+	return strings.Join(parts, " ")
 }

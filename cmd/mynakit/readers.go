@@ -2,14 +2,12 @@ package main
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mynakit/mynakit/apdu/pcsc"
+	"github.com/mynakit/mynakit"
 )
 
 func init() { register(newReadersCmd) }
@@ -28,22 +26,17 @@ func newReadersCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var list []readerJSON
-			if a.useSimulator || a.simImage != "" {
-				h, err := a.openCard(cmd.Context())
+			if a.simulated() {
+				card, err := a.open(cmd.Context())
 				if err != nil {
 					return err
 				}
-				defer h.Close()
-				list = append(list, readerJSON{Name: h.Reader, CardPresent: true, ATR: strings.ToUpper(hex.EncodeToString(h.ATR))})
+				defer card.Close()
+				list = append(list, readerJSON{Name: card.Reader(), CardPresent: true, ATR: strings.ToUpper(hex.EncodeToString(card.ATR()))})
 			} else {
-				pc, err := pcsc.Establish()
+				readers, err := mynakit.Readers(cmd.Context())
 				if err != nil {
-					return fmt.Errorf("PC/SC: %w", err)
-				}
-				defer pc.Close()
-				readers, err := pc.Readers()
-				if err != nil {
-					return err
+					return fail(err)
 				}
 				for _, r := range readers {
 					list = append(list, readerJSON{Name: r.Name, CardPresent: r.CardPresent, ATR: strings.ToUpper(hex.EncodeToString(r.ATR))})
@@ -53,24 +46,23 @@ func newReadersCmd(a *app) *cobra.Command {
 				if list == nil {
 					list = []readerJSON{}
 				}
-				enc := json.NewEncoder(a.out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"readers": list})
+				return writeJSON(a, map[string]any{"readers": list})
 			}
 			if len(list) == 0 {
-				fmt.Fprintln(a.out, "No PC/SC reader found. Is pcscd running? (Without a reader, try --simulator.)")
+				fmt.Fprintln(a.out, "カードリーダーが見つかりません / No PC/SC reader found. Is pcscd running? (Without a reader, try --simulator.)")
 				return nil
 			}
-			tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "#\tREADER\tCARD\tATR")
+			tw := &table{}
+			tw.add("#", "READER", "CARD", "ATR")
 			for i, r := range list {
 				card := "no"
 				if r.CardPresent {
 					card = "yes"
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i, r.Name, card, r.ATR)
+				tw.add(fmt.Sprint(i), r.Name, card, r.ATR)
 			}
-			return tw.Flush()
+			tw.write(a.out)
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mynakit/mynakit/apdu"
-	"github.com/mynakit/mynakit/apdu/pcsc"
+	"github.com/mynakit/mynakit"
 	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
@@ -26,6 +25,7 @@ type app struct {
 	simImage     string // --sim-image: in-process card from an image file
 	pinStdin     bool   // --pin-stdin: secrets one per line on stdin
 	allowLastTry bool   // --allow-last-try
+	codeB        bool   // --code-b: ask 照合番号B instead of the PIN
 	wait         bool   // --wait: wait for a card to be inserted
 	trustDirs    []string
 
@@ -43,7 +43,11 @@ verifies them against J-LIS's keys, signs documents, and ships a software card
 simulator for development.
 
 Without a card, add --simulator to any command to use an in-process simulated
-card (default persona), or --sim-image FILE for a card image.`,
+card (default persona), or --sim-image FILE for a card image.
+
+Exit status of the commands that judge: 0 genuine, 1 not genuine, 2 unknown
+(an anchor is missing), 3 the card, the reader, a PIN or the command failed,
+4 genuine but expired or revoked.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -56,6 +60,7 @@ card (default persona), or --sim-image FILE for a card image.`,
 	pf.StringVar(&a.simImage, "sim-image", "", "use an in-process simulated card loaded from this card image")
 	pf.BoolVar(&a.pinStdin, "pin-stdin", false, "read secrets from standard input, one per line, in the order asked")
 	pf.BoolVar(&a.allowLastTry, "allow-last-try", false, "allow a VERIFY that would block the key if the secret is wrong")
+	pf.BoolVar(&a.codeB, "code-b", false, "ask for 照合番号B (birth date, expiry year, security code from the card face) instead of the PIN")
 	pf.BoolVar(&a.wait, "wait", false, "wait for a card to be inserted (PC/SC readers)")
 	pf.StringArrayVar(&a.trustDirs, "trust-dir", nil, "directory of extra trust anchors (PEM roots, CV CA keys JSON); repeatable")
 
@@ -71,135 +76,70 @@ var subcommands []func(*app) *cobra.Command
 
 func register(f func(*app) *cobra.Command) { subcommands = append(subcommands, f) }
 
-// cardHandle is an open card and what it is.
-type cardHandle struct {
-	Card *apdu.Card
-	// Simulated is true for --simulator and --sim-image: only then are the
-	// simulator's test anchors trusted without --trust-dir.
-	Simulated bool
-	Reader    string
-	ATR       []byte
-	close     func() error
+// idleWipe is how long the CLI keeps secrets without use.
+const idleWipe = 5 * time.Minute
+
+// prompter is what the flags ask for: lines from stdin with --pin-stdin,
+// otherwise the terminal without echo.
+func (a *app) prompter() pin.Prompter {
+	if a.linePrompter != nil {
+		return a.linePrompter
+	}
+	if a.pinStdin {
+		a.linePrompter = pin.NewLinePrompter(a.in)
+		return a.linePrompter
+	}
+	in, ok := a.in.(*os.File)
+	if !ok {
+		in = os.Stdin
+	}
+	return pin.TerminalPrompter{In: in, Out: a.err}
 }
 
-// Close releases the card.
-func (h *cardHandle) Close() error {
-	if h.close != nil {
-		return h.close()
+func (a *app) openOptions() mynakit.OpenOptions {
+	return mynakit.OpenOptions{
+		Reader: a.reader,
+		Wait:   a.wait,
+		OnWait: func(r string) {
+			fmt.Fprintf(a.err, "カードを置いてください / insert a card into %s ...\n", r)
+		},
+		Prompter:     a.prompter(),
+		AllowLastTry: a.allowLastTry,
+		CodeBFirst:   a.codeB,
+		IdleWipe:     idleWipe,
+		TrustDirs:    a.trustDirs,
 	}
-	return nil
 }
 
-// openCard opens the card the global flags name: an in-process simulator,
-// or a PC/SC reader (the first with a card when --reader is not given).
-func (a *app) openCard(ctx context.Context) (*cardHandle, error) {
-	if a.useSimulator || a.simImage != "" {
-		var img *simulator.Image
-		var err error
-		if a.simImage != "" {
-			img, err = simulator.LoadImage(a.simImage)
-		} else {
-			img, err = persona.Build(persona.Default())
-		}
-		if err != nil {
-			return nil, err
-		}
-		sc, err := simulator.New(img)
-		if err != nil {
-			return nil, err
-		}
-		return &cardHandle{Card: apdu.NewCard(sc), Simulated: true, Reader: "mynakit in-process simulator", ATR: sc.ATR(), close: sc.Close}, nil
+// simulated reports whether the flags name an in-process card.
+func (a *app) simulated() bool { return a.useSimulator || a.simImage != "" }
+
+// simCard builds the in-process simulated card the flags name.
+func (a *app) simCard() (*simulator.Card, error) {
+	var img *simulator.Image
+	var err error
+	if a.simImage != "" {
+		img, err = simulator.LoadImage(a.simImage)
+	} else {
+		img, err = persona.Build(persona.Default())
 	}
-	pc, err := pcsc.Establish()
 	if err != nil {
-		return nil, fmt.Errorf("PC/SC: %w", err)
-	}
-	readers, err := pc.Readers()
-	if err != nil {
-		pc.Close()
 		return nil, err
 	}
-	name, err := pickReader(readers, a.reader)
-	if a.wait && len(readers) > 0 && (err != nil || !hasCard(readers, name)) {
-		name, err = a.waitForCard(ctx, pc, readers)
-	}
-	if err != nil {
-		pc.Close()
-		return nil, err
-	}
-	t, err := pc.Connect(ctx, name, pcsc.ShareShared)
-	if err != nil {
-		pc.Close()
-		return nil, fmt.Errorf("connect to %q: %w", name, err)
-	}
-	return &cardHandle{Card: apdu.NewCard(t), Reader: name, ATR: t.ATR(), close: func() error {
-		err := t.Close()
-		pc.Close()
-		return err
-	}}, nil
+	return simulator.New(img)
 }
 
-// pickReader chooses a reader: by index, by case-insensitive substring, or
-// the first one holding a card.
-func pickReader(readers []pcsc.ReaderInfo, want string) (string, error) {
-	if len(readers) == 0 {
-		return "", fmt.Errorf("no PC/SC reader found (is pcscd running? try --simulator)")
-	}
-	if want == "" {
-		for _, r := range readers {
-			if r.CardPresent {
-				return r.Name, nil
-			}
+// open opens the card the flags name: the in-process simulator, or a PC/SC
+// reader. Failures are exit status 3.
+func (a *app) open(ctx context.Context) (*mynakit.Card, error) {
+	if a.simulated() {
+		sc, err := a.simCard()
+		if err != nil {
+			return nil, fail(err)
 		}
-		return "", fmt.Errorf("no card in any of %d reader(s); insert a card or name one with --reader", len(readers))
+		c, err := mynakit.OpenTransport(sc, "mynakit in-process simulator", a.openOptions())
+		return c, fail(err)
 	}
-	if i, err := strconv.Atoi(want); err == nil {
-		if i < 0 || i >= len(readers) {
-			return "", fmt.Errorf("reader index %d out of range (0-%d)", i, len(readers)-1)
-		}
-		return readers[i].Name, nil
-	}
-	var hits []string
-	for _, r := range readers {
-		if strings.Contains(strings.ToLower(r.Name), strings.ToLower(want)) {
-			hits = append(hits, r.Name)
-		}
-	}
-	switch len(hits) {
-	case 0:
-		return "", fmt.Errorf("no reader matches %q", want)
-	case 1:
-		return hits[0], nil
-	}
-	return "", fmt.Errorf("%q matches %d readers (%s); be more specific", want, len(hits), strings.Join(hits, ", "))
-}
-
-// waitForCard waits for a card in the reader --reader names, or in the
-// first reader when none is named.
-func (a *app) waitForCard(ctx context.Context, pc *pcsc.Context, readers []pcsc.ReaderInfo) (string, error) {
-	name := readers[0].Name
-	if a.reader != "" {
-		all := make([]pcsc.ReaderInfo, len(readers))
-		for i, r := range readers {
-			all[i] = pcsc.ReaderInfo{Name: r.Name, CardPresent: true}
-		}
-		var err error
-		if name, err = pickReader(all, a.reader); err != nil {
-			return "", err
-		}
-	}
-	fmt.Fprintf(a.err, "カードを置いてください / insert a card into %s ...\n", name)
-	if err := pc.WaitForCard(ctx, name); err != nil {
-		return "", fmt.Errorf("wait for a card in %q: %w", name, err)
-	}
-	return name, nil
-}
-
-func hasCard(readers []pcsc.ReaderInfo, name string) bool {
-	for _, r := range readers {
-		if r.Name == name {
-			return r.CardPresent
-		}
-	}
-	return false
+	c, err := mynakit.Open(ctx, a.openOptions())
+	return c, fail(err)
 }

@@ -2,117 +2,151 @@ package main
 
 import (
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mynakit/mynakit/jpki"
-	"github.com/mynakit/mynakit/pin"
+	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/trust"
 )
 
 func init() { register(newSignCmd); register(newVerifySignatureCmd) }
 
 func newSignCmd(a *app) *cobra.Command {
-	var out string
+	var out, tsa string
 	cmd := &cobra.Command{
 		Use:   "sign FILE",
 		Short: "Sign a file with the card's signing key (detached CMS, .p7s)",
 		Long: `Make a detached CMS SignedData (SHA-256, signing time) over FILE with the
 card's 署名用 key and certificate, the card's CA certificate included. Asks
-for the signing password once. Verify with 'mynakit verify-signature' or
+for the signing password once. With --tsa URL the signature is timestamped by
+that RFC 3161 time-stamping authority, so it can be judged at that time later.
+
+The signature holds the signing certificate, which names the holder (name,
+address, birth date): it is written with mode 0600. Verify with
+'mynakit verify-signature' or
 'openssl cms -verify -binary -inform DER -content FILE -in FILE.p7s'.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			content, err := os.ReadFile(args[0])
 			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
+				return fail(err)
 			}
 			if out == "" {
 				out = args[0] + ".p7s"
 			}
 			ctx := cmd.Context()
-			var sig []byte
-			err = a.withCard(ctx, func(_ *cardHandle, sess *pin.Session) error {
-				jc := jpki.NewCard(sess)
-				cert, err := jc.SignCertificate(ctx)
-				if err != nil {
-					return err
-				}
-				ca, err := jc.SignCACertificate(ctx)
-				if err != nil {
-					return err
-				}
-				sig, err = jpki.SignCMS(content, jc.SignSigner(ctx, cert), cert, ca)
-				return err
-			})
+			card, err := a.open(ctx)
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(out, sig, 0o644); err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
+			defer card.Close()
+			var opts mynakit.SignOptions
+			if tsa != "" {
+				opts.Timestamper = mynakit.HTTPTimestamper(ctx, tsa)
+			}
+			sig, err := card.SignDocument(ctx, content, opts)
+			if err != nil {
+				return fail(err)
+			}
+			if err := atomicfile.WriteFile(out, sig, atomicfile.Private); err != nil {
+				return fail(err)
 			}
 			fmt.Fprintf(a.out, "signed %s -> %s (%d bytes)\n", args[0], out, len(sig))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "signature file (default FILE.p7s)")
+	cmd.Flags().StringVar(&tsa, "tsa", "", "URL of an RFC 3161 time-stamping authority to timestamp the signature")
 	return cmd
 }
 
 func newVerifySignatureCmd(a *app) *cobra.Command {
 	var asJSON bool
 	var crlPath string
+	var tsaRoots []string
 	cmd := &cobra.Command{
 		Use:   "verify-signature FILE FILE.p7s",
 		Short: "Verify a detached CMS signature and its certificate chain to the J-LIS roots",
 		Long: `Check a detached CMS signature over FILE and the signer's certificate against
-the J-LIS roots (and --trust-dir anchors) at the signing time. No card needed.
-With --simulator or --sim-image the simulator's test hierarchy is trusted too.
+the J-LIS roots (and --trust-dir anchors). No card needed.
 
-Exit status: 0 genuine, 1 not genuine, 2 unknown (no anchor), 3 usage errors.`,
+The certificate's validity and revocation are judged now. The signing time the
+signer wrote is shown but never trusted (a revoked key could backdate a new
+signature); only an RFC 3161 timestamp from an authority given with
+--tsa-root may set an earlier time. A CRL outside its thisUpdate-nextUpdate
+window makes the result unknown. With --simulator or --sim-image the
+simulator's test hierarchy is trusted too.
+
+Exit status: 0 genuine, 1 not genuine, 2 unknown, 3 usage errors, 4 the
+certificate has expired (and no trusted timestamp says the signature is older).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			content, err := os.ReadFile(args[0])
 			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
+				return fail(err)
 			}
 			sig, err := os.ReadFile(args[1])
 			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
+				return fail(err)
 			}
-			store, err := a.trustStore(a.simulatedFlags())
-			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
+			opts := mynakit.SignatureOptions{TrustDirs: a.trustDirs}
+			if a.simulated() {
+				sc, err := a.simCard()
+				if err != nil {
+					return fail(err)
+				}
+				opts.TestAnchors = sc
 			}
-			var crl *x509.RevocationList
 			if crlPath != "" {
-				if crl, err = trust.LoadCRL(crlPath); err != nil {
-					return &exitError{code: exitUsageOrCard, err: err}
+				if opts.CRL, err = trust.LoadCRL(crlPath); err != nil {
+					return fail(err)
 				}
 			}
-			res, err := jpki.VerifyCMS(content, sig, store, crl)
+			for _, p := range tsaRoots {
+				certs, err := loadPEMCerts(p)
+				if err != nil {
+					return fail(err)
+				}
+				opts.TSARoots = append(opts.TSARoots, certs...)
+			}
+			res, err := mynakit.VerifySignature(content, sig, opts)
 			if err != nil {
-				return &exitError{code: exitUsageOrCard, err: err}
+				return fail(err)
 			}
 			if asJSON {
-				v := map[string]any{"verdict": res.Verdict, "checks": res.Checks, "signer": certSummary(res.Signer)}
+				v := map[string]any{"verdict": res.Verdict, "checks": res.Checks, "signer": mynakit.CertificateSummary(res.Signer), "judged_at": res.JudgedAt.UTC().Format(time.RFC3339)}
 				if !res.SigningTime.IsZero() {
-					v["signing_time"] = res.SigningTime.UTC().Format("2006-01-02T15:04:05Z")
+					v["claimed_signing_time"] = res.SigningTime.UTC().Format(time.RFC3339)
+				}
+				if !res.Timestamp.IsZero() {
+					v["timestamp"] = res.Timestamp.UTC().Format(time.RFC3339)
+				}
+				if res.TimestampNote != "" {
+					v["timestamp_ignored"] = res.TimestampNote
 				}
 				if err := writeJSON(a, v); err != nil {
 					return err
 				}
 			} else {
-				fmt.Fprintf(a.out, "署名者 Signer: %s\n", res.Signer.Subject)
-				if attrs, err := jpki.ParseAttributes(res.Signer); err == nil {
-					fmt.Fprintf(a.out, "氏名 Name: %s\n", attrs.Name)
+				fmt.Fprintf(a.out, "署名者 Signer: %s\n", safe(res.Signer.Subject.String()))
+				if res.Attributes != nil {
+					fmt.Fprintf(a.out, "氏名 Name: %s\n", safe(res.Attributes.Name))
 				}
 				if !res.SigningTime.IsZero() {
-					fmt.Fprintf(a.out, "署名日時 Signing time: %s\n", res.SigningTime.UTC().Format("2006-01-02 15:04:05 UTC"))
+					fmt.Fprintf(a.out, "署名日時 Signing time: %s (as the signer wrote it; not trusted)\n", res.SigningTime.UTC().Format("2006-01-02 15:04:05 UTC"))
 				}
+				if !res.Timestamp.IsZero() {
+					fmt.Fprintf(a.out, "タイムスタンプ Timestamp: %s (trusted)\n", res.Timestamp.UTC().Format("2006-01-02 15:04:05 UTC"))
+				} else if res.TimestampNote != "" {
+					fmt.Fprintf(a.out, "タイムスタンプ Timestamp: not used — %s\n", safe(res.TimestampNote))
+				}
+				fmt.Fprintf(a.out, "判定時刻 Judged at: %s\n", res.JudgedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 				printChecks(a, res.Checks)
 				fmt.Fprintln(a.out, strings.TrimSpace(verdictLine(res.Verdict, res.Checks)))
 			}
@@ -121,5 +155,33 @@ Exit status: 0 genuine, 1 not genuine, 2 unknown (no anchor), 3 usage errors.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&crlPath, "crl", "", "check the signer's certificate against this CRL (DER or PEM)")
+	cmd.Flags().StringArrayVar(&tsaRoots, "tsa-root", nil, "PEM file of a trusted RFC 3161 time-stamping authority root; repeatable")
 	return cmd
+}
+
+func loadPEMCerts(path string) ([]*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []*x509.Certificate
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no PEM certificate", path)
+	}
+	return out, nil
 }

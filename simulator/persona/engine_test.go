@@ -107,7 +107,7 @@ func TestReadThroughEngine(t *testing.T) {
 	if err != nil || !bytes.Equal(rec, img.Applets[hexAID(myna.Common)].Files["0001"].Records[0]) {
 		t.Fatalf("common record: %v", err)
 	}
-	if err := card.SelectAID(ctx, myna.ISDAID); err != nil {
+	if err := card.SelectAID(ctx, myna.ISDAID()); err != nil {
 		t.Fatal(err)
 	}
 	for tag, want := range map[uint16]string{0x00F8: "00F8", 0x7F21: "7F21", 0x00F0: "00F0"} {

@@ -50,30 +50,27 @@ func TestReadersAcceptTheImage(t *testing.T) {
 	}
 	sim, prod := simStore(t), trust.Embedded()
 
-	text, err := cardap.ParseText(cardap.TextRaw{
+	textRaw := cardap.TextRaw{
 		MyNumberEF: img.Applets[fmt.Sprintf("%X", myna.Text.AID())].Files["0001"].Data,
 		Attributes: obj(t, img, myna.Text, myna.TextAttributes),
 		Integrity:  obj(t, img, myna.Text, myna.TextIntegrity),
 		CVCert:     obj(t, img, myna.Text, myna.TextCVCert),
-		BasicInfo:  obj(t, img, myna.Text, myna.TextBasicInfo),
 		SignedKey:  obj(t, img, myna.Text, myna.TextSignedKey),
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if text.Name != "黒桐　幹也" || text.MyNumber.Reveal() != "537686677188" {
-		t.Errorf("text: %q", text.Name)
-	}
-	surface, err := cardap.ParseSurface(cardap.SurfaceRaw{
+	surfaceRaw := cardap.SurfaceRaw{
 		Face:          obj(t, img, myna.Surface, myna.SurfaceFace),
 		CVCert:        obj(t, img, myna.Surface, myna.SurfaceCVCert),
 		BasicInfo:     obj(t, img, myna.Surface, myna.SurfaceBasicInfo),
 		MyNumberImage: obj(t, img, myna.Surface, myna.SurfaceMyNumberImg),
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	for name, checks := range map[string]func(*trust.Store) []trust.Check{"text": text.Verify, "surface": surface.Verify} {
+	text, _ := cardap.VerifyText(textRaw, sim)
+	if text.Name != "黒桐　幹也" || text.MyNumber.Reveal() != "537686677188" {
+		t.Errorf("text: %q", text.Name)
+	}
+	for name, checks := range map[string]func(*trust.Store) []trust.Check{
+		"text":    func(s *trust.Store) []trust.Check { _, c := cardap.VerifyText(textRaw, s); return c },
+		"surface": func(s *trust.Store) []trust.Check { _, c := cardap.VerifySurface(surfaceRaw, s); return c },
+	} {
 		if v := trust.Decide(checks(sim)); v != trust.Genuine {
 			t.Errorf("%s under the simulator anchors: %s %+v", name, v, checks(sim))
 		}
@@ -91,7 +88,7 @@ func TestReadersAcceptTheImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts := trust.CertOptions{Name: "x509", At: at, NonRepudiation: c.nr}
+		opts := trust.CertOptions{Name: trust.CheckAuthCert, At: at, NonRepudiation: c.nr}
 		if ch := sim.VerifyCertificate(cert, opts); ch.Result != trust.Pass {
 			t.Errorf("EF %04X under the simulator roots: %+v", c.fid, ch)
 		}

@@ -84,7 +84,7 @@ type Persona struct {
 
 	// Remaining overrides the remaining tries of keys, by myna.Keys name
 	// (e.g. {"jpki-auth-pin": 1}); 0 issues the key blocked.
-	Remaining map[string]int `json:"remaining,omitempty"`
+	Remaining map[myna.KeyName]int `json:"remaining,omitempty"`
 
 	// Token is TokenCard (default when empty) or TokenAndroid.
 	Token string `json:"token,omitempty"`

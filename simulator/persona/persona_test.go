@@ -194,9 +194,9 @@ func TestValidateRejects(t *testing.T) {
 		"serial":           func(p *Persona) { p.Serial = "40000001271984X" },
 		"name":             func(p *Persona) { p.Name = "" },
 		"token":            func(p *Persona) { p.Token = "iphone" },
-		"remaining name":   func(p *Persona) { p.Remaining = map[string]int{"nope": 1} },
-		"remaining range":  func(p *Persona) { p.Remaining = map[string]int{"jpki-auth-pin": 4} },
-		"android text key": func(p *Persona) { p.Token = TokenAndroid; p.Remaining = map[string]int{"text-pin": 1} },
+		"remaining name":   func(p *Persona) { p.Remaining = map[myna.KeyName]int{"nope": 1} },
+		"remaining range":  func(p *Persona) { p.Remaining = map[myna.KeyName]int{"jpki-auth-pin": 4} },
+		"android text key": func(p *Persona) { p.Token = TokenAndroid; p.Remaining = map[myna.KeyName]int{"text-pin": 1} },
 		"photo missing":    func(p *Persona) { p.Photo = "/nonexistent/photo.jp2" },
 	}
 	for name, mutate := range cases {
@@ -586,7 +586,7 @@ func TestEraBoundaries(t *testing.T) {
 func TestAndroidToken(t *testing.T) {
 	p := Default()
 	p.Token = TokenAndroid
-	p.Remaining = map[string]int{"jpki-auth-pin": 1}
+	p.Remaining = map[myna.KeyName]int{"jpki-auth-pin": 1}
 	img := mustBuild(t, p)
 	if len(img.Applets) != 1 || len(img.GetData) != 0 {
 		t.Fatalf("android image has %d applets", len(img.Applets))

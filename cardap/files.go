@@ -1,0 +1,68 @@
+// Package cardap reads and verifies the card-surface applets of the
+// Individual Number Card — the 券面事項入力補助AP (text: My Number and the
+// four basic facts), the 券面事項確認AP (card face: photo, images, dates) and
+// the 共通AP (card information) — and the card-level chain of
+// card-verifiable certificates, and makes the presence proofs that tie what
+// was read to the chip in the reader (card reference §2, §5).
+//
+// Reading and judging are separate steps. Read* functions fetch bytes
+// through a pin.Session and return an error only when the card could not be
+// asked (it was pulled, the reader vanished, a PIN was refused); a file the
+// card refuses or sends malformed is recorded as a Fault. Verify* functions
+// turn those bytes into facts and trust.Checks and never fail: malformed
+// content under a signature is a failed check, never an error.
+package cardap
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/pin"
+)
+
+// Fault is a file the card answered for badly: it refused it with a status
+// word a genuine card does not give for it, or sent bytes that do not parse
+// as a TLV object. A genuine card has no faults; each becomes a failed check.
+type Fault struct {
+	Applet myna.Applet
+	FID    uint16
+	Err    error
+}
+
+func (f Fault) String() string {
+	return fmt.Sprintf("%s EF %04X: %v", f.Applet.JapaneseName(), f.FID, f.Err)
+}
+
+// readKind says how a file is read.
+type readKind int
+
+const (
+	readObject   readKind = iota // the TLV object at the start, header first
+	readPhysical                 // every byte up to a limit, filler included
+)
+
+// fetch opens and reads one file. A refusal or malformed answer becomes a
+// Fault (returned with a nil error); only failures to ask the card (and PIN
+// refusals while opening) are errors.
+func fetch(ctx context.Context, sess *pin.Session, a myna.Applet, fid uint16, how readKind, limit int) ([]byte, *Fault, error) {
+	if err := sess.Open(ctx, a, fid); err != nil {
+		return nil, nil, err
+	}
+	var b []byte
+	var err error
+	switch how {
+	case readPhysical:
+		b, err = sess.ReadPhysical(ctx, a, fid, limit)
+	default:
+		b, err = sess.ReadObject(ctx, a, fid)
+	}
+	if err != nil {
+		if apdu.Answered(err) {
+			return nil, &Fault{Applet: a, FID: fid, Err: err}, nil
+		}
+		return nil, nil, err
+	}
+	return b, nil, nil
+}

@@ -1,0 +1,192 @@
+package mynakit
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/jpki"
+	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/pin"
+	"github.com/mynakit/mynakit/trust"
+)
+
+// PINStatus reads the tries left on every key of every applet the card
+// has, without using a try.
+func (c *Card) PINStatus(ctx context.Context) ([]pin.KeyStatus, error) {
+	var out []pin.KeyStatus
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = c.sess.Status(ctx)
+		return err
+	})
+	return out, err
+}
+
+// VerifyPIN checks the secret of one key against the card, asking for it.
+// The tries left are read first; a VERIFY that could block the key is
+// refused unless OpenOptions.AllowLastTry.
+func (c *Card) VerifyPIN(ctx context.Context, name myna.KeyName) error {
+	key, ok := myna.KeyByName(name)
+	if !ok {
+		return fmt.Errorf("unknown key %q", name)
+	}
+	return c.do(ctx, func(ctx context.Context) error { return c.sess.Verify(ctx, key) })
+}
+
+// ChangePINs sets every named key to one new value: the current value is
+// asked first (tries shown, retry guard applied), then newValue is called
+// for the new one — outside any transaction — and nothing reaches the card
+// before both are had and the new value is valid. Tries are read on every
+// key before any is changed, so a guarded or blocked key refuses the whole
+// change; a refusal part-way is reported key by key.
+func (c *Card) ChangePINs(ctx context.Context, names []myna.KeyName, newValue func(ctx context.Context, kind myna.Secret) ([]byte, error)) ([]pin.ChangeResult, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	first, ok := myna.KeyByName(names[0])
+	if !ok {
+		return nil, fmt.Errorf("unknown key %q", names[0])
+	}
+	if err := c.do(ctx, func(ctx context.Context) error { return c.sess.Ask(ctx, first) }); err != nil {
+		return nil, err
+	}
+	nv, err := newValue(ctx, first.Secret)
+	if err != nil {
+		return nil, err
+	}
+	defer pin.Wipe(nv)
+	var results []pin.ChangeResult
+	err = c.do(ctx, func(ctx context.Context) error {
+		var err error
+		results, err = c.sess.Change(ctx, names, nv)
+		return err
+	})
+	return results, err
+}
+
+// CertKind names one of the JPKI certificates.
+type CertKind string
+
+const (
+	CertAuth CertKind = "auth" // 利用者証明用電子証明書 (free on the card)
+	CertSign CertKind = "sign" // 署名用電子証明書 (needs the signing password)
+)
+
+// CertificateOptions says how to read and judge a certificate.
+type CertificateOptions struct {
+	// NoVerify only reads the certificate (for export).
+	NoVerify bool
+	CRL      *x509.RevocationList
+	Now      time.Time
+}
+
+// CertificateReport is one JPKI certificate with its verification.
+type CertificateReport struct {
+	Kind        CertKind
+	Certificate *x509.Certificate
+	// CA is the card's copy of the issuing CA, compared with the anchors,
+	// never trusted itself.
+	CA         *x509.Certificate
+	Attributes *jpki.Attributes // the signing certificate's holder attributes; nil otherwise
+	Checks     []trust.Check
+	Verdict    trust.Verdict
+}
+
+// Certificate reads a JPKI certificate (asking for the signing password
+// for CertSign) and checks it against the anchors now.
+func (c *Card) Certificate(ctx context.Context, kind CertKind, opts CertificateOptions) (*CertificateReport, error) {
+	var fid, caFID uint16
+	var check, caCheck trust.CheckName
+	switch kind {
+	case CertAuth:
+		fid, caFID, check, caCheck = myna.JPKIAuthCert, myna.JPKIAuthCACert, trust.CheckAuthCert, trust.CheckAuthCACert
+	case CertSign:
+		fid, caFID, check, caCheck = myna.JPKISignCert, myna.JPKISignCACert, trust.CheckSignCert, trust.CheckSignCACert
+	default:
+		return nil, fmt.Errorf("no certificate %q (want auth or sign)", kind)
+	}
+	rep := &CertificateReport{Kind: kind}
+	err := c.do(ctx, func(ctx context.Context) error {
+		jc := jpki.NewCard(c.sess)
+		var err error
+		if rep.Certificate, err = jc.Certificate(ctx, fid); err != nil || opts.NoVerify {
+			return err
+		}
+		rep.CA, err = jc.Certificate(ctx, caFID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if a, err := jpki.ParseAttributes(rep.Certificate); err == nil {
+		rep.Attributes = a
+	}
+	if opts.NoVerify {
+		return rep, nil
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	rep.Checks = []trust.Check{
+		c.store.VerifyCertificate(rep.Certificate, trust.CertOptions{Name: check, At: now, Now: now, NonRepudiation: kind == CertSign, CRL: opts.CRL}),
+		c.store.CompareCardCA(caCheck, rep.CA, rep.Certificate),
+	}
+	rep.Verdict = trust.Decide(rep.Checks)
+	return rep, nil
+}
+
+// ErrSecretInAPDU: a raw command would carry a secret (VERIFY, CHANGE
+// REFERENCE DATA or CHANGE KEY with data), which Transmit refuses unless
+// allowed: it bypasses the retry guard, and the secret would sit in a
+// command line.
+var ErrSecretInAPDU = errors.New("refused: this APDU carries a PIN or password (VERIFY, CHANGE REFERENCE DATA, CHANGE KEY); it bypasses the retry guard")
+
+// CarriesSecret reports whether a command APDU presents or sets a secret:
+// VERIFY (00 20) or CHANGE REFERENCE DATA (00 24) with data, or CHANGE KEY
+// (80 32) — card reference §3.3, §3.4.
+func CarriesSecret(cmd []byte) bool {
+	c, err := apdu.ParseCommand(cmd)
+	if err != nil {
+		return len(cmd) >= 2 && (cmd[1] == 0x20 || cmd[1] == 0x24 || cmd[1] == 0x32)
+	}
+	switch c.INS {
+	case 0x20, 0x24:
+		return len(c.Data) > 0
+	case 0x32:
+		return c.CLA&0x80 != 0
+	}
+	return false
+}
+
+// Transmit sends raw command APDUs in one transaction and returns the raw
+// responses, for developers' tools. 61xx and 6Cxx are not followed. If any
+// command carries a secret, nothing is sent and the error is
+// ErrSecretInAPDU, unless allowSecret. On an error the responses so far
+// are returned.
+func (c *Card) Transmit(ctx context.Context, cmds [][]byte, allowSecret bool) ([][]byte, error) {
+	if !allowSecret {
+		for i, cmd := range cmds {
+			if CarriesSecret(cmd) {
+				return nil, fmt.Errorf("APDU %d: %w", i+1, ErrSecretInAPDU)
+			}
+		}
+	}
+	var resps [][]byte
+	err := c.do(ctx, func(ctx context.Context) error {
+		defer c.sess.Invalidate() // the commands may have changed the card's state
+		for _, cmd := range cmds {
+			resp, err := c.t.Transmit(ctx, cmd)
+			if err != nil {
+				return err
+			}
+			resps = append(resps, resp)
+		}
+		return nil
+	})
+	return resps, err
+}

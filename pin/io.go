@@ -1,0 +1,133 @@
+package pin
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/myna"
+)
+
+// The card's commands, through the session: each selects what it needs,
+// verifies whatever opens the file or key (asking for the secret if the
+// session holds none), and runs under the session's lock, so the session's
+// picture of the card's state stays true.
+
+// ReadObject reads the BER-TLV object at the start of EF fid of applet a
+// (header first, then exactly the rest; card reference §2.7, §4.3).
+func (s *Session) ReadObject(ctx context.Context, a myna.Applet, fid uint16) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.openLocked(ctx, a, fid); err != nil {
+		return nil, err
+	}
+	b, err := s.card.ReadObject(ctx, fid)
+	if err != nil {
+		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
+	}
+	return b, nil
+}
+
+// ReadPhysical reads all of EF fid of applet a, filler included, up to
+// limit bytes (for digests over a whole file, card reference §5.6).
+func (s *Session) ReadPhysical(ctx context.Context, a myna.Applet, fid uint16, limit int) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.openLocked(ctx, a, fid); err != nil {
+		return nil, err
+	}
+	b, err := s.card.ReadPhysical(ctx, fid, limit)
+	if err != nil {
+		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
+	}
+	return b, nil
+}
+
+// ReadBinary reads n bytes of EF fid of applet a from offset.
+func (s *Session) ReadBinary(ctx context.Context, a myna.Applet, fid uint16, offset, n int) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.openLocked(ctx, a, fid); err != nil {
+		return nil, err
+	}
+	if err := s.card.SelectEF(ctx, fid); err != nil {
+		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
+	}
+	b, err := s.card.ReadBinary(ctx, offset, n)
+	if err != nil {
+		return nil, s.check(fmt.Errorf("%s: read EF %04X: %w", a.JapaneseName(), fid, err))
+	}
+	return b, nil
+}
+
+// ReadRecord reads record rec (1-based) of record EF fid of applet a, by
+// its short EF identifier.
+func (s *Session) ReadRecord(ctx context.Context, a myna.Applet, fid uint16, rec int) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.openLocked(ctx, a, fid); err != nil {
+		return nil, err
+	}
+	b, err := s.card.ReadRecord(ctx, byte(fid&0x1F), rec)
+	if err != nil {
+		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
+	}
+	return b, nil
+}
+
+// GetData reads an MF-level data object (00 CA), returning the card to its
+// power-on state first (card reference §2.6).
+func (s *Session) GetData(ctx context.Context, tag uint16) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.current != 0 || len(s.verified) > 0 {
+		if err := s.selectMFLocked(ctx); err != nil {
+			return nil, err
+		}
+	}
+	b, err := s.card.GetData(ctx, tag)
+	return b, s.check(err)
+}
+
+// EnterMF selects the power-on state explicitly (for a run of GetData).
+func (s *Session) EnterMF(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.selectMFLocked(ctx)
+}
+
+// Challenge asks applet a for n random bytes (GET CHALLENGE).
+func (s *Session) Challenge(ctx context.Context, a myna.Applet, n int) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.selectLocked(ctx, a); err != nil {
+		return nil, err
+	}
+	b, err := s.card.GetChallenge(ctx, n)
+	return b, s.check(err)
+}
+
+// DefaultKey names an applet's default signing key in Sign (P2 00: the
+// card-surface applets' card key, which signs without a credential; card
+// reference §4.3).
+const DefaultKey uint16 = 0
+
+// Sign has key EF keyFID of applet a sign input with COMPUTE DIGITAL
+// SIGNATURE scheme 00 (the card pads input, normally a DigestInfo, with
+// PKCS#1 v1.5; card reference §4.3, §5.1). A key that needs a PIN (the JPKI
+// keys) is opened first. keyFID DefaultKey uses the applet's default key.
+func (s *Session) Sign(ctx context.Context, a myna.Applet, keyFID uint16, input []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p2 := byte(0x00)
+	if keyFID != DefaultKey {
+		if err := s.openLocked(ctx, a, keyFID); err != nil {
+			return nil, err
+		}
+		p2 = apdu.KeySFI(keyFID)
+	} else if err := s.selectLocked(ctx, a); err != nil {
+		return nil, err
+	}
+	sig, err := s.card.ComputeSignature(ctx, 0x00, p2, input)
+	return sig, s.check(err)
+}

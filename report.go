@@ -1,0 +1,345 @@
+package mynakit
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/cardap"
+	"github.com/mynakit/mynakit/jpki"
+	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/trust"
+)
+
+// ReportFormat is the "format" member of a Report's JSON.
+const ReportFormat = "mynakit-report/1"
+
+// Report is what one read found: the facts of each part read, every check
+// made, and the verdict over them (see the package doc for the rule). Its
+// JSON form (MarshalJSON) is the documented contract the CLI prints and the
+// bridge serves.
+type Report struct {
+	Reader     string
+	Token      jpki.Token // from the JPKI token label (card reference §1.3)
+	TokenLabel string
+
+	Text    *TextPart    // nil when not read
+	Surface *SurfacePart // nil when not read
+	Common  *CommonPart  // nil when not read
+	JPKI    *JPKIPart    // nil when not read
+
+	// Missing lists the applets a smartphone token lacks (not a failure:
+	// such a token has only the JPKI applet). A card that lacks an applet
+	// fails card:applets instead.
+	Missing []myna.Applet
+
+	Checks  []trust.Check
+	Verdict trust.Verdict
+	// Anchors are the distinct trust anchors the checks rest on.
+	Anchors []trust.Anchor
+	Expiry  Expiry
+
+	// Stats is the traffic the read cost.
+	Stats apdu.Stats
+
+	text    *cardap.Text
+	surface *cardap.Surface
+}
+
+// TestAnchors reports whether any check rests on an anchor that is not a
+// J-LIS production anchor (the simulator's, a --trust-dir key). Such a
+// verdict says nothing about a real card.
+func (r *Report) TestAnchors() bool {
+	for _, a := range r.Anchors {
+		if !a.Production {
+			return true
+		}
+	}
+	return false
+}
+
+// Failed lists the checks that did not pass.
+func (r *Report) Failed() []trust.Check {
+	var out []trust.Check
+	for _, c := range r.Checks {
+		if c.Result != trust.Pass {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Check returns the check of the given name, if it was made.
+func (r *Report) Check(name trust.CheckName) (trust.Check, bool) {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return trust.Check{}, false
+}
+
+// TextPart is the 券面事項入力補助AP: the My Number and the four basic facts,
+// all covered by the applet's J-LIS integrity signature.
+type TextPart struct {
+	MyNumber  cardap.MyNumber // "" when EF 0001 was not read (opened with 照合番号B)
+	Name      string
+	Address   string
+	BirthDate string // YYYY-MM-DD
+	Sex       cardap.Sex
+}
+
+// SurfacePart is the 券面事項確認AP. BirthDate, Sex and the images are
+// covered by the card-face signature; ExpiryDate, MunicipalityCode and
+// SecurityCodeImage are not (card reference §5.7) and are shown as
+// unsigned.
+type SurfacePart struct {
+	BirthDate     string
+	Sex           cardap.Sex
+	Photo         []byte // JPEG 2000 (JP2)
+	NameImage     []byte // PNG
+	AddressImage  []byte // PNG
+	AgeBirthDate  string // EF 0001, when read
+	MyNumberImage []byte // EF 0005, when read
+
+	// Not covered by any J-LIS signature.
+	ExpiryDate        string
+	MunicipalityCode  string // EF 0003, when read
+	SecurityCodeImage []byte
+}
+
+// CommonPart is the 共通AP card-information record. Nothing signs it.
+type CommonPart struct {
+	Serial           string
+	MunicipalityCode string
+	ExpiryDate       string
+}
+
+// JPKIPart is the JPKI applet's user-authentication certificate.
+type JPKIPart struct {
+	AuthCertificate *x509.Certificate
+	// KeyProven is true when the chip signed a host nonce with the
+	// certificate's key (check presence:jpki). Without it the part shows
+	// "certificate valid, key not proven": a certificate is public, and
+	// anyone can copy one.
+	KeyProven bool
+	// AuthCA and SignCA are the CA certificates the card carries, read for
+	// a thorough read; they are compared with the anchors, never trusted.
+	AuthCA, SignCA *x509.Certificate
+}
+
+// Expiry gathers the dates a clerk checks.
+type Expiry struct {
+	// Card is the card's expiry (YYYY-MM-DD) from the card face or the
+	// 共通AP record. No J-LIS signature covers it.
+	Card        string
+	CardExpired bool
+	// AuthCertificate is the authentication certificate's notAfter (zero
+	// when not read); it is signed.
+	AuthCertificate    time.Time
+	CertificateExpired bool
+	Revoked            bool
+}
+
+// Text, Surface: the decoded applets behind the report's parts, for
+// packages that re-check exactly what the card returned (face export, QR
+// codes). Nil when the part was not read.
+func (r *Report) TextData() *cardap.Text       { return r.text }
+func (r *Report) SurfaceData() *cardap.Surface { return r.surface }
+
+// --- JSON ---
+
+type reportJSON struct {
+	Format       string       `json:"format"`
+	Reader       string       `json:"reader,omitempty"`
+	Token        *tokenJSON   `json:"token,omitempty"`
+	Text         *textJSON    `json:"text,omitempty"`
+	Surface      *surfaceJSON `json:"surface,omitempty"`
+	Common       *commonJSON  `json:"common,omitempty"`
+	JPKI         *jpkiJSON    `json:"jpki,omitempty"`
+	Missing      []string     `json:"missing_applets,omitempty"`
+	Expiry       expiryJSON   `json:"expiry"`
+	Verification verifyJSON   `json:"verification"`
+	Traffic      trafficJSON  `json:"traffic"`
+}
+
+type tokenJSON struct {
+	Kind  string `json:"kind"`
+	Label string `json:"label"`
+}
+
+type textJSON struct {
+	MyNumber  string `json:"my_number,omitempty"`
+	Name      string `json:"name"`
+	Address   string `json:"address"`
+	BirthDate string `json:"birth_date"`
+	Sex       string `json:"sex"`
+}
+
+type blobJSON struct {
+	Format string `json:"format"`
+	Bytes  int    `json:"bytes"`
+}
+
+func blob(b []byte) *blobJSON {
+	if b == nil {
+		return nil
+	}
+	return &blobJSON{Format: ImageFormat(b), Bytes: len(b)}
+}
+
+type surfaceJSON struct {
+	BirthDate     string          `json:"birth_date"`
+	Sex           string          `json:"sex"`
+	Photo         *blobJSON       `json:"photo"`
+	NameImage     *blobJSON       `json:"name_image"`
+	AddressImage  *blobJSON       `json:"address_image"`
+	AgeBirthDate  string          `json:"age_birth_date,omitempty"`
+	MyNumberImage *blobJSON       `json:"my_number_image,omitempty"`
+	Unsigned      surfaceUnsigned `json:"unsigned"`
+}
+
+type surfaceUnsigned struct {
+	ExpiryDate        string    `json:"expiry_date"`
+	MunicipalityCode  string    `json:"municipality_code,omitempty"`
+	SecurityCodeImage *blobJSON `json:"security_code_image"`
+}
+
+type commonJSON struct {
+	Unsigned commonUnsigned `json:"unsigned"`
+}
+
+type commonUnsigned struct {
+	Serial           string `json:"serial"`
+	MunicipalityCode string `json:"municipality_code"`
+	ExpiryDate       string `json:"expiry_date"`
+}
+
+// CertificateJSON is the summary of a certificate in every JSON output.
+type CertificateJSON struct {
+	Serial    string `json:"serial"`
+	Subject   string `json:"subject"`
+	Issuer    string `json:"issuer"`
+	NotBefore string `json:"not_before"`
+	NotAfter  string `json:"not_after"`
+}
+
+// CertificateSummary is a certificate's summary as the JSON outputs give it.
+func CertificateSummary(c *x509.Certificate) CertificateJSON {
+	return CertificateJSON{
+		Serial:    fmt.Sprintf("%X", c.SerialNumber),
+		Subject:   c.Subject.String(),
+		Issuer:    c.Issuer.String(),
+		NotBefore: c.NotBefore.UTC().Format(time.RFC3339),
+		NotAfter:  c.NotAfter.UTC().Format(time.RFC3339),
+	}
+}
+
+type jpkiJSON struct {
+	AuthCertificate CertificateJSON `json:"auth_certificate"`
+	KeyProven       bool            `json:"key_proven"`
+	Status          string          `json:"status"`
+}
+
+type expiryJSON struct {
+	Card               string `json:"card,omitempty"`
+	CardSigned         bool   `json:"card_signed"`
+	CardExpired        bool   `json:"card_expired"`
+	AuthCertificate    string `json:"auth_certificate,omitempty"`
+	CertificateExpired bool   `json:"certificate_expired"`
+	Revoked            bool   `json:"revoked"`
+}
+
+type anchorJSON struct {
+	Name       string `json:"name"`
+	Production bool   `json:"production"`
+}
+
+type verifyJSON struct {
+	Verdict     trust.Verdict `json:"verdict"`
+	TestAnchors bool          `json:"test_anchors"`
+	Anchors     []anchorJSON  `json:"anchors"`
+	Checks      []trust.Check `json:"checks"`
+}
+
+type trafficJSON struct {
+	APDUs         int64 `json:"apdus"`
+	BytesSent     int64 `json:"bytes_sent"`
+	BytesReceived int64 `json:"bytes_received"`
+}
+
+// JPKIStatus describes the JPKI part in words.
+func (p *JPKIPart) Status() string {
+	if p.KeyProven {
+		return "certificate valid, key proven"
+	}
+	return "certificate valid, key not proven"
+}
+
+// MarshalJSON writes the documented contract (README, "read --json").
+// Values no J-LIS signature covers sit under "unsigned".
+func (r *Report) MarshalJSON() ([]byte, error) {
+	out := reportJSON{
+		Format: ReportFormat,
+		Reader: r.Reader,
+		Expiry: expiryJSON{Card: r.Expiry.Card, CardExpired: r.Expiry.CardExpired, CertificateExpired: r.Expiry.CertificateExpired, Revoked: r.Expiry.Revoked},
+		Verification: verifyJSON{
+			Verdict:     r.Verdict,
+			TestAnchors: r.TestAnchors(),
+			Anchors:     []anchorJSON{},
+			Checks:      r.Checks,
+		},
+		Traffic: trafficJSON{APDUs: r.Stats.Commands, BytesSent: r.Stats.BytesSent, BytesReceived: r.Stats.BytesReceived},
+	}
+	if out.Verification.Checks == nil {
+		out.Verification.Checks = []trust.Check{}
+	}
+	for _, a := range r.Anchors {
+		out.Verification.Anchors = append(out.Verification.Anchors, anchorJSON{Name: a.Name, Production: a.Production})
+	}
+	if !r.Expiry.AuthCertificate.IsZero() {
+		out.Expiry.AuthCertificate = r.Expiry.AuthCertificate.UTC().Format(time.RFC3339)
+	}
+	if r.Token != "" {
+		out.Token = &tokenJSON{Kind: string(r.Token), Label: r.TokenLabel}
+	}
+	if t := r.Text; t != nil {
+		out.Text = &textJSON{MyNumber: t.MyNumber.Reveal(), Name: t.Name, Address: t.Address, BirthDate: t.BirthDate, Sex: string(t.Sex)}
+	}
+	if s := r.Surface; s != nil {
+		out.Surface = &surfaceJSON{
+			BirthDate: s.BirthDate, Sex: string(s.Sex),
+			Photo: blob(s.Photo), NameImage: blob(s.NameImage), AddressImage: blob(s.AddressImage),
+			AgeBirthDate: s.AgeBirthDate, MyNumberImage: blob(s.MyNumberImage),
+			Unsigned: surfaceUnsigned{ExpiryDate: s.ExpiryDate, MunicipalityCode: s.MunicipalityCode, SecurityCodeImage: blob(s.SecurityCodeImage)},
+		}
+	}
+	if c := r.Common; c != nil {
+		out.Common = &commonJSON{Unsigned: commonUnsigned{Serial: c.Serial, MunicipalityCode: c.MunicipalityCode, ExpiryDate: c.ExpiryDate}}
+	}
+	if j := r.JPKI; j != nil && j.AuthCertificate != nil {
+		out.JPKI = &jpkiJSON{AuthCertificate: CertificateSummary(j.AuthCertificate), KeyProven: j.KeyProven, Status: j.Status()}
+	}
+	for _, a := range r.Missing {
+		out.Missing = append(out.Missing, a.Name())
+	}
+	return json.Marshal(out)
+}
+
+// ImageFormat names an image's format from its magic bytes: "jpeg2000"
+// (JP2 file), "jpeg2000-codestream", "png", "jpeg" or "unknown".
+func ImageFormat(b []byte) string {
+	switch {
+	case cardap.IsJP2(b):
+		return "jpeg2000"
+	case len(b) >= 4 && b[0] == 0xFF && b[1] == 0x4F && b[2] == 0xFF && b[3] == 0x51:
+		return "jpeg2000-codestream"
+	case len(b) >= 8 && string(b[1:4]) == "PNG":
+		return "png"
+	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8:
+		return "jpeg"
+	}
+	return "unknown"
+}

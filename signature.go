@@ -1,0 +1,156 @@
+package mynakit
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/digitorus/timestamp"
+
+	"github.com/mynakit/mynakit/jpki"
+	"github.com/mynakit/mynakit/trust"
+)
+
+// SignatureOptions says what a detached CMS signature is judged against.
+type SignatureOptions struct {
+	// TrustDirs adds anchors, as OpenOptions.TrustDirs does.
+	TrustDirs []string
+	// TestAnchors, when set, adds a test double's anchors (the simulator's,
+	// for signatures made with a simulated card).
+	TestAnchors TestAnchorProvider
+	// CRL, when set, is checked for the signer's certificate.
+	CRL *x509.RevocationList
+	// TSARoots are the time-stamping authorities whose RFC 3161 timestamps
+	// may set the time the certificate is judged at.
+	TSARoots []*x509.Certificate
+	// Now is the current time (zero: time.Now()).
+	Now time.Time
+}
+
+// SignatureReport is a verified detached CMS signature.
+type SignatureReport struct {
+	*jpki.CMSResult
+	// Attributes are the signer's holder attributes (name, address, birth
+	// date, sex) from the signing certificate, when present.
+	Attributes *jpki.Attributes
+	Anchors    []trust.Anchor
+}
+
+// NewTrustStore is the store a card or a signature is judged against: the
+// embedded J-LIS production anchors, the directories given, and a test
+// double's own anchors.
+func NewTrustStore(dirs []string, test TestAnchorProvider) (*trust.Store, error) {
+	s := trust.Embedded()
+	for _, d := range dirs {
+		if err := s.AddDir(d); err != nil {
+			return nil, err
+		}
+	}
+	if test != nil {
+		roots, cv := test.TestAnchors()
+		const src = "mynakit simulator"
+		if len(roots) > 0 {
+			if err := s.AddPEM(roots, src); err != nil {
+				return nil, err
+			}
+		}
+		if len(cv) > 0 {
+			if err := s.AddCVKeysJSON(cv, src); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+// VerifySignature checks a detached CMS signature over content and the
+// signer's certificate chain to the J-LIS roots, judged now (or at a
+// trusted timestamp's time; never at the time the signer wrote). The error
+// is non-nil only for input that is not a CMS signature at all.
+func VerifySignature(content, sig []byte, opts SignatureOptions) (*SignatureReport, error) {
+	store, err := NewTrustStore(opts.TrustDirs, opts.TestAnchors)
+	if err != nil {
+		return nil, err
+	}
+	res, err := jpki.VerifyCMS(content, sig, jpki.CMSOptions{Store: store, CRL: opts.CRL, TSARoots: opts.TSARoots, Now: opts.Now})
+	if err != nil {
+		return nil, err
+	}
+	rep := &SignatureReport{CMSResult: res, Anchors: anchorsOf(res.Checks)}
+	if a, err := jpki.ParseAttributes(res.Signer); err == nil {
+		rep.Attributes = a
+	}
+	return rep, nil
+}
+
+// SignOptions says how to sign.
+type SignOptions struct {
+	// Timestamper, when set, timestamps the signature (see HTTPTimestamper).
+	Timestamper jpki.Timestamper
+}
+
+// SignDocument makes a detached CMS SignedData over content with the card's
+// signing key (asking for the signing password once), with the signing
+// certificate and the card's CA certificate, timestamped when
+// opts.Timestamper is set. The timestamp is asked for after the card's
+// transaction ended.
+func (c *Card) SignDocument(ctx context.Context, content []byte, opts SignOptions) ([]byte, error) {
+	var sig []byte
+	err := c.do(ctx, func(ctx context.Context) error {
+		jc := jpki.NewCard(c.sess)
+		cert, err := jc.SignCertificate(ctx)
+		if err != nil {
+			return err
+		}
+		ca, err := jc.SignCACertificate(ctx)
+		if err != nil {
+			return err
+		}
+		sig, err = jpki.SignCMS(content, jc.SignSigner(ctx, cert), cert, opts.Timestamper, ca)
+		return err
+	})
+	return sig, err
+}
+
+// HTTPTimestamper asks the RFC 3161 time-stamping authority at url (HTTP
+// POST of an application/timestamp-query) for a token over a SHA-256
+// digest.
+func HTTPTimestamper(ctx context.Context, url string) jpki.Timestamper {
+	return func(digest []byte) ([]byte, error) {
+		r := timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: digest, Certificates: true}
+		req, err := r.Marshal()
+		if err != nil {
+			return nil, err
+		}
+		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(req))
+		if err != nil {
+			return nil, err
+		}
+		hreq.Header.Set("Content-Type", "application/timestamp-query")
+		resp, err := http.DefaultClient.Do(hreq)
+		if err != nil {
+			return nil, fmt.Errorf("time-stamping authority: %w", err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("time-stamping authority answered %s", resp.Status)
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return nil, err
+		}
+		ts, err := timestamp.ParseResponse(body)
+		if err != nil {
+			return nil, fmt.Errorf("time-stamping authority: %w", err)
+		}
+		if !bytes.Equal(ts.HashedMessage, digest) {
+			return nil, fmt.Errorf("time-stamping authority stamped another digest")
+		}
+		return ts.RawToken, nil
+	}
+}

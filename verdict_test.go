@@ -1,0 +1,427 @@
+package mynakit_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/internal/simtest"
+	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/pin"
+	"github.com/mynakit/mynakit/simulator"
+	"github.com/mynakit/mynakit/simulator/persona"
+	"github.com/mynakit/mynakit/trust"
+)
+
+// plain hides that a transport is the simulator: the card is judged as a
+// card behind a reader is, on J-LIS's anchors only.
+type plain struct{ apdu.Transport }
+
+func read(t *testing.T, img *simulator.Image, ro mynakit.ReadOptions, simOpts ...simulator.Option) *mynakit.Report {
+	t.Helper()
+	r, err := simtest.Read(t, img, ro, simOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func mustCheck(t *testing.T, r *mynakit.Report, name trust.CheckName, want trust.Result) trust.Check {
+	t.Helper()
+	c, ok := r.Check(name)
+	if !ok || c.Result != want {
+		v, bad := simtest.Verdict(r)
+		t.Fatalf("%s: %+v (present %v), want %s; verdict %s, not passing: %v", name, c, ok, want, v, bad)
+	}
+	return c
+}
+
+func TestDefaultCardIsGenuine(t *testing.T) {
+	p := simtest.NewPrompter(simtest.PIN)
+	c := simtest.Open(t, simtest.Sim(t, simtest.Image(t)), mynakit.OpenOptions{Prompter: p})
+	r, err := c.Read(context.Background(), mynakit.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, bad := simtest.Verdict(r); v != trust.Genuine {
+		t.Fatalf("verdict %s: %v", v, bad)
+	}
+	if p.Count() != 1 {
+		t.Fatalf("%d prompts, want one", p.Count())
+	}
+	d := persona.Default()
+	if r.Text.MyNumber.Reveal() != string(d.MyNumber) || r.Text.Name != d.Name || r.Surface.BirthDate != d.BirthDate || r.Common.Serial != d.Serial {
+		t.Errorf("facts %+v %+v %+v", r.Text, r.Surface, r.Common)
+	}
+	// Every fact shown is tied to the chip.
+	for _, n := range []trust.CheckName{trust.CheckPresenceSurface, trust.CheckBindingCodeA, trust.CheckCardApplets, trust.CheckCardToken, trust.CheckBirthDate, trust.CheckSex, trust.CheckExpiry} {
+		mustCheck(t, r, n, trust.Pass)
+	}
+	if r.JPKI.KeyProven || r.JPKI.Status() != "certificate valid, key not proven" {
+		t.Errorf("JPKI part %q without the key proof", r.JPKI.Status())
+	}
+	if !r.TestAnchors() || len(r.Anchors) == 0 {
+		t.Errorf("a verdict on the simulator's anchors must say so: %+v", r.Anchors)
+	}
+	for _, a := range r.Anchors {
+		if a.Production {
+			t.Errorf("anchor %q marked production", a.Name)
+		}
+	}
+}
+
+// Seen as a card behind a reader, the simulator's test hierarchy is not
+// trusted: unknown, never genuine.
+func TestTestAnchorsOnlyForTheSimulator(t *testing.T) {
+	c, err := mynakit.OpenTransport(plain{simtest.Sim(t, simtest.Image(t))}, "a reader", mynakit.OpenOptions{Prompter: simtest.NewPrompter(simtest.PIN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.Read(context.Background(), mynakit.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Verdict != trust.Undecided {
+		t.Fatalf("verdict %s", r.Verdict)
+	}
+	// Named explicitly, they are trusted — and still marked as test anchors.
+	c2, err := mynakit.OpenTransport(plain{simtest.Sim(t, simtest.Image(t))}, "a reader", mynakit.OpenOptions{Prompter: simtest.NewPrompter(simtest.PIN), TrustDirs: []string{simtest.TrustDir(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	r, err = c2.Read(context.Background(), mynakit.ReadOptions{})
+	if err != nil || r.Verdict != trust.Genuine || !r.TestAnchors() {
+		t.Fatalf("with --trust-dir: %v %s test=%v", err, r.Verdict, r.TestAnchors())
+	}
+}
+
+// Finding 1: a clone that replays one recorded challenge and signature,
+// and holds none of the card's keys, is not genuine: the host's nonce is
+// under every presence proof.
+func TestReplayingCloneIsNotGenuine(t *testing.T) {
+	clone := simtest.Clone(t, simtest.Image(t))
+	r := read(t, clone, mynakit.ReadOptions{})
+	if r.Verdict != trust.NotGenuine {
+		t.Fatalf("verdict %s", r.Verdict)
+	}
+	mustCheck(t, r, trust.CheckPresenceSurface, trust.Fail)
+	mustCheck(t, r, trust.CheckBindingCodeA, trust.Fail)
+	// Text alone: its own presence proof fails the same way.
+	r = read(t, clone, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartText}})
+	if r.Verdict != trust.NotGenuine {
+		t.Fatalf("text only: verdict %s", r.Verdict)
+	}
+	mustCheck(t, r, trust.CheckPresenceText, trust.Fail)
+}
+
+// Finding 2: a missing applet fails, and a read of public data alone is
+// not proof of anything.
+func TestMissingAppletsAndUntiedParts(t *testing.T) {
+	noFace := simtest.Image(t)
+	delete(noFace.Applets, simtest.AID(myna.Surface))
+	r := read(t, noFace, mynakit.ReadOptions{})
+	if r.Verdict != trust.NotGenuine || r.Text == nil {
+		t.Fatalf("without the card-face applet: %s", r.Verdict)
+	}
+	mustCheck(t, r, trust.CheckCardApplets, trust.Fail)
+
+	jpkiOnly := simtest.Image(t)
+	for _, a := range []myna.Applet{myna.Text, myna.Surface, myna.Common, myna.Juki} {
+		delete(jpkiOnly.Applets, simtest.AID(a))
+	}
+	jpkiOnly.GetData = nil
+	r = read(t, jpkiOnly, mynakit.ReadOptions{})
+	if r.Verdict != trust.NotGenuine {
+		t.Fatalf("JPKI applet only, labelled a card: %s", r.Verdict)
+	}
+	mustCheck(t, r, trust.CheckCardApplets, trust.Fail)
+
+	// A genuine card, JPKI part only: the certificate is valid, but a
+	// certificate is public; without the key proof the verdict is unknown.
+	r = read(t, simtest.Image(t), mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartJPKI}})
+	if r.Verdict != trust.Undecided || r.JPKI.KeyProven {
+		t.Fatalf("JPKI only, key not proven: %s", r.Verdict)
+	}
+	mustCheck(t, r, trust.CheckAuthCert, trust.Pass)
+	mustCheck(t, r, trust.CheckPresenceJPKI, trust.Unknown)
+	r = read(t, simtest.Image(t), mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartJPKI}, ProveJPKIKey: true})
+	if r.Verdict != trust.Genuine || !r.JPKI.KeyProven {
+		t.Fatalf("JPKI only, key proven: %s", r.Verdict)
+	}
+	// The 共通AP alone is unsigned: nothing is tied to the chip.
+	r = read(t, simtest.Image(t), mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartCommon}})
+	if r.Verdict != trust.Undecided {
+		t.Fatalf("共通AP only: %s", r.Verdict)
+	}
+	mustCheck(t, r, trust.CheckCardPresence, trust.Unknown)
+}
+
+// A smartphone token is judged on its JPKI part alone, which its PIN
+// proves.
+func TestSmartphoneToken(t *testing.T) {
+	img := simtest.Image(t, func(p *persona.Persona) { p.Token = persona.TokenAndroid })
+	r := read(t, img, mynakit.ReadOptions{})
+	if r.Verdict != trust.Genuine || r.Token != "android" || !r.JPKI.KeyProven || len(r.Missing) != 3 {
+		v, bad := simtest.Verdict(r)
+		t.Fatalf("android token: %s %v missing %v", v, bad, r.Missing)
+	}
+}
+
+// Finding 4: control characters in card text fail the format check (no
+// card holds them); the CLI escapes them too.
+func TestControlCharactersInCardText(t *testing.T) {
+	img := simtest.Image(t, func(p *persona.Persona) { p.Name = "黒桐\x1b[2K\r判定 Verdict: 真正 GENUINE\u202e" })
+	r := read(t, img, mynakit.ReadOptions{})
+	if r.Verdict != trust.NotGenuine {
+		t.Fatalf("verdict %s", r.Verdict)
+	}
+	c := mustCheck(t, r, trust.CheckTextFormat, trust.Fail)
+	if !strings.Contains(c.Detail, "control character") || strings.ContainsAny(c.Detail, "\x1b\r") {
+		t.Errorf("detail %q", c.Detail)
+	}
+}
+
+// Finding 5: the expiry is unsigned, compared between its copies, and an
+// expired card is never plain genuine.
+func TestExpiryAndUnsignedCopies(t *testing.T) {
+	expired := simtest.Image(t, func(p *persona.Persona) {
+		p.CardExpiry, p.CertIssued = "2026-02-17", "2024-06-01"
+	})
+	r := read(t, expired, mynakit.ReadOptions{})
+	if r.Verdict != trust.GenuineExpired || !r.Expiry.CardExpired || !r.Expiry.CertificateExpired {
+		v, bad := simtest.Verdict(r)
+		t.Fatalf("expired card: %s %v %+v", v, bad, r.Expiry)
+	}
+	if c := mustCheck(t, r, trust.CheckExpiry, trust.Pass); !c.Expired {
+		t.Errorf("expiry check not marked expired: %+v", c)
+	}
+
+	// 共通AP says 2099, the card face 2035.
+	img := simtest.Image(t)
+	rec := simtest.Applet(img, myna.Common).Files["0001"].Records[0]
+	copy(rec[len(rec)-8:], "20990217")
+	r = read(t, img, mynakit.ReadOptions{})
+	if r.Verdict != trust.NotGenuine || r.Common.ExpiryDate != "2099-02-17" {
+		t.Fatalf("inconsistent 共通AP: %s", r.Verdict)
+	}
+	mustCheck(t, r, trust.CheckExpiry, trust.Fail)
+
+	// A thorough read compares the municipality and expiry with the MF
+	// copies too.
+	img = simtest.Image(t)
+	img.GetData["00F0"] = []byte("13101")
+	r = read(t, img, mynakit.ReadOptions{Thorough: true})
+	mustCheck(t, r, trust.CheckMunicipality, trust.Fail)
+}
+
+// Finding 6: malformed content under a signature is not genuine — never an
+// error — and a My Number the data shows wrong is never sent to the card.
+func TestMalformedSignedContent(t *testing.T) {
+	cases := []struct {
+		name  string
+		forge func(t *testing.T, img *simulator.Image)
+		check trust.CheckName
+	}{
+		{"bad date in a signed field", func(t *testing.T, img *simulator.Image) {
+			simtest.SetTextAttributes(t, img, "", "", "19801341", "")
+		}, trust.CheckTextFormat},
+		{"short digest", func(t *testing.T, img *simulator.Image) { simtest.ResignText(t, img, 16) }, trust.CheckTextFormat},
+		{"truncated CV certificate", func(t *testing.T, img *simulator.Image) {
+			cv := simtest.EF(t, img, myna.Text, myna.TextCVCert)
+			simtest.SetEF(t, img, myna.Text, myna.TextCVCert, cv[:300])
+		}, trust.CheckTextCV},
+		{"changed 個人番号 digit", func(t *testing.T, img *simulator.Image) {
+			simtest.EF(t, img, myna.Text, myna.TextMyNumber)[5] ^= 0x01 // '6' -> '7'
+		}, trust.CheckTextMyNumberDigest},
+		{"changed 個人番号 digit, re-signed", func(t *testing.T, img *simulator.Image) {
+			simtest.EF(t, img, myna.Text, myna.TextMyNumber)[5] ^= 0x01
+			simtest.ResignText(t, img, 0)
+		}, trust.CheckTextCheckDigit},
+		{"non-digit in the 個人番号", func(t *testing.T, img *simulator.Image) {
+			simtest.EF(t, img, myna.Text, myna.TextMyNumber)[7] = 'x'
+		}, trust.CheckTextFormat},
+		{"sex out of JIS X 0303", func(t *testing.T, img *simulator.Image) {
+			simtest.SetTextAttributes(t, img, "", "", "", "7")
+		}, trust.CheckTextFormat},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			img := simtest.Image(t)
+			tc.forge(t, img)
+			var codeA int
+			count := simulator.WithFault(func(c apdu.Command) (uint16, bool) {
+				if c.INS == 0x20 && len(c.Data) > 0 && (c.P2 == apdu.KeySFI(myna.SurfaceCodeA) || c.P2 == apdu.KeySFI(myna.TextCodeA)) {
+					codeA++
+				}
+				return 0, false
+			})
+			r, err := simtest.Read(t, img, mynakit.ReadOptions{}, count)
+			if err != nil {
+				t.Fatalf("an error for bad data: %v", err)
+			}
+			if r.Verdict != trust.NotGenuine {
+				t.Fatalf("verdict %s", r.Verdict)
+			}
+			mustCheck(t, r, tc.check, trust.Fail)
+			if strings.Contains(tc.name, "個人番号") && codeA != 0 {
+				t.Fatalf("%d VERIFY of 照合番号A sent with a My Number the data shows wrong", codeA)
+			}
+		})
+	}
+}
+
+// Finding 6, last part: a card that answers but refuses to sign the
+// presence challenge fails the check (not unknown).
+func TestRefusedPresenceProofFails(t *testing.T) {
+	refuse := simulator.WithFault(func(c apdu.Command) (uint16, bool) {
+		return 0x6982, c.CLA == 0x80 && c.INS == 0x2A && c.P2 == 0x00
+	})
+	r := read(t, simtest.Image(t), mynakit.ReadOptions{}, refuse)
+	if r.Verdict != trust.NotGenuine {
+		t.Fatalf("verdict %s", r.Verdict)
+	}
+	mustCheck(t, r, trust.CheckPresenceSurface, trust.Fail)
+}
+
+// Finding 8: a CV CA key verifies only its own role.
+func TestCVCertificateOfTheWrongRole(t *testing.T) {
+	for _, tc := range []struct {
+		name, key string
+		id        persona.KeyID
+	}{{"card-face CA key", "cv-surface-ca", persona.IDCVSurfaceCA}, {"card-level root", "cv-root", persona.IDCVRoot}} {
+		img := simtest.Image(t)
+		simtest.ReissueCV(t, img, myna.Text, tc.key, tc.id)
+		r := read(t, img, mynakit.ReadOptions{})
+		if r.Verdict != trust.NotGenuine {
+			t.Fatalf("%s: verdict %s", tc.name, r.Verdict)
+		}
+		if c := mustCheck(t, r, trust.CheckTextCV, trust.Fail); !strings.Contains(c.Detail, "key is required") {
+			t.Errorf("%s: %q", tc.name, c.Detail)
+		}
+	}
+	// The same key in its own role passes: the test is of the role.
+	img := simtest.Image(t)
+	simtest.ReissueCV(t, img, myna.Text, "cv-text-ca", persona.IDCVTextCA)
+	if r := read(t, img, mynakit.ReadOptions{}); r.Verdict != trust.Genuine {
+		t.Fatalf("re-issued by its own CA: %s", r.Verdict)
+	}
+}
+
+// Finding 9: a reset by another application is retried once with the
+// secrets held (no second prompt); a second reset is reported as a reset;
+// a card pulled during any step is reported as removed.
+func TestTransportFaults(t *testing.T) {
+	ctx := context.Background()
+	p := simtest.NewPrompter(simtest.PIN)
+	c := simtest.Open(t, simtest.Sim(t, simtest.Image(t), simulator.WithResetAt(12)), mynakit.OpenOptions{Prompter: p})
+	r, err := c.Read(ctx, mynakit.ReadOptions{})
+	if err != nil || r.Verdict != trust.Genuine || p.Count() != 1 {
+		t.Fatalf("one reset: %v, %d prompts", err, p.Count())
+	}
+	c = simtest.Open(t, simtest.Sim(t, simtest.Image(t), simulator.WithResetAt(12, 40)), mynakit.OpenOptions{Prompter: simtest.NewPrompter(simtest.PIN)})
+	if _, err := c.Read(ctx, mynakit.ReadOptions{}); !errors.Is(err, apdu.ErrCardReset) {
+		t.Fatalf("two resets: %v", err)
+	}
+
+	// Find the presence proof's GET CHALLENGE, then pull the card there.
+	var ins []byte
+	logAll := simulator.WithFault(func(c apdu.Command) (uint16, bool) { ins = append(ins, c.INS); return 0, false })
+	read(t, simtest.Image(t), mynakit.ReadOptions{}, logAll)
+	at := strings.IndexByte(string(ins), 0x84)
+	if at < 0 {
+		t.Fatal("no GET CHALLENGE in a read")
+	}
+	_, err = simtest.Read(t, simtest.Image(t), mynakit.ReadOptions{}, simulator.WithRemovalAfter(at))
+	if !errors.Is(err, apdu.ErrCardRemoved) {
+		t.Fatalf("pulled during the presence proof: %v", err)
+	}
+}
+
+// txWatch is a transport with transactions that records whether one is
+// held.
+type txWatch struct {
+	apdu.Transport
+	held bool
+}
+
+func (w *txWatch) Begin(ctx context.Context) error { w.held = true; return ctx.Err() }
+func (w *txWatch) End() error                      { w.held = false; return nil }
+
+// Finding 10: no prompt runs inside a transaction, and a cancelled prompt
+// ends the read at once.
+func TestPromptsOutsideTransactions(t *testing.T) {
+	w := &txWatch{Transport: simtest.Sim(t, simtest.Image(t))}
+	var heldAtPrompt []bool
+	p := simtest.NewPrompter(simtest.PIN)
+	p.During = func() { heldAtPrompt = append(heldAtPrompt, w.held) }
+	c, err := mynakit.OpenTransport(w, "watched", mynakit.OpenOptions{Prompter: p, TrustDirs: []string{simtest.TrustDir(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.Read(context.Background(), mynakit.ReadOptions{})
+	if err != nil || r.Verdict != trust.Genuine {
+		t.Fatalf("%v %v", err, r)
+	}
+	if len(heldAtPrompt) != 1 || heldAtPrompt[0] {
+		t.Fatalf("transaction held at the prompt: %v", heldAtPrompt)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	block := &blockingPrompter{started: make(chan struct{})}
+	c2 := simtest.Open(t, simtest.Sim(t, simtest.Image(t)), mynakit.OpenOptions{Prompter: block})
+	done := make(chan error, 1)
+	go func() { _, err := c2.Read(ctx, mynakit.ReadOptions{}); done <- err }()
+	<-block.started
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled at the prompt: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read did not end when its context was cancelled at the prompt")
+	}
+}
+
+type blockingPrompter struct{ started chan struct{} }
+
+func (b *blockingPrompter) Prompt(ctx context.Context, _ pin.Request) ([]byte, error) {
+	close(b.started)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// Finding 11: raw APDUs that carry a secret are refused unless allowed.
+func TestTransmitRefusesSecrets(t *testing.T) {
+	sim := simtest.Sim(t, simtest.Image(t))
+	c := simtest.Open(t, sim, mynakit.OpenOptions{})
+	ctx := context.Background()
+	sel := []byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01}
+	verify := []byte{0x00, 0x20, 0x00, 0x98, 0x04, '9', '9', '9', '9'}
+	if _, err := c.Transmit(ctx, [][]byte{sel, verify}, false); !errors.Is(err, mynakit.ErrSecretInAPDU) {
+		t.Fatalf("VERIFY with data: %v", err)
+	}
+	if left, _, _ := sim.KeyState(myna.JPKI, myna.JPKIAuthPIN); left != 3 {
+		t.Fatalf("a try was spent: %d left", left)
+	}
+	for _, cmd := range [][]byte{{0x00, 0x24, 0x01, 0x80, 0x04, '1', '2', '3', '4'}, {0x80, 0x32, 0x00, 0x80, 0x04, '1', '2', '3', '4'}} {
+		if !mynakit.CarriesSecret(cmd) {
+			t.Errorf("% X not seen as carrying a secret", cmd)
+		}
+	}
+	query := []byte{0x00, 0x20, 0x00, 0x98}
+	resps, err := c.Transmit(ctx, [][]byte{sel, query}, false)
+	if err != nil || len(resps) != 2 || string(resps[1]) != "\x63\xC3" {
+		t.Fatalf("tries query: % X %v", resps, err)
+	}
+	if resps, err = c.Transmit(ctx, [][]byte{sel, verify}, true); err != nil || resps[1][0] != 0x63 {
+		t.Fatalf("allowed VERIFY: % X %v", resps, err)
+	}
+}
