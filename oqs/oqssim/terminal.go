@@ -404,7 +404,9 @@ type registration struct {
 	MIC, Insurer, Symbol, Number, Branch, Reference string
 }
 
-func (t *Terminal) registrationsPath() string { return filepath.Join(t.cfg.StateDir, "registrations.json") }
+func (t *Terminal) registrationsPath() string {
+	return filepath.Join(t.cfg.StateDir, "registrations.json")
+}
 
 func (t *Terminal) loadRegistrations() []registration {
 	var rs []registration
