@@ -417,3 +417,12 @@ func verifyResult(path string, j *Job, h *ResultHeader) error {
 	}
 	return nil
 }
+
+// SameQuestion reports whether two requests ask the same thing of this
+// client's terminal (so one would resume the other's job).
+func (c *Client) SameQuestion(a, b Request) bool {
+	now := c.cfg.Now()
+	na, err1 := a.normalized(now)
+	nb, err2 := b.normalized(now)
+	return err1 == nil && err2 == nil && na.key(c.cfg.MedicalInstitutionCode) == nb.key(c.cfg.MedicalInstitutionCode)
+}

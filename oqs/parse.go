@@ -2,6 +2,7 @@ package oqs
 
 import (
 	"fmt"
+	"path/filepath"
 )
 
 // ParseConfirmRequest reads a 資格確認要求 file in either encoding.
@@ -109,4 +110,49 @@ func ParseFile(name string, b []byte) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return f, nil
+}
+
+// ReadFile reads and decodes one file, refusing unknown prefixes before
+// reading and files over DefaultMaxFileSize. The file is left as it is.
+func ReadFile(path string) (*File, error) {
+	name := filepath.Base(path)
+	if _, err := KindOf(name); err != nil {
+		return nil, err
+	}
+	b, err := readCapped(path, DefaultMaxFileSize)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFile(name, b)
+}
+
+// RequestSummary is a 資格確認要求 put plainly (the --json of oqs show for
+// a request).
+type RequestSummary struct {
+	Kind                   string `json:"kind"`
+	Encoding               string `json:"encoding"`
+	MedicalInstitutionCode string `json:"medical_institution_code"`
+	ConfirmationDate       string `json:"confirmation_date"`
+	FileIdentifier         string `json:"file_identifier,omitempty"`
+	InsurerNumber          string `json:"insurer_number"`
+	InsurerNumberAsSent    string `json:"insurer_number_as_sent"`
+	Symbol                 string `json:"symbol,omitempty"`
+	Number                 string `json:"number"`
+	Branch                 string `json:"branch,omitempty"`
+	BirthDate              string `json:"birth_date"`
+	LimitConsent           Code   `json:"limit_consent"`
+	ArbitraryIdentifier    string `json:"arbitrary_identifier,omitempty"`
+}
+
+// SummarizeRequest puts a request plainly.
+func SummarizeRequest(r *ConfirmRequest) RequestSummary {
+	s := r.Body.SearchInfo
+	return RequestSummary{
+		Kind: KindConfirmRequest.String(), Encoding: r.Source.Encoding.String(),
+		MedicalInstitutionCode: r.Header.MedicalInstitutionCode, ConfirmationDate: isoDate(r.Header.QualificationConfirmationDate),
+		FileIdentifier: r.Header.ArbitraryFileIdentifier, InsurerNumber: TrimInsurer(s.InsurerNumber), InsurerNumberAsSent: s.InsurerNumber,
+		Symbol: s.InsuredCardSymbol, Number: s.InsuredIdentificationNumber, Branch: s.InsuredBranchNumber,
+		BirthDate: isoDate(s.Birthdate), LimitConsent: code("LimitApplicationCertificateRelatedConsFlg", s.LimitApplicationCertificateRelatedConsFlg),
+		ArbitraryIdentifier: s.ArbitraryIdentifier,
+	}
 }
