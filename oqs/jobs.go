@@ -78,8 +78,12 @@ func (s *store) resultPath(name string) string {
 	return filepath.Join(s.dir, "results", name)
 }
 
+// pendingDir holds an empty marker per unfinished job, so finding a
+// pending job does not read every job ever made.
+func (s *store) pendingDir() string { return filepath.Join(s.dir, "pending") }
+
 func (s *store) init() error {
-	for _, d := range []string{s.jobsDir(), filepath.Join(s.dir, "results")} {
+	for _, d := range []string{s.jobsDir(), s.pendingDir(), filepath.Join(s.dir, "results")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return fmt.Errorf("state directory: %w", err)
 		}
@@ -120,6 +124,11 @@ func (s *store) save(j *Job) error {
 	}
 	if err := replaceFile(s.jobPath(j.ID), b); err != nil {
 		return fmt.Errorf("save job %s: %w", j.ID, err)
+	}
+	if !j.State.Pending() {
+		if err := os.Remove(filepath.Join(s.pendingDir(), j.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("save job %s: %w", j.ID, err)
+		}
 	}
 	return nil
 }
@@ -166,11 +175,19 @@ func (s *store) all() ([]*Job, error) {
 
 // pending finds the oldest unfinished job asking the same question.
 func (s *store) pending(key string) (*Job, error) {
-	jobs, err := s.all()
+	ents, err := os.ReadDir(s.pendingDir())
 	if err != nil {
 		return nil, err
 	}
-	for _, j := range jobs {
+	for _, e := range ents { // sorted by name: oldest first
+		j, err := s.load(e.Name())
+		if errors.Is(err, ErrNoSuchJob) {
+			os.Remove(filepath.Join(s.pendingDir(), e.Name()))
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
 		if j.Key == key && j.State.Pending() {
 			return j, nil
 		}
@@ -226,6 +243,9 @@ func (s *store) reserve(j *Job, prefix string, day time.Time, request []byte, ta
 		}
 		if err != nil {
 			return fmt.Errorf("save job %s: %w", name, err)
+		}
+		if err := writeFileSync(filepath.Join(s.pendingDir(), name), nil, 0o600); err != nil {
+			return fmt.Errorf("mark job %s pending: %w", name, err)
 		}
 		nb, _ := json.Marshal(sequence{Day: d, Last: n})
 		if err := replaceFile(s.seqPath(), nb); err != nil {
