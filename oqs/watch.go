@@ -35,6 +35,10 @@ type WatchConfig struct {
 	// AllDays takes files of any date; by default only today's are taken,
 	// judged by the timestamp at the end of the name.
 	AllDays bool
+	// Settle is how long a file that does not parse (it may be incomplete,
+	// its writer stalled) must stay unchanged, or a partial file stay gone,
+	// before it is reported as an error (default 10s).
+	Settle time.Duration
 	// Location is the time zone of the timestamps in names (default Local).
 	Location *time.Location
 	// Now is the clock (default time.Now).
@@ -84,15 +88,14 @@ type Watcher struct {
 }
 
 type pendingFile struct {
-	data     []byte
-	path     string
-	same     int // identical reads that did not parse
-	vanished int // scans it was not found in
+	data    []byte
+	path    string
+	changed time.Time // when data was last seen to change
+	gone    time.Time // when it was first found nowhere; zero while present
 }
 
-// Polls a file may stay unreadable or vanished before it is reported as
-// an error (a writer may stall).
-const stallScans = 5
+// DefaultSettle is WatchConfig.Settle's default.
+const DefaultSettle = 10 * time.Second
 
 // NewWatcher checks cfg.
 func NewWatcher(cfg WatchConfig) (*Watcher, error) {
@@ -107,6 +110,9 @@ func NewWatcher(cfg WatchConfig) (*Watcher, error) {
 	}
 	if cfg.MaxFileSize <= 0 {
 		cfg.MaxFileSize = DefaultMaxFileSize
+	}
+	if cfg.Settle <= 0 {
+		cfg.Settle = DefaultSettle
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.Local
@@ -231,7 +237,10 @@ func (w *Watcher) Poll() []FaceResult {
 			out = append(out, w.finish(n, p.path, fn.Time, p.data, msg, "read once: the file was moved away before a second read")...)
 			continue
 		}
-		if p.vanished++; p.vanished >= stallScans {
+		if p.gone.IsZero() {
+			p.gone = time.Now()
+		}
+		if time.Since(p.gone) >= w.cfg.Settle {
 			out = append(out, w.finish(n, p.path, fn.Time, p.data, nil, "")...)
 			out[len(out)-1].Err = fmt.Errorf("%s vanished before it could be read completely", n)
 		}
@@ -252,15 +261,15 @@ func (w *Watcher) look(name, path string, t time.Time) ([]FaceResult, bool) {
 	}
 	p := w.pending[name]
 	if p == nil || !bytes.Equal(p.data, b) {
-		w.pending[name] = &pendingFile{data: b, path: path}
+		w.pending[name] = &pendingFile{data: b, path: path, changed: time.Now()}
 		return nil, false
 	}
-	p.path, p.vanished = path, 0
+	p.path, p.gone = path, time.Time{}
 	msg, perr := ParseConfirmResult(b)
 	if perr != nil {
-		// Stable but unreadable: the writer may have stalled. Give it a few
-		// scans before calling it bad.
-		if p.same++; p.same < stallScans {
+		// Stable but unreadable: the writer may have stalled. Give it time
+		// before calling it bad.
+		if time.Since(p.changed) < w.cfg.Settle {
 			return nil, false
 		}
 		r := w.finish(name, path, t, b, nil, "")

@@ -19,7 +19,7 @@ func faceFixture(t *testing.T, now time.Time, tag string) (string, []byte) {
 
 func newTestWatcher(t *testing.T, root string, now time.Time) *Watcher {
 	t.Helper()
-	w, err := NewWatcher(WatchConfig{Root: root, CopyDir: filepath.Join(t.TempDir(), "copies"), Now: func() time.Time { return now }, Location: time.UTC})
+	w, err := NewWatcher(WatchConfig{Root: root, Settle: time.Nanosecond, CopyDir: filepath.Join(t.TempDir(), "copies"), Now: func() time.Time { return now }, Location: time.UTC})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestWatcherTakesCompleteFileMovedOutOfSight(t *testing.T) {
 	w.Poll()
 	os.Remove(p2)
 	var errs []FaceResult
-	for i := 0; i < stallScans+2; i++ {
+	for i := 0; i < 3; i++ {
 		errs = append(errs, w.Poll()...)
 	}
 	if len(errs) != 1 || errs[0].Err == nil {
@@ -139,7 +139,7 @@ func TestWatcherOnlyTodayAndBadFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(root, DirFace, "notes.xml"), []byte("x"), 0o644)
 	os.WriteFile(filepath.Join(root, DirFace, ".partial.tmp"), []byte("x"), 0o644)
 	var got []FaceResult
-	for i := 0; i < stallScans+3; i++ {
+	for i := 0; i < 4; i++ {
 		got = append(got, w.Poll()...)
 	}
 	if len(got) != 2 {
