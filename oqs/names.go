@@ -91,21 +91,6 @@ func RequestName(prefix string, day time.Time, seq int) string {
 	return fmt.Sprintf("%s%s%04d.xml", prefix, day.Format("20060102"), seq)
 }
 
-var requestSuffix = regexp.MustCompile(`^(\d{8})(\d{4})\.xml$`)
-
-// parseRequestName splits a name made by RequestName.
-func parseRequestName(prefix, name string) (day string, seq int, ok bool) {
-	if !strings.HasPrefix(name, prefix) {
-		return "", 0, false
-	}
-	m := requestSuffix.FindStringSubmatch(name[len(prefix):])
-	if m == nil {
-		return "", 0, false
-	}
-	fmt.Sscanf(m[2], "%d", &seq)
-	return m[1], seq, true
-}
-
 // FaceName is what a face-folder file name says: the terminal's 医療機関コード
 // (the first 10 characters after the prefix, when they are digits) and the
 // local time it was written.

@@ -210,8 +210,6 @@ func (t *Terminal) Run(ctx context.Context) error {
 	}
 }
 
-var reqName = regexp.MustCompile(`^[A-Z]{3}[a-z]+[0-9]{2}req_`)
-
 // answer builds and writes the result of one request.
 func (t *Terminal) answer(ctx context.Context, name string, b []byte) {
 	if t.cfg.Faults.NeverAnswer {
