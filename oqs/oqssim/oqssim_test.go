@@ -2,7 +2,10 @@ package oqssim
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,4 +207,32 @@ func FuzzParseScenarios(f *testing.F) {
 			_, _ = oqs.EncodeDocument(doc, oqs.UTF8)
 		}
 	})
+}
+
+func TestHTTPTrigger(t *testing.T) {
+	term, root := newTerminal(t, Faults{}, oqs.UTF8)
+	srv := httptest.NewServer(term.Handler())
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/face?scenario=elderly", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ File string }
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || filepath.Dir(out.File) != filepath.Join(root, "face") {
+		t.Fatalf("%d %+v", resp.StatusCode, out)
+	}
+	b, _ := os.ReadFile(out.File)
+	if r, err := oqs.ParseConfirmResult(b); err != nil || r.Qualifications()[0].Name != "古希　健" {
+		t.Errorf("%v", err)
+	}
+	resp, err = http.Post(srv.URL+"/face?scenario=nobody", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown scenario: %d", resp.StatusCode)
+	}
 }
