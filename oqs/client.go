@@ -300,11 +300,19 @@ func (c *Client) run(ctx context.Context, j *Job, resumed bool) (*Result, error)
 			return nil, err
 		}
 	}
-	raw, path, err := c.wait(ctx, j)
+	raw, path, err := c.wait(ctx, j, confirmHeader)
 	if err != nil {
 		return nil, err
 	}
 	return c.finish(j, resumed, path, raw)
+}
+
+func confirmHeader(b []byte) (*ResultHeader, error) {
+	r, err := ParseConfirmResult(b)
+	if err != nil {
+		return nil, err
+	}
+	return &r.Header, nil
 }
 
 func (c *Client) finish(j *Job, resumed bool, path string, raw []byte) (*Result, error) {
@@ -369,7 +377,7 @@ func syncDir(dir string) {
 // wait polls for the exact result name (file-system notifications are not
 // reliable on SMB shares) and returns the bytes once two reads in a row are
 // identical and parse as a result that belongs to the job.
-func (c *Client) wait(ctx context.Context, j *Job) ([]byte, string, error) {
+func (c *Client) wait(ctx context.Context, j *Job, header func([]byte) (*ResultHeader, error)) ([]byte, string, error) {
 	start := time.Now()
 	timer := time.NewTimer(c.cfg.Timeout)
 	defer timer.Stop()
@@ -383,9 +391,9 @@ func (c *Client) wait(ctx context.Context, j *Job) ([]byte, string, error) {
 		switch {
 		case err == nil:
 			if prev != nil && bytes.Equal(prev, b) {
-				msg, perr := ParseConfirmResult(b)
+				h, perr := header(b)
 				if perr == nil {
-					if verr := verifyResult(path, j, &msg.Header); verr != nil {
+					if verr := verifyResult(path, j, h); verr != nil {
 						return nil, path, verr
 					}
 					return b, path, nil
@@ -425,4 +433,69 @@ func (c *Client) SameQuestion(a, b Request) bool {
 	na, err1 := a.normalized(now)
 	nb, err2 := b.normalized(now)
 	return err1 == nil && err2 == nil && na.key(c.cfg.MedicalInstitutionCode) == nb.key(c.cfg.MedicalInstitutionCode)
+}
+
+// Register binds a 照会番号 (for example the chart number) to a patient's
+// insurance-card data (照会番号登録, OQSsiimm01req_), so that the patient's
+// face results carry it. Like Confirm it saves a job first, never resends,
+// and a repeated call with the same registration waits for the pending one.
+func (c *Client) Register(ctx context.Context, g Registration) (*RegistrationResult, Job, error) {
+	now := c.cfg.Now()
+	mic := c.cfg.MedicalInstitutionCode
+	fid := NewFileIdentifier(now)
+	doc, err := NewRegistrationRequest(mic, fid, g)
+	if err != nil {
+		return nil, Job{}, err
+	}
+	in := doc.Body.Info
+	key := strings.Join([]string{"register", mic, in.ReferenceNumber, TrimInsurer(in.InsurerNumber), in.InsuredCardSymbol,
+		in.InsuredIdentificationNumber, in.InsuredBranchNumber}, "\x1f")
+	c.mu.Lock()
+	j, err := c.store.pending(key)
+	if err == nil && j == nil {
+		var data []byte
+		if data, err = doc.Encode(c.cfg.RequestEncoding); err == nil {
+			j = &Job{Kind: KindRegistrationRequest.String(), State: JobPrepared, Key: key, MedicalInstitutionCode: mic,
+				FileIdentifier: fid, Registration: &g, Encoding: c.cfg.RequestEncoding.String(), Created: now}
+			err = c.store.reserve(j, PrefixRegistrationRequest, now, data, c.taken)
+		}
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return nil, Job{}, err
+	}
+	if j.State == JobPrepared {
+		if err := c.publish(j); err != nil {
+			return nil, *j, err
+		}
+	}
+	var raw []byte
+	if j.State == JobAnswered {
+		raw, err = os.ReadFile(c.store.resultPath(j.ResultName))
+	} else {
+		raw, _, err = c.wait(ctx, j, func(b []byte) (*ResultHeader, error) {
+			r, err := ParseRegistrationResult(b)
+			if err != nil {
+				return nil, err
+			}
+			return &r.Header, nil
+		})
+	}
+	if err != nil {
+		return nil, *j, err
+	}
+	r, err := ParseRegistrationResult(raw)
+	if err != nil {
+		return nil, *j, err
+	}
+	if j.State != JobAnswered {
+		if err := writeFileSync(c.store.resultPath(j.ResultName), raw, 0o600); err != nil {
+			return nil, *j, err
+		}
+		j.State, j.Answered = JobAnswered, c.cfg.Now()
+		if err := c.store.save(j); err != nil {
+			return nil, *j, err
+		}
+	}
+	return r, *j, nil
 }
