@@ -77,7 +77,7 @@ pulled and put back.`,
 	fl.IntVar(&f.removeAfter, "remove-after", 0, "fault: pull the card after N APDUs")
 	fl.DurationVar(&f.delay, "delay", 0, "fault: delay every APDU by this long")
 	fl.DurationVar(&f.byteDelay, "byte-delay", 0, "fault: delay every response byte by this long")
-	cmd.AddCommand(newSimPersonaCmd(a), newSimImageCmd(a))
+	cmd.AddCommand(newSimPersonaCmd(a), newSimImageCmd(a), newSimOQSCmd(a))
 	return cmd
 }
 
