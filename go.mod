@@ -3,11 +3,22 @@ module github.com/mynakit/mynakit
 go 1.26.8
 
 require (
-	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25 // indirect
+	github.com/ajroetker/go-jpeg2000 v0.0.2
+	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25
+	github.com/fxamacker/cbor/v2 v2.10.0
+	github.com/makiuchi-d/gozxing v0.1.1
+	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
+	github.com/smallstep/pkcs7 v0.2.3
+	github.com/spf13/cobra v1.10.2
+	golang.org/x/term v0.47.0
+)
+
+require (
+	github.com/ajroetker/go-highway v0.0.4 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
-	github.com/smallstep/pkcs7 v0.2.3 // indirect
-	github.com/spf13/cobra v1.10.2 // indirect
-	github.com/spf13/pflag v1.0.9 // indirect
+	github.com/spf13/pflag v1.0.10 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
 	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/term v0.47.0 // indirect
+	golang.org/x/text v0.33.0 // indirect
+	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 )
