@@ -40,6 +40,19 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind %d", uint(k))
 }
 
+// MarshalText names the kind in JSON ("age", "attributes").
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads the name MarshalText writes.
+func (k *Kind) UnmarshalText(b []byte) error {
+	v, err := ParseKind(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
+}
+
 // ParseKind reads "age" or "attributes".
 func ParseKind(s string) (Kind, error) {
 	switch s {
