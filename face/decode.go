@@ -33,8 +33,12 @@ var (
 // decoder must; irreversible (9/7) images are computed in floating point,
 // and decoders may differ by one grey level on a few pixels (ISO/IEC
 // 15444-4 sets tolerances rather than exact values for them).
-func Decode(b []byte) (image.Image, error) {
-	info, err := Inspect(b)
+func Decode(b []byte) (image.Image, error) { return Limits{}.Decode(b) }
+
+// Decode is the package-level Decode under the cap l (for a caller that
+// wants a tighter one).
+func (l Limits) Decode(b []byte) (image.Image, error) {
+	info, err := l.Inspect(b)
 	if err != nil {
 		return nil, err
 	}

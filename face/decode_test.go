@@ -184,6 +184,12 @@ func TestDecodeRefusesBeyondTheCapBeforeDecoding(t *testing.T) {
 			t.Errorf("%s: err = %v, want %v", c.name, err, c.want)
 		}
 	}
+	if _, err := (Limits{Pixels: 90*110 - 1}).Decode(base); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("tighter Limits: err = %v", err)
+	}
+	if _, err := (Limits{Pixels: 90 * 110}).Decode(base); err != nil {
+		t.Errorf("Limits at the photo's size: %v", err)
+	}
 	big := make([]byte, MaxInputBytes+1)
 	copy(big, base)
 	if _, err := Decode(big); !errors.Is(err, ErrTooLarge) {

@@ -19,6 +19,33 @@ const (
 	MaxLayers     = 64 // quality layers
 )
 
+// Limits is a size cap. The zero value of a field means the default
+// constant's value.
+type Limits struct {
+	InputBytes int
+	Dimension  int
+	Pixels     int
+	Tiles      int
+	Levels     int
+	Layers     int
+}
+
+// orDefault fills unset fields with the package defaults.
+func (l Limits) orDefault() Limits {
+	set := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	set(&l.InputBytes, MaxInputBytes)
+	set(&l.Dimension, MaxDimension)
+	set(&l.Pixels, MaxPixels)
+	set(&l.Tiles, MaxTiles)
+	set(&l.Levels, MaxLevels)
+	set(&l.Layers, MaxLayers)
+	return l
+}
+
 // Info is what the headers of a JPEG 2000 image say, read without decoding it.
 type Info struct {
 	Container  bool // a JP2 file (ISO/IEC 15444-1 Annex I), not a bare codestream
@@ -36,12 +63,16 @@ type Info struct {
 var jp2Signature = []byte{0x00, 0x00, 0x00, 0x0C, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A}
 
 // Inspect reads the JP2 boxes and the codestream's marker segments and
-// checks them against the size cap and what Decode supports, without
-// decoding anything. Every later allocation of the decoder is bounded by
-// what Inspect accepted.
-func Inspect(b []byte) (Info, error) {
-	if len(b) > MaxInputBytes {
-		return Info{}, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), MaxInputBytes)
+// checks them against the default size cap and what Decode supports,
+// without decoding anything. Every later allocation of the decoder is
+// bounded by what Inspect accepted.
+func Inspect(b []byte) (Info, error) { return Limits{}.Inspect(b) }
+
+// Inspect is the package-level Inspect under the cap l.
+func (l Limits) Inspect(b []byte) (Info, error) {
+	l = l.orDefault()
+	if len(b) > l.InputBytes {
+		return Info{}, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), l.InputBytes)
 	}
 	var info Info
 	cs := b
@@ -55,7 +86,7 @@ func Inspect(b []byte) (Info, error) {
 	} else if len(b) < 2 || b[0] != 0xFF || b[1] != 0x4F {
 		return Info{}, fmt.Errorf("%w: neither a JP2 signature nor a codestream SOC marker", ErrFormat)
 	}
-	if err := scanCodestream(cs, &info); err != nil {
+	if err := l.scanCodestream(cs, &info); err != nil {
 		return Info{}, err
 	}
 	if ihdr != nil && (ihdr.width != info.Width || ihdr.height != info.Height || ihdr.components != info.Components) {
@@ -160,7 +191,7 @@ const (
 
 // scanCodestream checks the main header (SIZ, COD, COC) and every
 // tile-part header (their COD and COC may override the main header's).
-func scanCodestream(b []byte, info *Info) error {
+func (l Limits) scanCodestream(b []byte, info *Info) error {
 	if len(b) < 4 || binary.BigEndian.Uint16(b) != mSOC {
 		return fmt.Errorf("%w: codestream does not start with SOC", ErrCorrupt)
 	}
@@ -181,7 +212,7 @@ func scanCodestream(b []byte, info *Info) error {
 			if off != 2 {
 				return fmt.Errorf("%w: SIZ is not the first marker segment", ErrCorrupt)
 			}
-			if err := checkSIZ(seg, info); err != nil {
+			if err := l.checkSIZ(seg, info); err != nil {
 				return err
 			}
 			sawSIZ, csiz = true, info.Components
@@ -189,7 +220,7 @@ func scanCodestream(b []byte, info *Info) error {
 			if !sawSIZ {
 				return fmt.Errorf("%w: COD before SIZ", ErrCorrupt)
 			}
-			if err := checkCOD(seg, info, true); err != nil {
+			if err := l.checkCOD(seg, info, true); err != nil {
 				return err
 			}
 			sawCOD = true
@@ -197,7 +228,7 @@ func scanCodestream(b []byte, info *Info) error {
 			if !sawSIZ {
 				return fmt.Errorf("%w: COC before SIZ", ErrCorrupt)
 			}
-			if err := checkCOC(seg, csiz); err != nil {
+			if err := l.checkCOC(seg, csiz); err != nil {
 				return err
 			}
 		}
@@ -220,8 +251,8 @@ func scanCodestream(b []byte, info *Info) error {
 		if m != mSOT || len(seg) != 8 {
 			return fmt.Errorf("%w: marker %04X where a tile part starts", ErrCorrupt, m)
 		}
-		if tileParts++; tileParts > 4*MaxTiles {
-			return fmt.Errorf("%w: more than %d tile parts", ErrTooLarge, 4*MaxTiles)
+		if tileParts++; tileParts > 4*l.Tiles {
+			return fmt.Errorf("%w: more than %d tile parts", ErrTooLarge, 4*l.Tiles)
 		}
 		if idx := int(binary.BigEndian.Uint16(seg)); idx >= info.Tiles {
 			return fmt.Errorf("%w: tile index %d of %d tiles", ErrCorrupt, idx, info.Tiles)
@@ -239,11 +270,11 @@ func scanCodestream(b []byte, info *Info) error {
 			}
 			switch m {
 			case mCOD:
-				if err := checkCOD(seg, info, false); err != nil {
+				if err := l.checkCOD(seg, info, false); err != nil {
 					return err
 				}
 			case mCOC:
-				if err := checkCOC(seg, csiz); err != nil {
+				if err := l.checkCOC(seg, csiz); err != nil {
 					return err
 				}
 			case mSIZ, mSOT, mSOC:
@@ -282,7 +313,7 @@ func segment(b []byte, off int) (marker uint16, seg []byte, next int, err error)
 // checkSIZ reads the image and tile size segment (ISO/IEC 15444-1 A.5.1):
 // Rsiz (2), Xsiz, Ysiz, XOsiz, YOsiz, XTsiz, YTsiz, XTOsiz, YTOsiz (4
 // each), Csiz (2), then Ssiz, XRsiz, YRsiz per component.
-func checkSIZ(s []byte, info *Info) error {
+func (l Limits) checkSIZ(s []byte, info *Info) error {
 	if len(s) < 36 {
 		return fmt.Errorf("%w: SIZ of %d bytes", ErrCorrupt, len(s))
 	}
@@ -296,12 +327,12 @@ func checkSIZ(s []byte, info *Info) error {
 		return fmt.Errorf("%w: inconsistent image and tile geometry", ErrCorrupt)
 	}
 	w, h := xsiz-xo, ysiz-yo
-	if w > MaxDimension || h > MaxDimension || w*h > MaxPixels {
-		return fmt.Errorf("%w: %d×%d pixels, at most %d per side and %d in all", ErrTooLarge, w, h, MaxDimension, MaxPixels)
+	if w > uint64(l.Dimension) || h > uint64(l.Dimension) || w*h > uint64(l.Pixels) {
+		return fmt.Errorf("%w: %d×%d pixels, at most %d per side and %d in all", ErrTooLarge, w, h, l.Dimension, l.Pixels)
 	}
 	tiles := ((xsiz - xto + xt - 1) / xt) * ((ysiz - yto + yt - 1) / yt)
-	if tiles > MaxTiles {
-		return fmt.Errorf("%w: %d tiles, at most %d", ErrTooLarge, tiles, MaxTiles)
+	if tiles > uint64(l.Tiles) {
+		return fmt.Errorf("%w: %d tiles, at most %d", ErrTooLarge, tiles, l.Tiles)
 	}
 	if c != 1 && c != 3 {
 		return fmt.Errorf("%w: %d components; greyscale (1) and colour (3) are supported", ErrUnsupported, c)
@@ -322,7 +353,7 @@ func checkSIZ(s []byte, info *Info) error {
 // checkCOD reads a coding style default segment (A.6.1): Scod (1),
 // progression order (1), layers (2), multiple component transform (1),
 // then the SPcod parameters.
-func checkCOD(s []byte, info *Info, main bool) error {
+func (l Limits) checkCOD(s []byte, info *Info, main bool) error {
 	if len(s) < 10 {
 		return fmt.Errorf("%w: COD of %d bytes", ErrCorrupt, len(s))
 	}
@@ -331,10 +362,10 @@ func checkCOD(s []byte, info *Info, main bool) error {
 		return fmt.Errorf("%w: progression order %d", ErrCorrupt, s[1])
 	}
 	layers := int(binary.BigEndian.Uint16(s[2:]))
-	if layers == 0 || layers > MaxLayers {
-		return fmt.Errorf("%w: %d quality layers, 1 to %d supported", ErrUnsupported, layers, MaxLayers)
+	if layers == 0 || layers > l.Layers {
+		return fmt.Errorf("%w: %d quality layers, 1 to %d supported", ErrUnsupported, layers, l.Layers)
 	}
-	levels, err := checkSPcod(s[5:], scod&1 != 0)
+	levels, err := l.checkSPcod(s[5:], scod&1 != 0)
 	if err != nil {
 		return err
 	}
@@ -346,11 +377,11 @@ func checkCOD(s []byte, info *Info, main bool) error {
 
 // checkCOC reads a coding style component segment (A.6.2): Ccoc (1 byte,
 // 2 when there are 257 or more components), Scoc (1), SPcoc.
-func checkCOC(s []byte, components int) error {
+func (l Limits) checkCOC(s []byte, components int) error {
 	if len(s) < 2 || int(s[0]) >= components {
 		return fmt.Errorf("%w: COC for a component that does not exist", ErrCorrupt)
 	}
-	_, err := checkSPcod(s[2:], s[1]&1 != 0)
+	_, err := l.checkSPcod(s[2:], s[1]&1 != 0)
 	return err
 }
 
@@ -358,13 +389,13 @@ func checkCOC(s []byte, components int) error {
 // decomposition levels, code-block width and height exponents (offset by
 // 2, each 2..10, sum at most 12), code-block style, transform, and one
 // precinct size byte per resolution when precincts are signalled.
-func checkSPcod(p []byte, precincts bool) (int, error) {
+func (l Limits) checkSPcod(p []byte, precincts bool) (int, error) {
 	if len(p) < 5 {
 		return 0, fmt.Errorf("%w: coding style of %d bytes", ErrCorrupt, len(p))
 	}
 	levels := int(p[0])
-	if levels > MaxLevels {
-		return 0, fmt.Errorf("%w: %d decomposition levels, at most %d", ErrUnsupported, levels, MaxLevels)
+	if levels > l.Levels {
+		return 0, fmt.Errorf("%w: %d decomposition levels, at most %d", ErrUnsupported, levels, l.Levels)
 	}
 	if p[1] > 8 || p[2] > 8 || p[1]+p[2] > 8 {
 		return 0, fmt.Errorf("%w: code-block size exponents %d, %d", ErrCorrupt, p[1]+2, p[2]+2)
