@@ -14,4 +14,14 @@
 //     surface:my-number-image-signature);
 //   - security-code image (DF2A) and the expiry date (DF29): no signature at
 //     all. They are whatever the chip holds.
+//
+// The JPEG 2000 decoder is github.com/ajroetker/go-jpeg2000 (pure Go). On
+// the test images in testdata/jp2, made by OpenJPEG with ten parameter sets
+// (5/3 and 9/7, tiles, code-block sizes and styles, precincts, all five
+// progression orders, layers, a bare codestream, colour), it gives
+// OpenJPEG's decode bit for bit for every reversible image, and within one
+// grey level on under 0.1 % of the pixels of irreversible ones (both
+// decoders compute 9/7 in floating point; ISO/IEC 15444-4 allows such
+// differences). Decode wraps it with the header checks and recovery that
+// make it safe on hostile input.
 package face

@@ -528,3 +528,35 @@ func BenchmarkScanAndVerifyAge(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkVerifyAttributes(b *testing.B) {
+	enc := encode(b, attributesCode(b))
+	store := simStore(b)
+	for b.Loop() {
+		p, err := Decode(enc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r := Verify(p, store); r.Verdict != trust.Genuine {
+			b.Fatal(r.Verdict)
+		}
+	}
+}
+
+// BenchmarkScanPhotographedAge reads testdata/age-photo.png (959×959, noisy,
+// turned), which needs the smoothed retries.
+func BenchmarkScanPhotographedAge(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "age-photo.png"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Scan(img); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
