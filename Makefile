@@ -1,7 +1,7 @@
 # mynakit — see README.md. `make demo` and `make test` install what they need.
 
 GO          ?= go
-PKGS        := libpcsclite-dev pcscd vsmartcard-vpcd opensc openssl iproute2 util-linux procps pkg-config gcc
+PKGS        := libpcsclite-dev pcscd vsmartcard-vpcd opensc openssl iproute2 util-linux procps pkg-config gcc libopenjp2-tools
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 TESTFLAGS   ?= -count=1 -timeout 20m

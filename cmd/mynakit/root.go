@@ -13,6 +13,7 @@ import (
 	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
+	"github.com/mynakit/mynakit/trust"
 )
 
 // app holds the global flags and the streams every command writes to.
@@ -127,6 +128,21 @@ func (a *app) simCard() (*simulator.Card, error) {
 		return nil, err
 	}
 	return simulator.New(img)
+}
+
+// trustStore is what a command without a card judges against: the
+// embedded J-LIS anchors, --trust-dir, and with --simulator or --sim-image
+// the simulator's test hierarchy (for codes and signatures it made).
+func (a *app) trustStore() (*trust.Store, error) {
+	var test mynakit.TestAnchorProvider
+	if a.simulated() {
+		sc, err := a.simCard()
+		if err != nil {
+			return nil, err
+		}
+		test = sc
+	}
+	return mynakit.NewTrustStore(a.trustDirs, test)
 }
 
 // open opens the card the flags name: the in-process simulator, or a PC/SC
