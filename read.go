@@ -11,6 +11,7 @@ import (
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/cardap"
+	"github.com/mynakit/mynakit/face"
 	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
@@ -63,6 +64,18 @@ type ReadOptions struct {
 	// 4-digit PIN, usually the same as the text applet's). It is always
 	// done on a smartphone token, whose certificate needs that PIN anyway.
 	ProveJPKIKey bool
+	// AgeRecord reads the card face's age-verification record (EF 0001),
+	// for an age QR code (Report.QRCode). It opens with the birth key,
+	// which the read derives from the verified text applet or from
+	// 照合番号B.
+	AgeRecord bool
+	// MyNumberImage reads the card face's rendered 個人番号 (EF 0005, which
+	// only 照合番号A opens).
+	MyNumberImage bool
+	// Photo decodes the JPEG 2000 photo into Report.Surface.PhotoImage
+	// (package face; a photo that does not decode leaves it nil and says
+	// why in PhotoError).
+	Photo bool
 	// CRL, when set, is checked for the authentication certificate.
 	CRL *x509.RevocationList
 	// Progress, when set, is called as the read goes: when a step starts,
@@ -233,6 +246,7 @@ func (rd *reading) token(ctx context.Context) error {
 func (rd *reading) text(ctx context.Context) error {
 	codeB := rd.c.codeBFirst
 	deriveOnly := !rd.want[PartText] && rd.want[PartSurface] && !codeB
+	age := rd.opts.Thorough || rd.opts.AgeRecord
 	if rd.phone {
 		return rd.phoneLacks(ctx, PartText, myna.Text)
 	}
@@ -244,7 +258,7 @@ func (rd *reading) text(ctx context.Context) error {
 	if err != nil || !ok {
 		return err
 	}
-	opts := cardap.TextOptions{Attributes: !deriveOnly, MyNumber: true}
+	opts := cardap.TextOptions{Attributes: !deriveOnly || age, MyNumber: true}
 	raw, err := cardap.ReadText(ctx, rd.sess, opts)
 	if err != nil {
 		if deriveOnly && pin.Unavailable(err) {
@@ -256,7 +270,7 @@ func (rd *reading) text(ctx context.Context) error {
 	if mn, ok := t.VerifiedMyNumber(); ok {
 		rd.learnedA = rd.sess.Learn(myna.CodeA, []byte(mn))
 	}
-	if bd, ok := t.VerifiedBirthDate(); ok && rd.opts.Thorough {
+	if bd, ok := t.VerifiedBirthDate(); ok && age {
 		if d, err := time.Parse("2006-01-02", bd); err == nil {
 			if yymmdd, err := myna.EraYYMMDD(d); err == nil {
 				rd.sess.Learn(myna.BirthKey, []byte(yymmdd))
@@ -302,10 +316,10 @@ func (rd *reading) surface(ctx context.Context) error {
 	if err != nil || !ok {
 		return err
 	}
-	opts := cardap.SurfaceOptions{}
+	opts := cardap.SurfaceOptions{AgeRecord: rd.opts.AgeRecord, MyNumberImage: rd.opts.MyNumberImage && rd.sess.Holds(myna.CodeA)}
 	if rd.opts.Thorough {
 		opts.BasicInfo = true
-		opts.AgeRecord = rd.sess.Holds(myna.BirthKey) || rd.sess.Holds(myna.CodeB)
+		opts.AgeRecord = opts.AgeRecord || rd.sess.Holds(myna.BirthKey) || rd.sess.Holds(myna.CodeB)
 		opts.MyNumberImage = rd.sess.Holds(myna.CodeA)
 	}
 	raw, err := cardap.ReadSurface(ctx, rd.sess, opts)
@@ -325,6 +339,13 @@ func (rd *reading) surface(ctx context.Context) error {
 		BirthDate: s.BirthDate, Sex: s.Sex, Photo: s.Photo, NameImage: s.NameImage, AddressImage: s.AddressImage,
 		AgeBirthDate: s.AgeBirthDate, MyNumberImage: s.MyNumberImage,
 		ExpiryDate: s.ExpiryDate, MunicipalityCode: s.MunicipalityCode, SecurityCodeImage: s.SecurityCodeImage,
+	}
+	if rd.opts.Photo && s.Photo != nil {
+		if img, err := face.Decode(s.Photo); err != nil {
+			rd.r.Surface.PhotoError = err.Error()
+		} else {
+			rd.r.Surface.PhotoImage = img
+		}
 	}
 	rd.add(checks...)
 	face, _ := findCheck(checks, trust.CheckSurfaceFace)

@@ -3,13 +3,17 @@ package mynakit
 import (
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"image"
 	"time"
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/cardap"
+	"github.com/mynakit/mynakit/face"
 	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/qr"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -103,6 +107,10 @@ type SurfacePart struct {
 	AddressImage  []byte // PNG
 	AgeBirthDate  string // EF 0001, when read
 	MyNumberImage []byte // EF 0005, when read
+	// PhotoImage is the decoded photo, when ReadOptions.Photo asked for it;
+	// PhotoError says why it is nil then.
+	PhotoImage image.Image
+	PhotoError string
 
 	// Not covered by any J-LIS signature.
 	ExpiryDate        string
@@ -148,6 +156,41 @@ type Expiry struct {
 // codes). Nil when the part was not read.
 func (r *Report) TextData() *cardap.Text       { return r.text }
 func (r *Report) SurfaceData() *cardap.Surface { return r.surface }
+
+// FaceImages are the card-face pictures as stored, for face.Exports.
+func (r *Report) FaceImages() face.Images {
+	if r.Surface == nil {
+		return face.Images{}
+	}
+	s := r.Surface
+	return face.Images{Photo: s.Photo, Name: s.NameImage, Address: s.AddressImage, MyNumber: s.MyNumberImage, SecurityCode: s.SecurityCodeImage}
+}
+
+// ErrNotRead: the part a QR code needs was not read (ReadOptions).
+var ErrNotRead = errors.New("the card data this needs was not read")
+
+// QRCode makes an offline-verifiable code of the kind from what the card
+// returned: qr.KindAge from the age-verification record (read it with
+// ReadOptions.AgeRecord), qr.KindAttributes from the text applet's four
+// basic facts — which, through the My Number file's digest, effectively
+// discloses the My Number (see package qr). The card data must verify
+// under its own CV certificate; the code's verdict is judged by whoever
+// scans it.
+func (r *Report) QRCode(kind qr.Kind) (*qr.Payload, error) {
+	switch kind {
+	case qr.KindAge:
+		if r.surface == nil || r.surface.Raw.AgeRecord == nil {
+			return nil, fmt.Errorf("age code: %w (the age-verification record)", ErrNotRead)
+		}
+		return qr.MakeAge(r.surface.Raw.AgeRecord, r.surface.Raw.CVCert)
+	case qr.KindAttributes:
+		if r.text == nil || r.text.Raw.Attributes == nil {
+			return nil, fmt.Errorf("attributes code: %w (the text applet)", ErrNotRead)
+		}
+		return qr.MakeAttributes(r.text.Raw.Attributes, r.text.Raw.Integrity, r.text.Raw.CVCert)
+	}
+	return nil, fmt.Errorf("no QR code of kind %v", kind)
+}
 
 // --- JSON ---
 

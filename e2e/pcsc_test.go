@@ -6,34 +6,21 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/internal/simtest"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
-	"github.com/mynakit/mynakit/simulator/persona"
 )
 
 // defaultImage builds the default persona's image, writes it for the
 // simulator process and returns it.
 func defaultImage(t testing.TB) (*simulator.Image, string) {
 	t.Helper()
-	img, err := persona.Build(persona.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := img.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "card.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return img, path
+	img := simtest.Image(t)
+	return img, simtest.WriteImage(t, img)
 }
 
 // imageObject returns the TLV object at the start of an EF of the image.

@@ -12,12 +12,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/qr"
+	"github.com/mynakit/mynakit/trust"
 )
 
 func init() { register(newQRCmd) }
 
 func newQRCmd(a *app) *cobra.Command {
+	mk := &qrMake{}
 	cmd := &cobra.Command{
 		Use:   "qr",
 		Short: "Offline-verifiable QR codes of card facts",
@@ -33,10 +37,91 @@ be checked later without the card:
               this code effectively discloses the My Number.
 
 A genuine code proves that a genuine card holds these facts, not that the
-person showing it holds the card: a copy verifies as well as the original.`,
+person showing it holds the card: a copy verifies as well as the original.
+
+  mynakit qr --kind age [--out code.png]
+  mynakit qr --kind attributes --include-my-number-digest [--out code.png]
+  mynakit qr verify FILE|-
+
+Making a code reads the card (PIN once); the code is written only when the
+card's data verifies under its own certificate and the card itself is genuine.
+--include-my-number-digest is required for attributes because that code
+discloses the My Number (see above). Without --out the code's text
+(MYNAKIT:...) is printed; --json prints it with the payload size.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return makeQR(cmd, a, mk)
+		},
 	}
+	cmd.Flags().StringVar(&mk.kind, "kind", "", "the code to make: age or attributes")
+	cmd.Flags().StringVar(&mk.out, "out", "", "write the code as PNG to this file (mode 0600)")
+	cmd.Flags().BoolVar(&mk.digest, "include-my-number-digest", false, "allow an attributes code, which carries the My Number file's digest and so discloses the My Number")
+	cmd.Flags().BoolVar(&mk.asJSON, "json", false, "print the code's text and size as JSON")
 	cmd.AddCommand(newQRVerifyCmd(a))
 	return cmd
+}
+
+type qrMake struct {
+	kind, out      string
+	digest, asJSON bool
+}
+
+func makeQR(cmd *cobra.Command, a *app, mk *qrMake) error {
+	if mk.kind == "" {
+		return cmd.Help()
+	}
+	kind, err := qr.ParseKind(mk.kind)
+	if err != nil {
+		return fail(err)
+	}
+	ro := mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartSurface}, AgeRecord: true}
+	if kind == qr.KindAttributes {
+		if !mk.digest {
+			return fail(errors.New("an attributes code carries the My Number file's digest, from which the My Number is found in minutes; add --include-my-number-digest to make it anyway"))
+		}
+		ro = mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartText, mynakit.PartSurface}}
+	}
+	ctx := cmd.Context()
+	card, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer card.Close()
+	r, err := card.Read(ctx, ro)
+	if err != nil {
+		return fail(err)
+	}
+	if r.Verdict != trust.Genuine && r.Verdict != trust.GenuineExpired {
+		fmt.Fprintln(a.out, verdictLine(r.Verdict, r.Checks))
+		return &exitError{code: exitFor(r.Verdict).(*exitError).code, err: errors.New("no code is made from a card that is not genuine")}
+	}
+	p, err := r.QRCode(kind)
+	if err != nil {
+		return fail(err)
+	}
+	text, err := p.Text()
+	if err != nil {
+		return fail(err)
+	}
+	if mk.out != "" {
+		png, err := qr.PNG(p, 0)
+		if err != nil {
+			return fail(err)
+		}
+		if err := atomicfile.WriteFile(mk.out, png, atomicfile.Private); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(a.err, "wrote %s\n", mk.out)
+	}
+	if mk.asJSON {
+		enc, _ := p.Encode()
+		v, _ := qr.QRVersion(p)
+		return writeJSON(a, map[string]any{"kind": kind.String(), "text": text, "payload_bytes": len(enc), "qr_version": v})
+	}
+	if mk.out == "" {
+		fmt.Fprintln(a.out, text)
+	}
+	return nil
 }
 
 // maxQRInputBytes bounds what qr verify reads: a phone photo of a code.
