@@ -10,9 +10,13 @@ TESTFLAGS   ?= -count=1 -timeout 20m
 
 all: build
 
+# build checks every platform a counter PC may run: Linux with and without
+# cgo, Windows (ebfe/scard is pure Go there) and macOS without cgo.
 build:
 	$(GO) build ./...
 	CGO_ENABLED=0 $(GO) build ./...
+	GOOS=windows $(GO) build ./...
+	GOOS=darwin CGO_ENABLED=0 $(GO) build ./...
 	$(GO) build -o bin/mynakit ./cmd/mynakit
 
 # deps installs the system packages the PC/SC stack, the end-to-end tests and
@@ -44,8 +48,13 @@ test: deps lint build
 	$(GO) test $(TESTFLAGS) $$($(GO) list ./... | grep -v '/e2e$$')
 	$(GO) test $(TESTFLAGS) -v ./e2e/
 
+# bench prints the read-plan table (APDUs, bytes and modelled time on each
+# link profile, beside the minimum for the same data), then runs every Go
+# benchmark (simulator APDUs per second in process and through pcscd + vpcd,
+# verification CPU, photo decode, QR codes, ...).
 bench: deps build
-	$(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee bench.log
+	$(GO) run ./internal/readbench 2>&1 | tee bench.log
+	$(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee -a bench.log
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

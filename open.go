@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/apdu/pcsc"
+	"github.com/mynakit/mynakit/cardap"
 	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/trust"
 )
@@ -81,6 +83,18 @@ type OpenOptions struct {
 	// before Close).
 	IdleWipe time.Duration
 
+	// CVCache remembers the card-verifiable certificates that verified, so
+	// that the next card whose applets carry the same ones (every card of
+	// one municipality) is read without them: see cardap.CVCache, which
+	// also explains why that is sound. Share one across Cards; nil reads
+	// every certificate whole.
+	CVCache *cardap.CVCache
+
+	// Debug, when set, gets every APDU and its response with its duration
+	// (a support desk's view of a read). Secrets and the My Number are
+	// redacted.
+	Debug io.Writer
+
 	// TrustDirs adds trust anchors from directories (*.pem X.509 roots,
 	// *.json CV CA keys in the form of jlis-cv-ca-keys.json). The embedded
 	// J-LIS production anchors are always used; test anchors are trusted
@@ -114,6 +128,7 @@ type Card struct {
 	atr        []byte
 	simulated  bool
 	codeBFirst bool
+	cvCache    *cardap.CVCache
 	closeFn    func() error
 
 	held bool // a transaction is open (only touched with mu held)
@@ -203,7 +218,11 @@ func newCard(t apdu.Transport, name string, atr []byte, opts OpenOptions) (*Card
 			return nil, err
 		}
 	}
-	c := &Card{t: t, card: apdu.NewCard(t), store: store, reader: name, atr: atr, codeBFirst: opts.CodeBFirst}
+	var aopts []apdu.Option
+	if opts.Debug != nil {
+		aopts = append(aopts, apdu.WithTrace(newAPDULog(opts.Debug).trace))
+	}
+	c := &Card{t: t, card: apdu.NewCard(t, aopts...), store: store, reader: name, atr: atr, codeBFirst: opts.CodeBFirst, cvCache: opts.CVCache}
 	if tp, ok := t.(TestAnchorProvider); ok {
 		roots, cv := tp.TestAnchors()
 		const src = "mynakit simulator"

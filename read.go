@@ -131,6 +131,7 @@ type reading struct {
 	visited []myna.Applet // applets the read selected
 	phone   bool          // a JPKI-only token
 
+	tokenRead  bool
 	learnedA   bool // 照合番号A came from the verified text applet
 	codeARefus bool // the card face refused that 照合番号A
 	mfExpiry   string
@@ -177,24 +178,23 @@ func (rd *reading) present(ctx context.Context, a myna.Applet) (bool, error) {
 	case err == nil:
 		rd.visited = append(rd.visited, a)
 		return true, nil
-	case errors.Is(err, apdu.ErrFileNotFound):
-		rd.visited = append(rd.visited, a)
-		rd.absent = append(rd.absent, a)
-		return false, nil
 	case apdu.Answered(err):
-		// Selecting an applet a card has never fails otherwise: count it
-		// as missing, which fails card:applets.
+		// Not there (6A82) — or refused, which a card never does for an
+		// applet it has: count it as missing. Whether that fails
+		// card:applets depends on the token, read now.
 		rd.visited = append(rd.visited, a)
 		rd.absent = append(rd.absent, a)
+		if a != myna.JPKI {
+			if err := rd.token(ctx); err != nil {
+				return false, err
+			}
+		}
 		return false, nil
 	}
 	return false, err
 }
 
 func (rd *reading) run(ctx context.Context) error {
-	if err := rd.token(ctx); err != nil {
-		return err
-	}
 	steps := []func(context.Context) error{rd.text, rd.surface, rd.tieText, rd.common, rd.jpki, rd.chain}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -206,8 +206,14 @@ func (rd *reading) run(ctx context.Context) error {
 }
 
 // token reads the JPKI token label, which says whether this is a card (all
-// applets expected) or a smartphone token (JPKI only).
+// applets expected) or a smartphone token (JPKI only). It is read once, when
+// the JPKI part is read or an applet turns out to be missing — the text
+// applet is read first, so the first facts reach a counter sooner.
 func (rd *reading) token(ctx context.Context) error {
+	if rd.tokenRead {
+		return nil
+	}
+	rd.tokenRead = true
 	rd.progress("公的個人認証AP token label", "", false)
 	ok, err := rd.present(ctx, myna.JPKI)
 	if err != nil {
@@ -258,7 +264,7 @@ func (rd *reading) text(ctx context.Context) error {
 	if err != nil || !ok {
 		return err
 	}
-	opts := cardap.TextOptions{Attributes: !deriveOnly || age, MyNumber: true}
+	opts := cardap.TextOptions{Attributes: !deriveOnly || age, MyNumber: true, CVCache: rd.c.cvCache}
 	raw, err := cardap.ReadText(ctx, rd.sess, opts)
 	if err != nil {
 		if deriveOnly && pin.Unavailable(err) {
@@ -267,6 +273,7 @@ func (rd *reading) text(ctx context.Context) error {
 		return err
 	}
 	t, checks := cardap.VerifyText(*raw, rd.c.store)
+	rd.remember(checks, trust.CheckTextCV, t.CV())
 	if mn, ok := t.VerifiedMyNumber(); ok {
 		rd.learnedA = rd.sess.Learn(myna.CodeA, []byte(mn))
 	}
@@ -285,6 +292,16 @@ func (rd *reading) text(ctx context.Context) error {
 	rd.add(checks...)
 	rd.progress("券面事項入力補助AP (text)", PartText, true)
 	return nil
+}
+
+// remember adds a CV certificate that passed its check to the cache.
+func (rd *reading) remember(checks []trust.Check, name trust.CheckName, cv *cardap.CVCertificate) {
+	if rd.c.cvCache == nil {
+		return
+	}
+	if c, ok := findCheck(checks, name); ok && c.Result == trust.Pass {
+		_ = rd.c.cvCache.Add(cv) // a cache that cannot be written is only slower
+	}
 }
 
 // phoneLacks notes, for a smartphone token, that a wanted part's applet is
@@ -316,7 +333,7 @@ func (rd *reading) surface(ctx context.Context) error {
 	if err != nil || !ok {
 		return err
 	}
-	opts := cardap.SurfaceOptions{AgeRecord: rd.opts.AgeRecord, MyNumberImage: rd.opts.MyNumberImage && rd.sess.Holds(myna.CodeA)}
+	opts := cardap.SurfaceOptions{AgeRecord: rd.opts.AgeRecord, MyNumberImage: rd.opts.MyNumberImage && rd.sess.Holds(myna.CodeA), CVCache: rd.c.cvCache}
 	if rd.opts.Thorough {
 		opts.BasicInfo = true
 		opts.AgeRecord = opts.AgeRecord || rd.sess.Holds(myna.BirthKey) || rd.sess.Holds(myna.CodeB)
@@ -334,6 +351,7 @@ func (rd *reading) surface(ctx context.Context) error {
 		return err
 	}
 	s, checks := cardap.VerifySurface(*raw, rd.c.store)
+	rd.remember(checks, trust.CheckSurfaceCV, s.CV())
 	rd.r.surface = s
 	rd.r.Surface = &SurfacePart{
 		BirthDate: s.BirthDate, Sex: s.Sex, Photo: s.Photo, NameImage: s.NameImage, AddressImage: s.AddressImage,
@@ -443,7 +461,13 @@ func (rd *reading) common(ctx context.Context) error {
 // jpki reads the user-authentication certificate and, when the PIN is
 // given, proves the chip holds its key.
 func (rd *reading) jpki(ctx context.Context) error {
-	if !rd.want[PartJPKI] || containsApplet(rd.absent, myna.JPKI) {
+	if !rd.want[PartJPKI] {
+		return nil
+	}
+	if err := rd.token(ctx); err != nil {
+		return err
+	}
+	if containsApplet(rd.absent, myna.JPKI) {
 		return nil
 	}
 	rd.progress("公的個人認証AP (JPKI)", PartJPKI, false)
@@ -526,7 +550,7 @@ func (rd *reading) finish() {
 	// what it lacks.
 	if rd.phone {
 		r.Missing = rd.absent
-	} else if r.Token == jpki.TokenCard && len(rd.visited) > 1 {
+	} else if (r.Token == jpki.TokenCard || !rd.tokenRead) && len(rd.visited) > 1 {
 		ch := trust.Check{Name: trust.CheckCardApplets, Result: trust.Pass, Detail: "the card has every applet the read visited"}
 		if len(rd.absent) > 0 {
 			var names []string

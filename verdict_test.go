@@ -319,12 +319,12 @@ func TestCVCertificateOfTheWrongRole(t *testing.T) {
 func TestTransportFaults(t *testing.T) {
 	ctx := context.Background()
 	p := simtest.NewPrompter(simtest.PIN)
-	c := simtest.Open(t, simtest.Sim(t, simtest.Image(t), simulator.WithResetAt(12)), mynakit.OpenOptions{Prompter: p})
+	c := simtest.Open(t, simtest.Sim(t, simtest.Image(t), simulator.WithResetAt(8)), mynakit.OpenOptions{Prompter: p})
 	r, err := c.Read(ctx, mynakit.ReadOptions{})
 	if err != nil || r.Verdict != trust.Genuine || p.Count() != 1 {
 		t.Fatalf("one reset: %v, %d prompts", err, p.Count())
 	}
-	c = simtest.Open(t, simtest.Sim(t, simtest.Image(t), simulator.WithResetAt(12, 40)), mynakit.OpenOptions{Prompter: simtest.NewPrompter(simtest.PIN)})
+	c = simtest.Open(t, simtest.Sim(t, simtest.Image(t), simulator.WithResetAt(6, 14)), mynakit.OpenOptions{Prompter: simtest.NewPrompter(simtest.PIN)})
 	if _, err := c.Read(ctx, mynakit.ReadOptions{}); !errors.Is(err, apdu.ErrCardReset) {
 		t.Fatalf("two resets: %v", err)
 	}

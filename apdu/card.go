@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 )
 
 // ExtendedMode says when Card uses extended-length APDUs.
@@ -38,7 +39,16 @@ type Card struct {
 	extKnown bool // the Auto probe has been decided
 	extOK    bool
 	stats    struct{ cmds, sent, recv atomic.Int64 }
+	trace    Tracer
 }
+
+// Tracer is told every exchange: the command as sent, the response as
+// received (nil on error), how long it took, and the error. It must not
+// keep the slices.
+type Tracer func(cmd, resp []byte, took time.Duration, err error)
+
+// WithTrace has every exchange reported to t (a debug log).
+func WithTrace(t Tracer) Option { return func(c *Card) { c.trace = t } }
 
 // Option configures a Card.
 type Option func(*Card)
@@ -103,7 +113,11 @@ func (c *Card) raw(ctx context.Context, cmd Command) (Response, error) {
 	}
 	c.stats.cmds.Add(1)
 	c.stats.sent.Add(int64(len(b)))
+	start := time.Now()
 	rb, err := c.t.Transmit(ctx, b)
+	if c.trace != nil {
+		c.trace(b, rb, time.Since(start), err)
+	}
 	if err != nil {
 		return Response{}, err
 	}
@@ -276,6 +290,132 @@ func (c *Card) ReadCurrentObject(ctx context.Context, fid uint16) ([]byte, error
 	}
 	if len(out) != total {
 		return nil, fmt.Errorf("read EF %04X: file ends at %d inside an object of %d bytes: %w", fid, len(out), total, ErrMalformed)
+	}
+	return out, nil
+}
+
+// ReadBinarySFI reads up to n bytes of the EF whose short identifier is
+// the low five bits of fid, from offset (0-255), without a SELECT: READ
+// BINARY with P1 = 80 | SFI (card reference §4.3). The EF becomes the
+// current EF, so later reads of it use plain offsets.
+func (c *Card) ReadBinarySFI(ctx context.Context, fid uint16, offset, n int) ([]byte, error) {
+	if offset < 0 || offset > 0xFF {
+		return nil, fmt.Errorf("read binary by SFI at offset %d: %w", offset, ErrOffset)
+	}
+	cmd := Command{CLA: 0x00, INS: 0xB0, P1: 0x80 | byte(fid&0x1F), P2: byte(offset), Le: n}
+	return c.Do(ctx, cmd)
+}
+
+// readFirstSFI is the first read of an EF by SFI, n bytes: extended when
+// n is above 256 and the link may carry it, falling back to 256 for good
+// when the card or the link refuses.
+func (c *Card) readFirstSFI(ctx context.Context, fid uint16, n int) ([]byte, error) {
+	if n > MaxShortLe && !c.extendedUsable() {
+		n = MaxShortLe
+	}
+	data, err := c.ReadBinarySFI(ctx, fid, 0, n)
+	if err == nil {
+		if n > MaxShortLe {
+			c.extKnown, c.extOK = true, true
+		}
+		return data, nil
+	}
+	if n <= MaxShortLe || c.extKnown || !Answered(err) && !errors.Is(err, ErrTransport) {
+		return nil, err
+	}
+	c.extKnown, c.extOK = true, false
+	return c.ReadBinarySFI(ctx, fid, 0, MaxShortLe)
+}
+
+// ObjectHeaderMax is the most bytes a TLV header of the card's files takes
+// (a two-byte tag and 82 hh ll: FF 20 82 hh ll, 7F 21 82 02 33; certificates
+// 30 82 hh ll), and so the size of a header-only first read.
+const ObjectHeaderMax = 5
+
+// ReadObjectSFI reads the BER-TLV object at the start of EF fid without a
+// SELECT. The first command asks for first bytes — the whole object when
+// its size is known (the card reference fixes many), else just the header
+// — and, if the header says there is more, one more command reads exactly
+// the rest. Filler after the object is never read: on a contact reader at
+// the default rate every byte costs about a millisecond, while one more
+// command costs its header, status word and framing, about ten; so an
+// unknown size is worth a header read, a known one is not.
+func (c *Card) ReadObjectSFI(ctx context.Context, fid uint16, first int) ([]byte, error) {
+	first = max(first, ObjectHeaderMax)
+	head, err := c.readFirstSFI(ctx, fid, first)
+	if err != nil {
+		return nil, fmt.Errorf("read EF %04X: %w", fid, err)
+	}
+	_, hl, vl, err := ParseHeader(head)
+	if err != nil {
+		return nil, fmt.Errorf("read EF %04X: %w", fid, err)
+	}
+	total := hl + vl
+	if total > maxOffset+MaxShortLe {
+		return nil, fmt.Errorf("read EF %04X: object of %d bytes is larger than a file can be: %w", fid, total, ErrMalformed)
+	}
+	if total <= len(head) {
+		return head[:total:total], nil
+	}
+	out := make([]byte, len(head), total)
+	copy(out, head)
+	rest, err := c.readRange(ctx, len(head), total-len(head))
+	out = append(out, rest...)
+	if err != nil {
+		return nil, fmt.Errorf("read EF %04X at %d: %w", fid, len(out), err)
+	}
+	if len(out) != total {
+		return nil, fmt.Errorf("read EF %04X: file ends at %d inside an object of %d bytes: %w", fid, len(out), total, ErrMalformed)
+	}
+	return out, nil
+}
+
+// ReadRest completes the object at the start of the current EF (fid names
+// it in errors) whose first bytes, head, were read already: exactly the rest
+// its header announces.
+func (c *Card) ReadRest(ctx context.Context, fid uint16, head []byte) ([]byte, error) {
+	_, hl, vl, err := ParseHeader(head)
+	if err != nil {
+		return nil, fmt.Errorf("read EF %04X: %w", fid, err)
+	}
+	total := hl + vl
+	if total <= len(head) {
+		return head[:total:total], nil
+	}
+	if total > maxOffset+MaxShortLe {
+		return nil, fmt.Errorf("read EF %04X: object of %d bytes is larger than a file can be: %w", fid, total, ErrMalformed)
+	}
+	out := append(make([]byte, 0, total), head...)
+	rest, err := c.readRange(ctx, len(head), total-len(head))
+	out = append(out, rest...)
+	if err != nil {
+		return nil, fmt.Errorf("read EF %04X at %d: %w", fid, len(out), err)
+	}
+	if len(out) != total {
+		return nil, fmt.Errorf("read EF %04X: file ends at %d inside an object of %d bytes: %w", fid, len(out), total, ErrMalformed)
+	}
+	return out, nil
+}
+
+// ReadPhysicalSFI reads all of EF fid by SFI, filler included, up to limit
+// bytes (for the 17-byte 個人番号 EF, whose digest covers every byte).
+func (c *Card) ReadPhysicalSFI(ctx context.Context, fid uint16, limit int) ([]byte, error) {
+	out, err := c.ReadBinarySFI(ctx, fid, 0, min(MaxShortLe, limit))
+	if err != nil {
+		return nil, fmt.Errorf("read EF %04X: %w", fid, err)
+	}
+	for len(out) < limit && len(out)%MaxShortLe == 0 && len(out) > 0 {
+		data, err := c.ReadBinary(ctx, len(out), min(MaxShortLe, limit-len(out)))
+		if errors.Is(err, ErrOffset) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read EF %04X at %d: %w", fid, len(out), err)
+		}
+		out = append(out, data...)
+		if len(data) < MaxShortLe {
+			break
+		}
 	}
 	return out, nil
 }

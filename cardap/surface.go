@@ -22,6 +22,7 @@ type SurfaceRaw struct {
 	BasicInfo     []byte // EF 0003 object
 	AgeRecord     []byte // EF 0001 object (needs the 生年月日 key)
 	MyNumberImage []byte // EF 0005 object (needs 照合番号A)
+	CVCached      bool   // CVCert came from a CVCache (see TextRaw)
 	Faults        []Fault
 }
 
@@ -30,6 +31,9 @@ type SurfaceOptions struct {
 	BasicInfo     bool // EF 0003: the municipality code DF34 (unsigned)
 	AgeRecord     bool // EF 0001 (the 生年月日 key)
 	MyNumberImage bool // EF 0005 (照合番号A only)
+	// CVCache, when set, spares reading EF 0004 past its header when it
+	// names a certificate the cache holds (see CVCache).
+	CVCache *CVCache
 }
 
 // ReadSurface reads the 券面事項確認AP through the session: EF 0002 (the
@@ -42,7 +46,7 @@ func ReadSurface(ctx context.Context, sess *pin.Session, opts SurfaceOptions) (*
 		fid uint16
 		dst *[]byte
 	}
-	files := []file{{myna.SurfaceFace, &raw.Face}, {myna.SurfaceCVCert, &raw.CVCert}}
+	files := []file{{myna.SurfaceFace, &raw.Face}}
 	if opts.BasicInfo {
 		files = append(files, file{myna.SurfaceBasicInfo, &raw.BasicInfo})
 	}
@@ -63,6 +67,14 @@ func ReadSurface(ctx context.Context, sess *pin.Session, opts SurfaceOptions) (*
 		}
 		*f.dst = b
 	}
+	b, cached, fault, err := readCV(ctx, sess, myna.Surface, opts.CVCache)
+	if err != nil {
+		return raw, err
+	}
+	if fault != nil {
+		raw.Faults = append(raw.Faults, *fault)
+	}
+	raw.CVCert, raw.CVCached = b, cached
 	return raw, nil
 }
 
@@ -188,6 +200,9 @@ func VerifySurface(raw SurfaceRaw, store *trust.Store) (*Surface, []trust.Check)
 
 	checks := []trust.Check{formatCheck(trust.CheckSurfaceFormat, "the card face's files", bad)}
 	cvCheck := cvCheckOf(s.cv, cvErr, store, trust.RoleSurface, trust.CheckSurfaceCV)
+	if raw.CVCached {
+		cvCheck.Detail += " (from the verified-certificate cache: the card's EF 0004 names it)"
+	}
 	checks = append(checks, cvCheck)
 
 	face := trust.Check{Name: trust.CheckSurfaceFace}

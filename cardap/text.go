@@ -21,7 +21,10 @@ type TextRaw struct {
 	Integrity  []byte // EF 0003 object
 	CVCert     []byte // EF 0004 object
 	SignedKey  []byte // EF 0007 object
-	Faults     []Fault
+	// CVCached is true when CVCert came from a CVCache: the card's EF 0004
+	// named it in its first bytes and was not read further.
+	CVCached bool
+	Faults   []Fault
 }
 
 // Format keeps the 個人番号 EF (its digits are plain ASCII) out of fmt
@@ -45,6 +48,9 @@ type TextOptions struct {
 	// SignedKey reads EF 0007, the applet's card key, for a presence proof
 	// on the text applet.
 	SignedKey bool
+	// CVCache, when set, spares reading EF 0004 past its header when it
+	// names a certificate the cache holds (see CVCache).
+	CVCache *CVCache
 }
 
 // ReadText reads the 券面事項入力補助AP through the session: EF 0003 and
@@ -72,7 +78,7 @@ func ReadText(ctx context.Context, sess *pin.Session, opts TextOptions) (*TextRa
 	if opts.MyNumber && (!opts.Attributes || sess.Holds(myna.CodeA) || verifiedPIN(sess)) {
 		files = append(files, file{myna.TextMyNumber, &raw.MyNumberEF, readPhysical})
 	}
-	files = append(files, file{myna.TextIntegrity, &raw.Integrity, readObject}, file{myna.TextCVCert, &raw.CVCert, readObject})
+	files = append(files, file{myna.TextIntegrity, &raw.Integrity, readObject})
 	if opts.SignedKey {
 		files = append(files, file{myna.TextSignedKey, &raw.SignedKey, readObject})
 	}
@@ -89,6 +95,14 @@ func ReadText(ctx context.Context, sess *pin.Session, opts TextOptions) (*TextRa
 		}
 		*f.dst = b
 	}
+	b, cached, fault, err := readCV(ctx, sess, myna.Text, opts.CVCache)
+	if err != nil {
+		return raw, err
+	}
+	if fault != nil {
+		raw.Faults = append(raw.Faults, *fault)
+	}
+	raw.CVCert, raw.CVCached = b, cached
 	return raw, nil
 }
 
@@ -174,6 +188,9 @@ func VerifyText(raw TextRaw, store *trust.Store) (*Text, []trust.Check) {
 
 	checks := []trust.Check{formatCheck(trust.CheckTextFormat, "the text applet's files", bad)}
 	cvCheck := cvCheckOf(t.cv, cvErr, store, trust.RoleText, trust.CheckTextCV)
+	if raw.CVCached {
+		cvCheck.Detail += " (from the verified-certificate cache: the card's EF 0004 names it)"
+	}
 	checks = append(checks, cvCheck)
 
 	digest := func(name trust.CheckName, have bool, got, want []byte, what string) trust.Check {

@@ -202,6 +202,12 @@ func startDefaultMode(t testing.TB, simArgs ...string) *stack {
 // launchDefaultMode starts pcscd at once and the simulator after delay,
 // without waiting for the card.
 func launchDefaultMode(t testing.TB, delay time.Duration, simArgs ...string) *stack {
+	return launchDefaultModeWith(t, delay, "", simArgs...)
+}
+
+// launchDefaultModeWith is launchDefaultMode with extra pcscd flags (for
+// example --debug --apdu, whose APDU log lands in the stack's first log).
+func launchDefaultModeWith(t testing.TB, delay time.Duration, pcscdFlags string, simArgs ...string) *stack {
 	t.Helper()
 	requireStack(t)
 	bin := mynakit(t)
@@ -209,14 +215,14 @@ func launchDefaultMode(t testing.TB, delay time.Duration, simArgs ...string) *st
 	port := 35963
 	writeReaderConf(t, s.dir, fmt.Sprintf("/dev/null:%d", port), port)
 	script := fmt.Sprintf(`ip link set lo up || exit 1
-pcscd --foreground -c %q &
+pcscd --foreground %s -c %q &
 pcscd=$!
 trap 'kill -TERM $pcscd $sim 2>/dev/null; wait' TERM INT EXIT
 sleep %.1f
 %q sim --vpcd 127.0.0.1:%d %s &
 sim=$!
 wait $sim
-`, s.dir, delay.Seconds(), bin, port, shellJoin(simArgs))
+`, pcscdFlags, s.dir, delay.Seconds(), bin, port, shellJoin(simArgs))
 	s.start(t, "unshare", "--net", "--", "sh", "-c", script)
 	t.Cleanup(func() { s.stop(t) })
 	return s

@@ -56,10 +56,14 @@ type Card struct {
 // NewCard uses sess for selection, PIN verification and every command.
 func NewCard(sess *pin.Session) *Card { return &Card{sess: sess} }
 
-// Token reads the token type (EF 0006, free): the first 32 bytes, which
-// hold the label.
+// TokenLabelBytes is how much of EF 0006 Token reads: every label the card
+// reference lists has at most 15 characters, and the 16th byte shows the
+// padding after it (a longer label is one no source lists).
+const TokenLabelBytes = 16
+
+// Token reads the token type (EF 0006, free) from the start of its label.
 func (c *Card) Token(ctx context.Context) (Token, string, error) {
-	b, err := c.sess.ReadBinary(ctx, myna.JPKI, myna.JPKIToken, 0, 32)
+	b, err := c.sess.ReadBinary(ctx, myna.JPKI, myna.JPKIToken, 0, TokenLabelBytes)
 	if err != nil {
 		return TokenUnknown, "", fmt.Errorf("token type: %w", err)
 	}

@@ -302,3 +302,41 @@ func Openers(a Applet, fid uint16) (keys []uint16, ok bool) {
 	}
 	return nil, false
 }
+
+// ObjectSize is the size of the TLV object at the start of EF fid of
+// applet a when the card reference fixes it (card reference §2; the sizes
+// follow from the fixed lengths of keys, digests and signatures), or 0 when
+// it varies from card to card (the 基本4情報, the card face, certificates).
+// A reader uses it to read such a file in one command; a card whose object
+// is larger is still read whole, from the header.
+func ObjectSize(a Applet, fid uint16) int {
+	switch a {
+	case JPKI:
+		if fid == JPKIToken {
+			return 32 // the label; the 128 bytes after it are undocumented
+		}
+	case Text:
+		switch fid {
+		case TextMyNumber:
+			return MyNumberEFBytes // the physical file (§2.2)
+		case TextIntegrity:
+			return 336
+		case TextCVCert:
+			return 568
+		case TextSMKey:
+			return 269
+		case TextSignedKey:
+			return 536
+		}
+	case Surface:
+		switch fid {
+		case SurfaceAgeRecord:
+			return 547
+		case SurfaceBasicInfo:
+			return 316
+		case SurfaceCVCert:
+			return 568
+		}
+	}
+	return 0
+}

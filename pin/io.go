@@ -13,15 +13,17 @@ import (
 // session holds none), and runs under the session's lock, so the session's
 // picture of the card's state stays true.
 
-// ReadObject reads the BER-TLV object at the start of EF fid of applet a
-// (header first, then exactly the rest; card reference §2.7, §4.3).
+// ReadObject reads the BER-TLV object at the start of EF fid of applet a,
+// by its short EF identifier (no SELECT): in one command when the card
+// reference fixes the object's size, else the header and then exactly the
+// rest (card reference §2.7, §4.3).
 func (s *Session) ReadObject(ctx context.Context, a myna.Applet, fid uint16) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.openLocked(ctx, a, fid); err != nil {
 		return nil, err
 	}
-	b, err := s.card.ReadObject(ctx, fid)
+	b, err := s.card.ReadObjectSFI(ctx, fid, myna.ObjectSize(a, fid))
 	if err != nil {
 		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
 	}
@@ -36,26 +38,40 @@ func (s *Session) ReadPhysical(ctx context.Context, a myna.Applet, fid uint16, l
 	if err := s.openLocked(ctx, a, fid); err != nil {
 		return nil, err
 	}
-	b, err := s.card.ReadPhysical(ctx, fid, limit)
+	b, err := s.card.ReadPhysicalSFI(ctx, fid, limit)
 	if err != nil {
 		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
 	}
 	return b, nil
 }
 
-// ReadBinary reads n bytes of EF fid of applet a from offset.
+// ReadBinary reads n bytes of EF fid of applet a from offset (0-255), by
+// its short EF identifier.
 func (s *Session) ReadBinary(ctx context.Context, a myna.Applet, fid uint16, offset, n int) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.openLocked(ctx, a, fid); err != nil {
 		return nil, err
 	}
-	if err := s.card.SelectEF(ctx, fid); err != nil {
-		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
-	}
-	b, err := s.card.ReadBinary(ctx, offset, n)
+	b, err := s.card.ReadBinarySFI(ctx, fid, offset, n)
 	if err != nil {
 		return nil, s.check(fmt.Errorf("%s: read EF %04X: %w", a.JapaneseName(), fid, err))
+	}
+	return b, nil
+}
+
+// ReadRest completes an object whose first bytes, head, were just read from
+// EF fid of applet a (by ReadBinary): it reads exactly the rest the header
+// announces.
+func (s *Session) ReadRest(ctx context.Context, a myna.Applet, fid uint16, head []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.openLocked(ctx, a, fid); err != nil {
+		return nil, err
+	}
+	b, err := s.card.ReadRest(ctx, fid, head)
+	if err != nil {
+		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
 	}
 	return b, nil
 }

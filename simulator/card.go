@@ -88,6 +88,8 @@ type config struct {
 	chaining          bool
 	countInterrupted  bool
 	verifiedQuery9000 bool
+	link              *Link
+	meter             *LinkMeter
 }
 
 // Option configures a simulated card.
@@ -435,6 +437,18 @@ func (c *Card) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
 		resp[0] ^= 0x01
 	}
 	delay := c.cfg.perAPDU + time.Duration(len(resp))*c.cfg.perByte
+	if c.cfg.link != nil || c.cfg.meter != nil {
+		ins := byte(0)
+		if len(cmd) > 1 {
+			ins = cmd[1]
+		}
+		if c.cfg.link != nil {
+			delay += c.cfg.link.Cost(len(cmd), len(resp), ins)
+		}
+		if m := c.cfg.meter; m != nil {
+			m.add(m.link.Cost(len(cmd), len(resp), ins))
+		}
+	}
 	c.mu.Unlock()
 	if delay > 0 {
 		t := time.NewTimer(delay)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
@@ -385,4 +386,36 @@ func BenchmarkReadCertificate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(c.APDUs()-start)/b.Elapsed().Seconds(), "APDU/s")
+}
+
+// The link profiles' figures are the ones the benchmarks report against:
+// about 1.02 ms per byte at the default contact rate, a quarter of it with
+// TA1 = 13, 47 µs contactless; chaining adds frames and acknowledgements.
+func TestLinkProfiles(t *testing.T) {
+	want := map[string][2]float64{"contact": {1.02, 1.03}, "contact-fast": {0.25, 0.26}, "contactless": {0.047, 0.048}}
+	for _, l := range simulator.Links() {
+		ms := float64(l.ByteTime) / float64(time.Millisecond)
+		if w := want[l.Name]; ms < w[0] || ms > w[1] {
+			t.Errorf("%s: %.4f ms per byte", l.Name, ms)
+		}
+		// A 2000-byte response takes more frames than a 200-byte one: the
+		// cost grows by more than its bytes alone.
+		short, long := l.Cost(5, 200, 0xB0), l.Cost(7, 2000, 0xB0)
+		if long-short <= 1800*l.ByteTime {
+			t.Errorf("%s: chaining costs nothing (%v vs %v)", l.Name, short, long)
+		}
+		if l.Cost(9, 2, 0x20) <= l.Cost(4, 2, 0x20) || l.Cost(56, 258, 0x2A) < 150*time.Millisecond {
+			t.Errorf("%s: card times not added", l.Name)
+		}
+	}
+	if _, err := simulator.ParseLink("carrier-pigeon"); err == nil {
+		t.Error("unknown profile accepted")
+	}
+	// A metered card adds the modelled time without waiting for it.
+	m := simulator.NewLinkMeter(simulator.Links()[0])
+	c := newCard(t, simulator.WithLinkMeter(m))
+	send(t, c, "00A4040C0AD392F000260100000001")
+	if m.Elapsed() < 20*time.Millisecond {
+		t.Errorf("metered %v", m.Elapsed())
+	}
 }

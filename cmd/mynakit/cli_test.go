@@ -354,3 +354,30 @@ func TestSimRefusesRemoteListen(t *testing.T) {
 		t.Fatalf("sim without a mode: exit %d", code)
 	}
 }
+
+// --debug shows every APDU with its duration, never the PIN or the My
+// Number.
+func TestDebugRedactsSecrets(t *testing.T) {
+	out, errs, code := run(t, "1234\n", "--simulator", "--pin-stdin", "--debug", "read")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	if strings.Count(errs, "\n> ") < 15 || !strings.Contains(errs, "< 90 00  (") || !strings.Contains(errs, "[4 bytes redacted]") || !strings.Contains(errs, "個人番号 EF]") {
+		t.Fatalf("debug log:\n%s", errs)
+	}
+	for _, secret := range []string{"31 32 33 34", "1234", "35 33 37 36 38 36 36 37 37 31 38 38", "537686677188"} {
+		if strings.Contains(errs, secret) {
+			t.Errorf("the debug log holds %q", secret)
+		}
+	}
+	if !strings.Contains(out, "5376 8667 7188") {
+		t.Error("the read itself lost the My Number")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := run(t, "", "--version")
+	if code != 0 || !strings.HasPrefix(out, "mynakit version ") || !strings.Contains(out, "go1.") {
+		t.Fatalf("--version: %d %q", code, out)
+	}
+}

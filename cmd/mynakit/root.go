@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/cardap"
 	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
@@ -28,6 +30,8 @@ type app struct {
 	allowLastTry bool   // --allow-last-try
 	codeB        bool   // --code-b: ask 照合番号B instead of the PIN
 	wait         bool   // --wait: wait for a card to be inserted
+	debug        bool   // --debug (or MYNAKIT_DEBUG=apdu): every APDU on stderr
+	cvCache      bool   // --cv-cache: keep verified CV certificates under the user's cache directory
 	trustDirs    []string
 
 	linePrompter *pin.LinePrompter // one reader of stdin for the whole run
@@ -64,6 +68,9 @@ Exit status of the commands that judge: 0 genuine, 1 not genuine, 2 unknown
 	pf.BoolVar(&a.codeB, "code-b", false, "ask for 照合番号B (birth date, expiry year, security code from the card face) instead of the PIN")
 	pf.BoolVar(&a.wait, "wait", false, "wait for a card to be inserted (PC/SC readers)")
 	pf.StringArrayVar(&a.trustDirs, "trust-dir", nil, "directory of extra trust anchors (PEM roots, CV CA keys JSON); repeatable")
+	pf.BoolVar(&a.debug, "debug", os.Getenv("MYNAKIT_DEBUG") == "apdu", "print every APDU and response with its duration on standard error (secrets and the My Number redacted); also MYNAKIT_DEBUG=apdu")
+	pf.BoolVar(&a.cvCache, "cv-cache", false, "remember verified card-verifiable certificates in the user's cache directory, so the next card of the same municipality reads faster")
+	root.Version = version()
 
 	for _, add := range subcommands {
 		root.AddCommand(add(a))
@@ -98,7 +105,7 @@ func (a *app) prompter() pin.Prompter {
 }
 
 func (a *app) openOptions() mynakit.OpenOptions {
-	return mynakit.OpenOptions{
+	o := mynakit.OpenOptions{
 		Reader: a.reader,
 		Wait:   a.wait,
 		OnWait: func(r string) {
@@ -110,6 +117,44 @@ func (a *app) openOptions() mynakit.OpenOptions {
 		IdleWipe:     idleWipe,
 		TrustDirs:    a.trustDirs,
 	}
+	if a.debug {
+		o.Debug = a.err
+	}
+	if a.cvCache {
+		if path, err := cardap.DefaultCVCachePath(); err == nil {
+			if c, err := cardap.OpenCVCache(path); err == nil {
+				o.CVCache = c
+			}
+		}
+	}
+	return o
+}
+
+// version reports the module version and VCS revision the binary was
+// built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown build)"
+	}
+	v := bi.Main.Version
+	var rev, modified, at string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+modified"
+			}
+		case "vcs.time":
+			at = s.Value
+		}
+	}
+	if rev != "" {
+		v += fmt.Sprintf(" (%s%s, %s)", rev, modified, at)
+	}
+	return v + " " + bi.GoVersion
 }
 
 // simulated reports whether the flags name an in-process card.

@@ -25,6 +25,7 @@ type simFlags struct {
 	allowRemote      bool
 	removeAfter      int
 	delay, byteDelay time.Duration
+	link             string
 }
 
 func newSimCmd(a *app) *cobra.Command {
@@ -77,6 +78,7 @@ pulled and put back.`,
 	fl.IntVar(&f.removeAfter, "remove-after", 0, "fault: pull the card after N APDUs")
 	fl.DurationVar(&f.delay, "delay", 0, "fault: delay every APDU by this long")
 	fl.DurationVar(&f.byteDelay, "byte-delay", 0, "fault: delay every response byte by this long")
+	fl.StringVar(&f.link, "link", "", "take as long as this reader link would: contact (default rate, ~1 ms/byte), contact-fast (TA1=13), contactless (14443-B, 212 kbit/s)")
 	cmd.AddCommand(newSimPersonaCmd(a), newSimImageCmd(a), newSimOQSCmd(a))
 	return cmd
 }
@@ -109,6 +111,13 @@ func (f *simFlags) newCard(img *simulator.Image) (*simulator.Card, error) {
 	}
 	if f.delay > 0 || f.byteDelay > 0 {
 		opts = append(opts, simulator.WithDelay(f.delay, f.byteDelay))
+	}
+	if f.link != "" {
+		l, err := simulator.ParseLink(f.link)
+		if err != nil {
+			return nil, &exitError{code: exitUsageOrCard, err: err}
+		}
+		opts = append(opts, simulator.WithLink(l))
 	}
 	return simulator.New(img, opts...)
 }

@@ -1,0 +1,110 @@
+package mynakit_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/cardap"
+	"github.com/mynakit/mynakit/internal/simtest"
+	"github.com/mynakit/mynakit/pin"
+	"github.com/mynakit/mynakit/simulator"
+	"github.com/mynakit/mynakit/trust"
+)
+
+// A full read of the default persona costs at most 26 APDUs (the e2e suite
+// counts them again in pcscd's own log), and fewer bytes never mean fewer
+// checks: every check the verdict rule needs for a full read is made.
+func TestReadPlan(t *testing.T) {
+	var ins []byte
+	count := simulator.WithFault(func(c apdu.Command) (uint16, bool) { ins = append(ins, c.INS); return 0, false })
+	r := read(t, simtest.Image(t), mynakit.ReadOptions{}, count)
+	if n := len(ins); n > 26 || int64(n) != r.Stats.Commands {
+		t.Fatalf("%d APDUs (report says %d), want at most 26", n, r.Stats.Commands)
+	}
+	// SFI addressing: applets are selected, EFs never are.
+	selects := 0
+	for _, b := range ins {
+		if b == 0xA4 {
+			selects++
+		}
+	}
+	if selects > 4 {
+		t.Errorf("%d SELECTs for four applets", selects)
+	}
+	for _, name := range []trust.CheckName{
+		trust.CheckTextFormat, trust.CheckTextCV, trust.CheckTextMyNumberDigest, trust.CheckTextAttrDigest, trust.CheckTextIntegrity, trust.CheckTextCheckDigit,
+		trust.CheckSurfaceFormat, trust.CheckSurfaceCV, trust.CheckSurfaceFace, trust.CheckPresenceSurface, trust.CheckBindingCodeA,
+		trust.CheckCommonFormat, trust.CheckCardToken, trust.CheckCardApplets, trust.CheckAuthCert,
+		trust.CheckBirthDate, trust.CheckSex, trust.CheckExpiry,
+	} {
+		mustCheck(t, r, name, trust.Pass)
+	}
+	// The MF chain and the card's CA certificates are for --thorough only.
+	for _, name := range []trust.CheckName{trust.CheckChainRoot, trust.CheckAuthCACert, trust.CheckSignCACert} {
+		if _, ok := r.Check(name); ok {
+			t.Errorf("%s made in a default read", name)
+		}
+	}
+}
+
+// Results arrive as they are verified: the text part's facts come before
+// the card face's photo, and each part's event carries its checks.
+func TestProgressDeliversPartsAsVerified(t *testing.T) {
+	var parts []mynakit.Part
+	var textBeforeFace bool
+	c := simtest.Open(t, simtest.Sim(t, simtest.Image(t)), mynakit.OpenOptions{Prompter: simtest.NewPrompter(simtest.PIN)})
+	_, err := c.Read(context.Background(), mynakit.ReadOptions{Progress: func(p mynakit.Progress) {
+		if !p.Done {
+			return
+		}
+		parts = append(parts, p.Part)
+		if p.Part == mynakit.PartText {
+			textBeforeFace = p.Report.Text != nil && p.Report.Surface == nil && len(p.Report.Checks) > 0
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parts) != 4 || parts[0] != mynakit.PartText || !textBeforeFace {
+		t.Fatalf("parts in order %v (text first, alone: %v)", parts, textBeforeFace)
+	}
+}
+
+func BenchmarkFullRead(b *testing.B) {
+	img := simtest.Image(b)
+	answer := pin.PromptFunc(func(context.Context, pin.Request) ([]byte, error) { return []byte(simtest.PIN), nil })
+	var st mynakit.Report
+	for b.Loop() {
+		c, err := mynakit.OpenTransport(simtest.Sim(b, img), "bench", mynakit.OpenOptions{Prompter: answer})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := c.Read(context.Background(), mynakit.ReadOptions{})
+		c.Close()
+		if err != nil || r.Verdict != trust.Genuine {
+			b.Fatal(err, r.Verdict)
+		}
+		st = *r
+	}
+	b.ReportMetric(float64(st.Stats.Commands), "APDUs/read")
+	b.ReportMetric(float64(st.Stats.BytesReceived), "bytes-received/read")
+	b.ReportMetric(float64(st.Stats.BytesSent), "bytes-sent/read")
+}
+
+// BenchmarkVerify is the verification CPU of a full read: every signature
+// and digest check on bytes already read (target: under 5 ms).
+func BenchmarkVerify(b *testing.B) {
+	r, err := simtest.Read(b, simtest.Image(b), mynakit.ReadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := simtest.Store(b)
+	t, s := r.TextData(), r.SurfaceData()
+	for b.Loop() {
+		cardap.VerifyText(t.Raw, store)
+		cardap.VerifySurface(s.Raw, store)
+		store.VerifyCertificate(r.JPKI.AuthCertificate, trust.CertOptions{Name: trust.CheckAuthCert})
+	}
+}
