@@ -108,3 +108,28 @@ func BenchmarkVerify(b *testing.B) {
 		store.VerifyCertificate(r.JPKI.AuthCertificate, trust.CertOptions{Name: trust.CheckAuthCert})
 	}
 }
+
+// A reader that carries short APDUs only is read with 256-byte chunks:
+// told so by the transport, or by a first extended read it refuses (the
+// reader's limit is learnt once per connection).
+func TestShortAPDUReader(t *testing.T) {
+	full := read(t, simtest.Image(t), mynakit.ReadOptions{})
+	told := read(t, simtest.Image(t), mynakit.ReadOptions{}, simulator.WithShortAPDUsOnly())
+	c, err := mynakit.OpenTransport(plain{simtest.Sim(t, simtest.Image(t), simulator.WithShortAPDUsOnly())}, "short", mynakit.OpenOptions{Prompter: simtest.NewPrompter(simtest.PIN), TrustDirs: []string{simtest.TrustDir(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	probed, err := c.Read(context.Background(), mynakit.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]*mynakit.Report{"told": told, "probed": probed} {
+		if r.Verdict != trust.Genuine || r.Text.Name != full.Text.Name || len(r.Surface.Photo) != len(full.Surface.Photo) {
+			t.Fatalf("%s: %s", name, r.Verdict)
+		}
+	}
+	if told.Stats.Commands <= full.Stats.Commands || probed.Stats.Commands != told.Stats.Commands+1 {
+		t.Errorf("APDUs: extended %d, short %d, probed %d (one refused probe more)", full.Stats.Commands, told.Stats.Commands, probed.Stats.Commands)
+	}
+}

@@ -70,6 +70,10 @@ func NewCard(t Transport, opts ...Option) *Card {
 	default:
 		if r, ok := t.(ExtendedLengthReporter); ok {
 			c.extKnown, c.extOK = true, r.ExtendedLength()
+		} else if r, ok := t.(MaxAPDUReporter); ok {
+			if n := r.MaxAPDU(); n > 0 {
+				c.extKnown, c.extOK = true, n > maxShortAPDU
+			}
 		}
 	}
 	return c
@@ -193,6 +197,9 @@ func (c *Card) SelectEF(ctx context.Context, fid uint16) error {
 	}
 	return nil
 }
+
+// maxShortAPDU is the longest short APDU: header, Lc, 255 data bytes, Le.
+const maxShortAPDU = 4 + 1 + 255 + 1
 
 // maxOffset is the largest offset READ BINARY can name (15 bits).
 const maxOffset = 0x7FFF
@@ -461,9 +468,23 @@ func (c *Card) ReadRecord(ctx context.Context, sfi byte, rec int) ([]byte, error
 // GetData reads a data object (00 CA). Large objects are refused with 6700
 // for a short Le; GetData then asks again with an extended Le.
 func (c *Card) GetData(ctx context.Context, tag uint16) ([]byte, error) {
+	return c.getData(ctx, tag, false)
+}
+
+// GetLargeData reads a data object known to be large (a card-verifiable
+// certificate, card reference §2.6) with an extended Le at once, where the
+// link carries it, instead of a short Le the card would refuse.
+func (c *Card) GetLargeData(ctx context.Context, tag uint16) ([]byte, error) {
+	return c.getData(ctx, tag, c.extendedUsable())
+}
+
+func (c *Card) getData(ctx context.Context, tag uint16, large bool) ([]byte, error) {
 	cmd := Command{CLA: 0x00, INS: 0xCA, P1: byte(tag >> 8), P2: byte(tag), Le: 256}
+	if large {
+		cmd.Le = MaxExtendedLe
+	}
 	data, err := c.Do(ctx, cmd)
-	if errors.Is(err, ErrWrongLength) {
+	if errors.Is(err, ErrWrongLength) && cmd.Le != MaxExtendedLe {
 		cmd.Le = MaxExtendedLe
 		data, err = c.Do(ctx, cmd)
 	}

@@ -36,6 +36,15 @@ type ExtendedLengthReporter interface {
 	ExtendedLength() bool
 }
 
+// MaxAPDUReporter is implemented by transports that may know the longest
+// APDU the reader carries (PC/SC SCARD_ATTR_MAXINPUT); 0 means unknown.
+// Card asks once per connection: above 261 bytes (the longest short APDU)
+// extended length is used, below it short APDUs only, and when unknown the
+// first long read probes.
+type MaxAPDUReporter interface {
+	MaxAPDU() int
+}
+
 // Reconnector is implemented by transports that can pick up a card that
 // another application reset (PC/SC SCardReconnect, leaving the card as it
 // is). After a reset every verification is gone; the card itself is the

@@ -30,10 +30,15 @@ func ReadCardChain(ctx context.Context, sess *pin.Session) (*ChainRaw, error) {
 	}
 	raw := &ChainRaw{}
 	for _, o := range []struct {
-		tag uint16
-		dst *[]byte
-	}{{0x00F8, &raw.Intermediate}, {0x00F7, &raw.IntermediateID}, {0x7F21, &raw.Lower}} {
-		b, err := sess.GetData(ctx, o.tag)
+		tag   uint16
+		dst   *[]byte
+		large bool
+	}{{0x00F8, &raw.Intermediate, true}, {0x00F7, &raw.IntermediateID, false}, {0x7F21, &raw.Lower, true}} {
+		get := sess.GetData
+		if o.large {
+			get = sess.GetLargeData
+		}
+		b, err := get(ctx, o.tag)
 		switch {
 		case err == nil:
 			*o.dst = b

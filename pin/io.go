@@ -105,6 +105,20 @@ func (s *Session) GetData(ctx context.Context, tag uint16) ([]byte, error) {
 	return b, s.check(err)
 }
 
+// GetLargeData is GetData for an object known to be large (an extended Le
+// first, card reference §2.6).
+func (s *Session) GetLargeData(ctx context.Context, tag uint16) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.current != 0 || len(s.verified) > 0 {
+		if err := s.selectMFLocked(ctx); err != nil {
+			return nil, err
+		}
+	}
+	b, err := s.card.GetLargeData(ctx, tag)
+	return b, s.check(err)
+}
+
 // EnterMF selects the power-on state explicitly (for a run of GetData).
 func (s *Session) EnterMF(ctx context.Context) error {
 	s.mu.Lock()

@@ -90,6 +90,7 @@ type config struct {
 	verifiedQuery9000 bool
 	link              *Link
 	meter             *LinkMeter
+	shortOnly         bool
 }
 
 // Option configures a simulated card.
@@ -240,8 +241,13 @@ func parsePrivateKey(p string) (*rsa.PrivateKey, error) {
 // ATR is the card's answer to reset.
 func (c *Card) ATR() []byte { return append([]byte(nil), c.atr...) }
 
-// ExtendedLength: the card accepts extended Lc/Le (card reference §4.1).
-func (c *Card) ExtendedLength() bool { return true }
+// ExtendedLength: the card accepts extended Lc/Le (card reference §4.1),
+// unless WithShortAPDUsOnly models a reader that does not carry them.
+func (c *Card) ExtendedLength() bool { return !c.cfg.shortOnly }
+
+// WithShortAPDUsOnly models a reader that carries short APDUs only:
+// every extended APDU is answered 6700.
+func WithShortAPDUsOnly() Option { return func(c *config) { c.shortOnly = true } }
 
 // APDUs is the number of command APDUs the card has received.
 func (c *Card) APDUs() int64 { return c.apdus.Load() }
@@ -465,7 +471,7 @@ func (c *Card) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
 // respond parses and answers one command, applying the fault hooks.
 func (c *Card) respond(raw []byte) []byte {
 	cmd, err := apdu.ParseCommand(raw)
-	if err != nil {
+	if err != nil || c.cfg.shortOnly && cmd.IsExtended() {
 		return sw(0x6700)
 	}
 	if c.cfg.fault != nil {

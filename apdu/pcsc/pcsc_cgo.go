@@ -165,18 +165,28 @@ func (c *Context) Connect(ctx context.Context, reader string, mode ShareMode) (*
 	if st, err := card.Status(); err == nil {
 		t.atr = append([]byte(nil), st.Atr...)
 	}
+	// The reader's longest APDU, when its driver says (CCID drivers do);
+	// asked once per connection.
+	if b, err := card.GetAttrib(scard.AttrMaxinput); err == nil && len(b) >= 4 {
+		t.maxAPDU = int(b[0]) | int(b[1])<<8 | int(b[2])<<16 | int(b[3])<<24
+	}
 	return t, nil
 }
+
+// MaxAPDU is the longest APDU the reader's driver says it carries, or 0
+// when it does not say (apdu.MaxAPDUReporter).
+func (t *Transport) MaxAPDU() int { return t.maxAPDU }
 
 // Transport is a connection to one card; it implements apdu.Transport,
 // apdu.Transactor and apdu.Resetter.
 type Transport struct {
-	mu     sync.Mutex
-	card   *scard.Card
-	reader string
-	mode   scard.ShareMode
-	atr    []byte
-	closed bool
+	mu      sync.Mutex
+	card    *scard.Card
+	reader  string
+	mode    scard.ShareMode
+	atr     []byte
+	maxAPDU int
+	closed  bool
 	// begun is non-nil while a Begin abandoned by its context still waits
 	// in PC/SC; it is closed when that wait ends. PC/SC serialises calls
 	// on one context, so until then Close must not block on it.

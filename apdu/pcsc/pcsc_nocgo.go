@@ -39,3 +39,4 @@ func (t *Transport) End() error                                       { return e
 func (t *Transport) Reset(context.Context) error                      { return errNoCgo }
 func (t *Transport) Reconnect(context.Context) error                  { return errNoCgo }
 func (t *Transport) Busy() bool                                       { return false }
+func (t *Transport) MaxAPDU() int                                     { return 0 }
