@@ -29,21 +29,20 @@
 //     identifier and signature. Which anchors a verdict rests on, and whether
 //     they are J-LIS production keys or test keys, is in Report.Anchors.
 //  2. Tied to the chip in the reader, by a proof over randomness the host
-//     chose just now (a recorded answer cannot be replayed):
-//     - the card face, by a presence proof: the card key certified inside
-//     the signed card face signs SHA-256(R ‖ N), R from the card, N from
-//     the host (check presence:surface);
-//     - the text data (My Number, name, address), by the card-face applet —
-//     the same chip that passed the presence proof — accepting the text
-//     applet's My Number as 照合番号A (binding:text-code-a); when the card
-//     face was opened another way, by a presence proof on the text applet
-//     with its EF 0007 key (presence:text);
-//     - the JPKI certificates, by the user-authentication key signing a host
-//     nonce (presence:jpki) when the PIN was given (ReadOptions.ProveJPKIKey,
-//     and always on a smartphone token, whose certificate needs the PIN).
-//     Otherwise the JPKI part is reported as "certificate valid, key not
-//     proven" and proves nothing about the card; a read of the JPKI part
-//     alone without that proof is unknown.
+//     chose just now, so a recorded answer cannot be replayed. The card face
+//     is tied by a presence proof: the card key certified inside the signed
+//     card face signs SHA-256(R ‖ N), R from the card, N from the host
+//     (check presence:surface). The text data (My Number, name, address) is
+//     tied by the card-face applet — the same chip that passed the presence
+//     proof — accepting the text applet's My Number as 照合番号A
+//     (binding:text-code-a), or, when the card face was opened another way,
+//     by a presence proof on the text applet with its EF 0007 key
+//     (presence:text). The JPKI certificate is tied by the
+//     user-authentication key signing a host nonce (presence:jpki) when the
+//     PIN was given (ReadOptions.ProveJPKIKey, and always on a smartphone
+//     token, whose certificate needs the PIN); otherwise the JPKI part is
+//     reported as "certificate valid, key not proven" and proves nothing
+//     about the card, and a read of the JPKI part alone is unknown.
 //  3. Complete. A token whose label says it is a card must have every applet
 //     the read visits (card:applets); a smartphone token is judged on its
 //     JPKI part alone.
