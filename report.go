@@ -151,10 +151,13 @@ type Expiry struct {
 	Revoked            bool
 }
 
-// Text, Surface: the decoded applets behind the report's parts, for
-// packages that re-check exactly what the card returned (face export, QR
-// codes). Nil when the part was not read.
-func (r *Report) TextData() *cardap.Text       { return r.text }
+// TextData is the decoded text applet behind Report.Text, with the bytes
+// the card returned, for packages that re-check exactly those (QR codes);
+// nil when the part was not read.
+func (r *Report) TextData() *cardap.Text { return r.text }
+
+// SurfaceData is the decoded card face behind Report.Surface, with the
+// bytes the card returned (face export, QR codes); nil when not read.
 func (r *Report) SurfaceData() *cardap.Surface { return r.surface }
 
 // FaceImages are the card-face pictures as stored, for face.Exports.
