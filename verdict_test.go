@@ -2,7 +2,10 @@ package mynakit_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/x509"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -423,5 +426,38 @@ func TestTransmitRefusesSecrets(t *testing.T) {
 	}
 	if resps, err = c.Transmit(ctx, [][]byte{sel, verify}, true); err != nil || resps[1][0] != 0x63 {
 		t.Fatalf("allowed VERIFY: % X %v", resps, err)
+	}
+}
+
+// A card whose authentication certificate a CRL revokes is genuine but
+// never plain genuine; a stale CRL cannot clear it.
+func TestRevokedCertificate(t *testing.T) {
+	img := simtest.Image(t)
+	r := read(t, img, mynakit.ReadOptions{})
+	cert := r.JPKI.AuthCertificate
+	root, err := x509.ParseCertificate(simtest.Object(t, simtest.EF(t, img, myna.JPKI, myna.JPKIAuthCACert)).Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	crlOf := func(this, next time.Time) *x509.RevocationList {
+		der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(9), ThisUpdate: this, NextUpdate: next,
+			RevokedCertificateEntries: []x509.RevocationListEntry{{SerialNumber: cert.SerialNumber, RevocationTime: now.Add(-time.Hour)}}}, root, simtest.Key(t, "jpki-auth-root"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		crl, _ := x509.ParseRevocationList(der)
+		return crl
+	}
+	r = read(t, img, mynakit.ReadOptions{CRL: crlOf(now.Add(-time.Minute), now.Add(time.Hour))})
+	if r.Verdict != trust.GenuineExpired || !r.Expiry.Revoked {
+		t.Fatalf("revoked: %s %+v", r.Verdict, r.Expiry)
+	}
+	if c := mustCheck(t, r, trust.CheckAuthCert, trust.Pass); !c.Revoked || !c.Expired {
+		t.Errorf("check %+v", c)
+	}
+	r = read(t, img, mynakit.ReadOptions{CRL: crlOf(now.Add(-48*time.Hour), now.Add(-24*time.Hour))})
+	if r.Verdict != trust.Undecided {
+		t.Fatalf("stale CRL: %s", r.Verdict)
 	}
 }
