@@ -590,4 +590,3 @@ func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
 	})
 	b.launch(w, r, op, renderJSON)
 }
-

@@ -60,8 +60,8 @@ type operation struct {
 	// photoEarly is a read's photo as PNG once the card face verified,
 	// before the read is over.
 	photoEarly []byte
-	asked   bool // the holder was asked something (the answer was a 202)
-	waiters int  // requests sharing this operation (joined status requests)
+	asked      bool // the holder was asked something (the answer was a 202)
+	waiters    int  // requests sharing this operation (joined status requests)
 }
 
 // purpose is what an operation asks for, in words a holder reads on the

@@ -40,7 +40,7 @@ func (b *Bridge) buildRoutes() {
 		{"GET", "/v1/readers/{reader}/qr", paired, b.handleQR},
 		{"POST", "/v1/pair", allowedOrigin, b.handlePair},
 		{"GET", "/v1/operations/{id}", public, b.handleOperation}, // ownOp checks
-		{"DELETE", "/v1/operations/{id}", public, b.handleCancel},  // ownOp checks
+		{"DELETE", "/v1/operations/{id}", public, b.handleCancel}, // ownOp checks
 		{"GET", "/v1/operations/{id}/result", paired, b.handleResult},
 		{"GET", "/v1/operations/{id}/photo", paired, b.handleOpPhoto},
 		{"GET", "/v1/openapi.json", public, b.handleOpenAPI},
