@@ -75,7 +75,8 @@ func TestAppendIsChainedAndDurable(t *testing.T) {
 
 func TestCardIDIsKeyed(t *testing.T) {
 	a, b := open(t, t.TempDir()), open(t, t.TempDir())
-	if a.CardID("1") != a.CardID("1") || a.CardID("1") == b.CardID("1") || a.CardID("1") == a.CardID("2") || a.CardID("") != "" {
+	first := a.CardID("1")
+	if a.CardID("1") != first || first == b.CardID("1") || a.CardID("1") == a.CardID("2") || a.CardID("") != "" {
 		t.Fatal("card ids must be stable per key, differ across keys and serials")
 	}
 	// Reopened, the same key is used.

@@ -250,9 +250,15 @@ func (b *Bridge) Serve(ctx context.Context, ln net.Listener) error {
 	case <-b.ctx.Done():
 	}
 	b.Close()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Requests under way get a moment to finish; connections that never
+	// sent one are then closed too (Shutdown alone waits five seconds for
+	// those).
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = srv.Close()
+	}
 	if e := <-done; !errors.Is(e, http.ErrServerClosed) && err == nil {
 		err = e
 	}

@@ -30,6 +30,13 @@ func (b *Bridge) start(op *operation) bool {
 	go func() {
 		defer b.wg.Done()
 		res, err := op.run(op.ctx, op)
+		var wrong *pin.WrongSecretError
+		switch {
+		case errors.As(err, &wrong):
+			b.limiter.wrong(op.origin)
+		case err == nil && op.wasAsked():
+			b.limiter.right(op.origin)
+		}
 		aerr, cancelled := b.apiErrorOf(op, err)
 		if aerr != nil {
 			res = nil

@@ -20,6 +20,8 @@ import (
 	"github.com/mynakit/mynakit/accesslog"
 	"github.com/mynakit/mynakit/bridge"
 	"github.com/mynakit/mynakit/internal/simtest"
+	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
 )
 
@@ -46,6 +48,7 @@ type env struct {
 
 	selfTokenOnce sync.Once
 	selfTok       string
+	stopOnce      sync.Once
 }
 
 type option func(*bridge.Options, *envSetup)
@@ -66,12 +69,29 @@ func withOptions(f func(*bridge.Options)) option {
 	return func(o *bridge.Options, _ *envSetup) { f(o) }
 }
 
-// withAnswers makes the bridge ask a scripted prompter instead of the
-// consent page (as --prompt terminal asks the terminal).
-func withAnswers(answers ...string) option {
+// withTerminal makes the bridge ask a prompter that knows the default
+// persona's secrets instead of the consent page (as --prompt terminal asks
+// the terminal), and approve every pairing.
+func withTerminal() option {
 	return func(o *bridge.Options, _ *envSetup) {
-		o.Consent = &bridge.PromptConsent{Prompter: simtest.NewPrompter(answers...), Approve: func(context.Context, bridge.ConsentRequest) (bool, error) { return true, nil }}
+		o.Consent = &bridge.PromptConsent{Prompter: holder{}, Approve: func(context.Context, bridge.ConsentRequest) (bool, error) { return true, nil }}
 	}
+}
+
+// holder answers every prompt with the default persona's secret of the
+// kind asked.
+type holder struct{}
+
+func (holder) Prompt(ctx context.Context, req pin.Request) ([]byte, error) {
+	switch req.Kind {
+	case myna.ShortPIN:
+		return []byte(simtest.PIN), nil
+	case myna.SignPassword:
+		return []byte(simtest.SignPassword), nil
+	case myna.CodeB:
+		return []byte(simtest.CodeB), nil
+	}
+	return nil, fmt.Errorf("%w: %v", pin.ErrNoSecret, req.Kind)
 }
 
 func start(t testing.TB, opts ...option) *env {
@@ -115,7 +135,10 @@ func start(t testing.TB, opts ...option) *env {
 	return e
 }
 
-func (e *env) stop() {
+func (e *env) stop() { e.stopOnce.Do(e.stopNow) }
+
+func (e *env) stopNow() {
+	e.client.CloseIdleConnections()
 	e.cancel()
 	select {
 	case err := <-e.served:
@@ -318,11 +341,14 @@ func (e *env) pair(origin string) string {
 	if r.status != http.StatusAccepted {
 		e.t.Fatalf("pair: %d %s", r.status, r.body)
 	}
-	id := decodeJSON(e.t, r.body)["id"].(string)
-	if a := e.answer(id, url.Values{}); a.status != http.StatusOK {
-		e.t.Fatalf("approve: %d %s", a.status, a.body)
+	v := decodeJSON(e.t, r.body)
+	id := v["id"].(string)
+	if v["consent"] == "page" {
+		if a := e.answer(id, url.Values{}); a.status != http.StatusOK {
+			e.t.Fatalf("approve: %d %s", a.status, a.body)
+		}
 	}
-	v := e.op(id, map[string]string{"Origin": origin}, finished)
+	v = e.op(id, map[string]string{"Origin": origin}, finished)
 	tok, _ := v["token"].(string)
 	if tok == "" {
 		e.t.Fatalf("no token: %v", v)
@@ -337,5 +363,3 @@ func app(token string, extra ...string) map[string]string {
 	}
 	return h
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -112,6 +112,12 @@ func (op *operation) set(s opState) {
 	}
 }
 
+func (op *operation) wasAsked() bool {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	return op.asked
+}
+
 func (op *operation) isFinished() bool {
 	op.mu.Lock()
 	defer op.mu.Unlock()
