@@ -78,6 +78,10 @@ func (b *Bridge) checkRequest(w http.ResponseWriter, r *http.Request) *apiError 
 	origin := r.Header.Get("Origin")
 	site := r.Header.Get("Sec-Fetch-Site")
 	switch {
+	case origin == "null" && site == "same-origin":
+		// A page of the bridge's own whose referrer policy hides its
+		// origin; Sec-Fetch-Site, which no page can set, says it is ours.
+		c.origin = b.self
 	case origin != "":
 		o, err := canonicalOrigin(origin)
 		switch {
@@ -141,7 +145,7 @@ func bearer(r *http.Request) (string, bool) {
 func secureHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")

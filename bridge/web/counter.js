@@ -122,6 +122,7 @@
 
   function clearScreen() {
     if (cur && cur.photoURL) URL.revokeObjectURL(cur.photoURL);
+    if (cur && cur.op && !cur.finished) api('/v1/operations/' + encodeURIComponent(cur.op), { method: 'DELETE' }).catch(() => {});
     cur = null;
     hideConsent();
     for (const id of ['f-name', 'f-address', 'f-birth', 'f-sex', 'f-mynumber', 'f-card-expiry', 'f-cert-expiry', 'progress', 'reader-name']) $(id).textContent = '';
@@ -168,7 +169,11 @@
       if (cur === mine) showError({ message: '読み取りを始められません could not start the read' });
       return;
     }
-    if (cur !== mine) return; // the card left meanwhile
+    if (cur !== mine) {
+      // The screen moved on meanwhile: let the reader go.
+      if (res.status === 202 && body.id) api('/v1/operations/' + encodeURIComponent(body.id), { method: 'DELETE' });
+      return;
+    }
     if (res.status === 200) {
       renderReport(body);
       renderVerdict(body.verification);
@@ -340,6 +345,7 @@
 
   // --- events ---
   function onEvent(name, d) {
+    refreshSeq++; // an answer to an earlier list request is older than this
     switch (name) {
       case 'card-inserted':
         if (!cur) startRead(d.reader);
@@ -368,10 +374,16 @@
     }
   }
 
+  // refreshSeq orders the reader-list answers: one that a later event or
+  // request overtook says nothing about now.
+  let refreshSeq = 0;
+
   async function refreshReaders() {
+    const seq = ++refreshSeq;
     try {
       const res = await fetch('/v1/readers', { cache: 'no-store' });
       const j = await res.json();
+      if (seq !== refreshSeq) return;
       const names = (j.readers || []).map((r) => r.name + (r.card_present ? ' ●' : ''));
       $('reader-names').textContent = names.length ? names.join(', ') : 'なし none';
       if (cur && !(j.readers || []).some((r) => r.name === cur.reader && r.card_present)) clearScreen();
