@@ -236,15 +236,6 @@ func (e *env) selfToken() string {
 	return e.selfTok
 }
 
-// self are the headers of the bridge's own page.
-func (e *env) self(extra ...string) map[string]string {
-	h := map[string]string{"Origin": e.url, "Authorization": "Bearer " + e.selfToken()}
-	for i := 0; i+1 < len(extra); i += 2 {
-		h[extra[i]] = extra[i+1]
-	}
-	return h
-}
-
 func decodeJSON(t testing.TB, b []byte) map[string]any {
 	t.Helper()
 	var v map[string]any
