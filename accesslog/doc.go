@@ -18,6 +18,8 @@
 // The log is a file of JSON lines (access.log), appended with O_APPEND and
 // fsync'd before Append returns: an entry the caller was told about
 // survives a crash. Concurrent appends share one fsync (group commit).
+// Write appends without waiting for the disk, for a record that the next
+// Append (or Sync) makes durable before anything depends on it.
 // Each line carries
 //
 //	{"seq":N,"time":…,"id":…,"event":"begin|end|note",…,"prev":"<hash of entry N-1>","hash":"<SHA-256 of this line up to its hash>"}

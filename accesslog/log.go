@@ -74,7 +74,7 @@ var zeroHash = strings.Repeat("0", 64)
 
 // Options configures a Log.
 type Options struct {
-	// Sinks receive every entry after it is durable in the file.
+	// Sinks receive every entry as it is written.
 	Sinks []Sink
 	// OnSinkError is told when a sink fails; the entry stays in the file.
 	OnSinkError func(error)
@@ -173,6 +173,55 @@ func CardID(key []byte, serial string) string {
 // Append writes e, chained to the last entry, and returns once it is on
 // disk (fsync'd); the entry as written is returned. Then the sinks get it.
 func (l *Log) Append(e Entry) (Entry, error) {
+	e, err := l.write(e)
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := l.syncTo(e.Seq); err != nil {
+		return Entry{}, err
+	}
+	l.send(e)
+	return e, nil
+}
+
+// Write writes e, chained to the last entry, without waiting for the disk:
+// it is durable once Sync, or any later Append, returns. A caller that
+// hands nothing out before then (the bridge's begin record of an
+// operation, made durable by its end record or before its first fact
+// leaves) saves an fsync.
+func (l *Log) Write(e Entry) (Entry, error) {
+	e, err := l.write(e)
+	if err != nil {
+		return Entry{}, err
+	}
+	l.send(e)
+	return e, nil
+}
+
+// Sync makes every entry written so far durable.
+func (l *Log) Sync() error {
+	l.mu.Lock()
+	seq := l.seq
+	l.mu.Unlock()
+	return l.syncTo(seq)
+}
+
+func (l *Log) send(e Entry) {
+	if len(l.opts.Sinks) == 0 {
+		return
+	}
+	line, _, err := encode(e)
+	if err != nil {
+		return
+	}
+	for _, s := range l.opts.Sinks {
+		if err := s.Send(line); err != nil && l.opts.OnSinkError != nil {
+			l.opts.OnSinkError(err)
+		}
+	}
+}
+
+func (l *Log) write(e Entry) (Entry, error) {
 	if e.Time.IsZero() {
 		e.Time = l.opts.Now()
 	}
@@ -199,14 +248,6 @@ func (l *Log) Append(e Entry) (Entry, error) {
 	l.seq, l.last = e.Seq, hash
 	e.Hash = hash
 	l.mu.Unlock()
-	if err := l.syncTo(e.Seq); err != nil {
-		return Entry{}, err
-	}
-	for _, s := range l.opts.Sinks {
-		if err := s.Send(line); err != nil && l.opts.OnSinkError != nil {
-			l.opts.OnSinkError(err)
-		}
-	}
 	return e, nil
 }
 

@@ -316,3 +316,26 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+func TestWriteIsDurableAfterTheNextAppendOrSync(t *testing.T) {
+	dir := t.TempDir()
+	l := open(t, dir)
+	w, err := l.Write(Entry{ID: "a", Event: Begin, Action: "status"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := l.Append(Entry{ID: "a", Event: End, Action: "status", Outcome: "ok"})
+	if err != nil || a.Prev != w.Hash || a.Seq != 2 {
+		t.Fatalf("%+v %+v %v", w, a, err)
+	}
+	if _, err := l.Write(Entry{Event: Note, Action: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := Verify(l.Path())
+	if err != nil || !rep.Intact() || rep.Entries != 3 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+}

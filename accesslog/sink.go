@@ -10,8 +10,9 @@ import (
 
 // Sink mirrors entries to the system's log collector, where many counters'
 // records can be gathered without a server of mynakit's own. A sink gets
-// each entry's line once it is durable in the file; a failing sink never
-// loses an entry from the file.
+// each entry's line as it is written to the file (concurrent entries may
+// arrive out of order; each carries its seq); a failing sink never loses
+// an entry from the file.
 type Sink interface {
 	Send(line []byte) error
 	Close() error

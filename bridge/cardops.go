@@ -118,7 +118,9 @@ type cardStatusJSON struct {
 
 // handleCard reports whether a card is in and the tries left on its keys,
 // without using a try. Requests of one origin that arrive while such a
-// read waits for the reader share it.
+// read waits for the reader, or runs, share it: the bridge runs one
+// operation at a time per reader, so nothing of its own can change the
+// tries in between.
 func (b *Bridge) handleCard(w http.ResponseWriter, r *http.Request) {
 	rd, aerr := b.lookup(r.PathValue("reader"))
 	if aerr != nil {
@@ -137,7 +139,7 @@ func (b *Bridge) handleCard(w http.ResponseWriter, r *http.Request) {
 	op := b.joinable[key]
 	if op != nil && op.gen == rd.gen {
 		op.mu.Lock()
-		joined := op.state == stateQueued
+		joined := op.state == stateQueued || op.state == stateRunning
 		if joined {
 			op.waiters++
 		}
@@ -240,9 +242,19 @@ func (b *Bridge) handleRead(w http.ResponseWriter, r *http.Request) {
 // stream as soon as they are verified.
 func (b *Bridge) read(ctx context.Context, card *mynakit.Card, op *operation, ro mynakit.ReadOptions) (*result, error) {
 	res := &result{}
+	synced, logOK := false, true
 	ro.Progress = func(p mynakit.Progress) {
 		if !p.Done {
 			b.publishProgress(op, p)
+			return
+		}
+		if !synced {
+			// The operation's begin record is on disk before its first
+			// fact leaves; if it cannot be, no fact leaves (and the end
+			// record fails the read).
+			synced, logOK = true, b.opts.Log.Sync() == nil
+		}
+		if !logOK {
 			return
 		}
 		if p.Part == mynakit.PartSurface && ro.Photo {

@@ -257,7 +257,7 @@ func (c *clinic) handleConfirm(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	logID := randomID()[:16]
 	data := []string{"eligibility"}
-	if _, err := c.b.opts.Log.Append(accesslog.Entry{ID: logID, Event: accesslog.Begin, Origin: origin, Action: "oqs-confirm", Data: data}); err != nil {
+	if _, err := c.b.opts.Log.Write(accesslog.Entry{ID: logID, Event: accesslog.Begin, Origin: origin, Action: "oqs-confirm", Data: data}); err != nil {
 		writeError(w, r, newError(http.StatusInternalServerError, "log-unavailable", "アクセス記録を書けないため中止しました the access log cannot be written"))
 		return
 	}

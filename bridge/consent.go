@@ -378,7 +378,7 @@ func (b *Bridge) handlePair(w http.ResponseWriter, r *http.Request) {
 		Items: []string{"許可すると、操作のたびにこの画面で確認します after this, each use of the card is still confirmed here"}}, b.now())
 	op.run = func(ctx context.Context, op *operation) (*result, error) {
 		logID := randomID()[:16]
-		if _, err := b.opts.Log.Append(accesslog.Entry{ID: logID, Event: accesslog.Begin, Origin: op.origin, Action: "pair"}); err != nil {
+		if _, err := b.opts.Log.Write(accesslog.Entry{ID: logID, Event: accesslog.Begin, Origin: op.origin, Action: "pair"}); err != nil {
 			return nil, errLog
 		}
 		ok, err := b.askPairing(ctx, op)

@@ -84,7 +84,22 @@ func (h *hub) close() {
 	}
 }
 
+// wants reports whether a stream would receive an event for origin.
+func (h *hub) wants(origin string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if origin == "" || s.origin == origin {
+			return true
+		}
+	}
+	return false
+}
+
 func (b *Bridge) emit(origin, name string, v any) {
+	if !b.events.wants(origin) {
+		return
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return
@@ -103,7 +118,7 @@ func (b *Bridge) publishReader(e mynakit.ReaderEvent) {
 
 // publishOperation reports an operation's state to its origin's streams.
 func (b *Bridge) publishOperation(op *operation) {
-	if op.action == "pair" {
+	if op.action == "pair" || !b.events.wants(op.origin) {
 		return // a pairing's origin has no token, so no stream, yet
 	}
 	b.emit(op.origin, "operation", b.opJSON(op, false))
@@ -117,6 +132,9 @@ func (b *Bridge) publishProgress(op *operation, p mynakit.Progress) {
 // publishFacts sends a part's verified facts: the report so far, exactly
 // as the Report's JSON.
 func (b *Bridge) publishFacts(op *operation, p mynakit.Progress) {
+	if !b.events.wants(op.origin) {
+		return
+	}
 	rep, err := p.Report.MarshalJSON()
 	if err != nil {
 		return

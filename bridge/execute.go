@@ -76,12 +76,16 @@ func (b *Bridge) onCard(fn cardRun) func(ctx context.Context, op *operation) (*r
 		}
 		defer release()
 		rd := op.reader
-		b.mu.Lock()
-		for k, o := range b.joinable {
-			if o == op {
-				delete(b.joinable, k)
+		defer func() {
+			b.mu.Lock()
+			for k, o := range b.joinable {
+				if o == op {
+					delete(b.joinable, k)
+				}
 			}
-		}
+			b.mu.Unlock()
+		}()
+		b.mu.Lock()
 		present, gen, cardID := rd.present, rd.gen, ""
 		if rd.cardIDGen == op.gen {
 			cardID = rd.cardID
@@ -92,8 +96,11 @@ func (b *Bridge) onCard(fn cardRun) func(ctx context.Context, op *operation) (*r
 		}
 		op.set(stateRunning)
 		b.publishOperation(op)
+		// The begin record is written now and made durable by the end
+		// record, or before a read's first fact leaves (see read): nothing
+		// of the card is handed out before it is on disk.
 		logID := randomID()[:16]
-		if _, err := b.opts.Log.Append(accesslog.Entry{ID: logID, Event: accesslog.Begin, Origin: op.origin, Reader: rd.name, Action: op.action, Data: op.data, Card: cardID}); err != nil {
+		if _, err := b.opts.Log.Write(accesslog.Entry{ID: logID, Event: accesslog.Begin, Origin: op.origin, Reader: rd.name, Action: op.action, Data: op.data, Card: cardID}); err != nil {
 			b.logger.Printf("access log: %v", err)
 			return nil, errLog
 		}

@@ -56,6 +56,12 @@ type envSetup struct {
 	img     *simulator.Image
 	absent  bool
 	simOpts []simulator.Option
+	wrap    func(http.Handler) http.Handler
+}
+
+// withWrap serves the bridge through wrap (a benchmark's timing).
+func withWrap(wrap func(http.Handler) http.Handler) option {
+	return func(_ *bridge.Options, s *envSetup) { s.wrap = wrap }
 }
 
 func withImage(img *simulator.Image) option {
@@ -128,7 +134,23 @@ func start(t testing.TB, opts ...option) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &env{t: t, b: b, local: local, sim: sim, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), logDir: logDir, log: lg,
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{}}, served: make(chan error, 1), cancel: cancel}
-	go func() { e.served <- b.Serve(ctx, ln) }()
+	if setup.wrap != nil {
+		srv := &http.Server{Handler: setup.wrap(b)}
+		go func() {
+			err := srv.Serve(ln)
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			e.served <- err
+		}()
+		go func() {
+			<-ctx.Done()
+			b.Close()
+			srv.Close()
+		}()
+	} else {
+		go func() { e.served <- b.Serve(ctx, ln) }()
+	}
 	t.Cleanup(e.stop)
 	e.waitReader(true, !setup.absent)
 	return e
