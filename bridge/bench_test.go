@@ -3,8 +3,8 @@ package bridge_test
 import (
 	"net/http"
 	"os"
-	"strconv"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
