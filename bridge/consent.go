@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"time"
 
@@ -165,13 +166,13 @@ func (b *Bridge) handleConsentSubmit(w http.ResponseWriter, r *http.Request) {
 		b.renderConsent(w, r, nil, "")
 		return
 	}
-	body, aerr := readBody(w, r, maxConsentBody)
+	body, aerr := readSecretBody(w, r, maxConsentBody)
 	if aerr != nil {
 		writeError(w, r, aerr)
 		return
 	}
 	form, err := parseForm(body)
-	wipe(body)
+	pin.Wipe(body)
 	if err != nil {
 		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "フォームを読めません the form is not valid"))
 		return
@@ -200,7 +201,7 @@ func (b *Bridge) handleConsentSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !op.offer(a.csrf, ans) {
-		wipe(ans.secret)
+		pin.Wipe(ans.secret)
 		b.renderConsent(w, r, op, "この画面は古くなっています this page is out of date")
 		return
 	}
@@ -214,6 +215,30 @@ func (b *Bridge) handleConsentSubmit(w http.ResponseWriter, r *http.Request) {
 	op.wait(ctx, func(s opState) bool { return s != stateRunning })
 	w.Header().Set("Cache-Control", "no-store")
 	b.renderConsent(w, r, op, "")
+}
+
+// readSecretBody reads a body that may hold a secret into one buffer of
+// fixed size, so no copy is left behind by a growing buffer; the caller
+// wipes it.
+func readSecretBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *apiError) {
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	buf := make([]byte, limit+1)
+	n, err := io.ReadFull(http.MaxBytesReader(w, r.Body, limit+1), buf)
+	switch {
+	case int64(n) > limit:
+		pin.Wipe(buf)
+		return nil, tooLarge(limit)
+	case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
+		pin.Wipe(buf)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge(limit)
+		}
+		return nil, newError(http.StatusBadRequest, "bad-request", "要求を読めません could not read the body")
+	}
+	return buf[:n], nil
 }
 
 // form is a parsed application/x-www-form-urlencoded body whose values are
@@ -276,19 +301,19 @@ func unescape(s []byte, limit int) ([]byte, error) {
 			c = ' '
 		case '%':
 			if i+2 >= len(s) {
-				wipe(out)
+				pin.Wipe(out)
 				return nil, errForm
 			}
 			h, l := unhex(s[i+1]), unhex(s[i+2])
 			if h < 0 || l < 0 {
-				wipe(out)
+				pin.Wipe(out)
 				return nil, errForm
 			}
 			c = byte(h<<4 | l)
 			i += 2
 		}
 		if len(out) == limit {
-			wipe(out)
+			pin.Wipe(out)
 			return nil, errForm
 		}
 		out = append(out, c)
@@ -312,7 +337,7 @@ func (f form) get(name string) []byte { return f[name] }
 
 func (f form) wipe() {
 	for k, v := range f {
-		wipe(v)
+		pin.Wipe(v)
 		delete(f, k)
 	}
 }
@@ -351,9 +376,9 @@ func (f form) secret(kind myna.Secret) (secret []byte, problem string) {
 		return nil, "入力してください please fill in the field"
 	}
 	probe, err := pin.Normalize(kind, s)
-	wipe(probe)
+	pin.Wipe(probe)
 	if err != nil {
-		wipe(s)
+		pin.Wipe(s)
 		var inv *pin.InvalidSecretError
 		if errors.As(err, &inv) {
 			return nil, "入力の形式が違います the value has the wrong form: " + inv.Reason

@@ -157,11 +157,11 @@ func (op *operation) forget() {
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	if op.res != nil {
-		wipe(op.res.png)
-		wipe(op.res.photo)
+		pin.Wipe(op.res.png)
+		pin.Wipe(op.res.photo)
 		op.res = nil
 	}
-	wipe(op.photoEarly)
+	pin.Wipe(op.photoEarly)
 	op.photoEarly = nil
 	if !op.state.finished() {
 		op.err = cancelledError(errClosed)
@@ -171,11 +171,6 @@ func (op *operation) forget() {
 
 var errForgotten = errors.New("the operation was forgotten")
 
-func wipe(b []byte) {
-	for i := range b {
-		b[i] = 0
-	}
-}
 
 // wait blocks until the operation reaches a state stop accepts or ctx
 // ends.
