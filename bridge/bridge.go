@@ -84,6 +84,10 @@ type Bridge struct {
 	tokenOnce sync.Once
 	ownToken  string
 
+	// readTimeout and writeTimeout are the server's (fields so that tests
+	// can shorten them).
+	readTimeout, writeTimeout time.Duration
+
 	mu        sync.Mutex
 	readers   []*reader
 	ops       map[string]*operation
@@ -143,6 +147,7 @@ func New(opts Options) (*Bridge, error) {
 		hosts: map[string]bool{}, selfAlt: map[string]bool{}, allowed: map[string]bool{},
 		ops: map[string]*operation{}, joinable: map[string]*operation{}, lastFacts: map[string]cardFacts{},
 		events: newHub(), limiter: newLimiter(opts.Now), tokens: newTokens(),
+		readTimeout: readTimeout, writeTimeout: writeTimeout,
 	}
 	for _, h := range hostNames(host) {
 		hp := net.JoinHostPort(h, port)
@@ -188,7 +193,11 @@ func (b *Bridge) Origin() string { return b.self }
 // access log is the caller's to close.
 func (b *Bridge) Close() error {
 	b.closeOne.Do(func() {
+		// Under b.mu, so that no operation starts (start checks the
+		// context under it) once Close waits for them.
+		b.mu.Lock()
 		b.cancel()
+		b.mu.Unlock()
 		b.events.close()
 		b.wg.Wait()
 		b.mu.Lock()
@@ -233,8 +242,8 @@ func (b *Bridge) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           b,
 		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
+		ReadTimeout:       b.readTimeout,
+		WriteTimeout:      b.writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          b.logger,

@@ -30,7 +30,10 @@ const respondTimeout = 30 * time.Second
 // answers 202 with where to follow it. A caller that goes away before the
 // holder was asked cancels the operation.
 func (b *Bridge) respond(w http.ResponseWriter, r *http.Request, op *operation, render func(http.ResponseWriter, *http.Request, *result)) {
-	ctx, cancel := context.WithTimeout(r.Context(), b.opts.QueueWait+respondTimeout)
+	wait := b.opts.QueueWait + respondTimeout
+	// Waiting for the reader may outlast the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + 10*time.Second))
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	s := op.wait(ctx, func(s opState) bool { return s.finished() || s == stateConsent })
 	switch {

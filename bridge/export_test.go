@@ -1,6 +1,9 @@
 package bridge
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // Routes lists the method and pattern of every route the bridge serves,
 // for the OpenAPI test.
@@ -26,3 +29,7 @@ func newTestRequest(method, path string) *http.Request {
 	}
 	return r
 }
+
+// SetServerTimeouts shortens the server's read and write timeouts before
+// Serve.
+func SetServerTimeouts(b *Bridge, d time.Duration) { b.readTimeout, b.writeTimeout = d, d }

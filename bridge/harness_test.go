@@ -57,6 +57,12 @@ type envSetup struct {
 	absent  bool
 	simOpts []simulator.Option
 	wrap    func(http.Handler) http.Handler
+	hook    func(*bridge.Bridge)
+}
+
+// withHook runs f on the bridge before it serves.
+func withHook(f func(*bridge.Bridge)) option {
+	return func(_ *bridge.Options, s *envSetup) { s.hook = f }
 }
 
 // withWrap serves the bridge through wrap (a benchmark's timing).
@@ -130,6 +136,9 @@ func start(t testing.TB, opts ...option) *env {
 	b, err := bridge.New(o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if setup.hook != nil {
+		setup.hook(b)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &env{t: t, b: b, local: local, sim: sim, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), logDir: logDir, log: lg,

@@ -123,3 +123,17 @@ func TestQueueWaitIsBounded(t *testing.T) {
 		t.Fatalf("%d %s", s.status, s.body)
 	}
 }
+
+// An event stream outlives the server's read and write timeouts (which
+// bound one request's reading and answering, not a stream).
+func TestEventStreamOutlivesTheServerTimeouts(t *testing.T) {
+	e := start(t, withoutCard(), withHook(func(b *bridge.Bridge) { bridge.SetServerTimeouts(b, 100*time.Millisecond) }))
+	tok := e.pair(appOrigin)
+	evs := e.events(app(tok))
+	evs.until(t, func(ev sse) bool { return ev.name == "reader-added" })
+	time.Sleep(300 * time.Millisecond) // past both timeouts
+	if err := e.local.Insert(simReader); err != nil {
+		t.Fatal(err)
+	}
+	evs.until(t, func(ev sse) bool { return ev.name == "card-inserted" })
+}
