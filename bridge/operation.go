@@ -171,7 +171,6 @@ func (op *operation) forget() {
 
 var errForgotten = errors.New("the operation was forgotten")
 
-
 // wait blocks until the operation reaches a state stop accepts or ctx
 // ends.
 func (op *operation) wait(ctx context.Context, stop func(opState) bool) opState {
