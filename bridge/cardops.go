@@ -36,22 +36,24 @@ func (b *Bridge) respond(w http.ResponseWriter, r *http.Request, op *operation, 
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	s := op.wait(ctx, func(s opState) bool { return s.finished() || s == stateConsent })
+	op.mu.Lock()
+	op.waiters--
+	last, asked := op.waiters <= 0, op.asked
+	op.mu.Unlock()
 	switch {
 	case s == stateConsent:
 		b.accepted(w, r, op)
 	case s.finished():
 		_, _, res, aerr, _ := op.view()
-		if aerr != nil {
+		switch {
+		case aerr != nil:
 			writeError(w, r, aerr)
-			return
+		case res == nil:
+			writeError(w, r, newError(http.StatusGone, "gone", "結果は破棄されました the result was discarded"))
+		default:
+			render(w, r, res)
 		}
-		render(w, r, res)
 	case r.Context().Err() != nil:
-		op.mu.Lock()
-		asked := op.asked
-		op.waiters--
-		last := op.waiters <= 0
-		op.mu.Unlock()
 		if !asked && last {
 			op.cancel(errCancelledByCaller)
 		}
@@ -102,7 +104,6 @@ func (b *Bridge) cardFor(w http.ResponseWriter, r *http.Request) (*reader, uint6
 
 // launch starts op and answers for it.
 func (b *Bridge) launch(w http.ResponseWriter, r *http.Request, op *operation, render func(http.ResponseWriter, *http.Request, *result)) {
-	op.waiters = 1
 	if !b.start(op) {
 		writeError(w, r, cancelledError(errClosed))
 		return

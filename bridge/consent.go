@@ -423,7 +423,6 @@ func (b *Bridge) handlePair(w http.ResponseWriter, r *http.Request) {
 		j, _ := json.Marshal(map[string]any{"origin": op.origin, "paired": true})
 		return &result{json: j, pairToken: b.tokens.mint(op.origin)}, nil
 	}
-	op.waiters = 1
 	if !b.start(op) {
 		writeError(w, r, cancelledError(errClosed))
 		return
@@ -449,7 +448,13 @@ func (b *Bridge) askPairing(ctx context.Context, op *operation) (bool, error) {
 		op.mu.Unlock()
 	}()
 	if b.opts.Consent != nil {
-		return b.opts.Consent.Pair(ctx, b.consentRequest(op, pin.Request{}))
+		tctx, cancel := context.WithTimeoutCause(ctx, b.opts.ConsentTimeout, errConsentTimeout)
+		defer cancel()
+		ok, err := b.opts.Consent.Pair(tctx, b.consentRequest(op, pin.Request{}))
+		if err != nil && ctx.Err() == nil && errors.Is(context.Cause(tctx), errConsentTimeout) {
+			return false, errConsentTimeout
+		}
+		return ok, err
 	}
 	t := time.NewTimer(b.opts.ConsentTimeout)
 	defer t.Stop()

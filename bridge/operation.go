@@ -92,6 +92,7 @@ func newOperation(parent context.Context, origin, action string, rd *reader, gen
 	return &operation{
 		id: randomID(), origin: origin, action: action, reader: rd, gen: gen, data: data, purpose: p, created: now,
 		ctx: ctx, cancel: cancel, state: stateQueued, changed: make(chan struct{}),
+		waiters: 1, // the request that made it
 	}
 }
 
@@ -217,7 +218,14 @@ func (b *Bridge) prompt(op *operation) pin.PromptFunc {
 			b.publishOperation(op)
 		}()
 		if b.opts.Consent != nil {
-			return b.opts.Consent.Secret(ctx, b.consentRequest(op, req))
+			tctx, cancel := context.WithTimeoutCause(ctx, b.opts.ConsentTimeout, errConsentTimeout)
+			defer cancel()
+			secret, err := b.opts.Consent.Secret(tctx, b.consentRequest(op, req))
+			if err != nil && ctx.Err() == nil && errors.Is(context.Cause(tctx), errConsentTimeout) {
+				pin.Wipe(secret)
+				return nil, errConsentTimeout
+			}
+			return secret, err
 		}
 		t := time.NewTimer(b.opts.ConsentTimeout)
 		defer t.Stop()
