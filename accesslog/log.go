@@ -502,7 +502,7 @@ func loadOrCreateKey(dir string) ([]byte, error) {
 }
 
 // ErrKeyExposed: the key file can be read by others than its owner.
-var ErrKeyExposed = errors.New("access log key is readable by others (want mode 0600)")
+var ErrKeyExposed = errors.New("アクセス記録の鍵が他人に読めます access log key is readable by others (want mode 0600)")
 
 // LoadKey reads the key of the log in dir.
 func LoadKey(dir string) ([]byte, error) {
@@ -529,7 +529,7 @@ func LoadKey(dir string) ([]byte, error) {
 }
 
 // ErrSymlink: a log file is a symbolic link, which is not followed.
-var ErrSymlink = errors.New("refusing a symbolic link")
+var ErrSymlink = errors.New("シンボリックリンクは使いません refusing a symbolic link")
 
 func refuseLink(path string) error {
 	fi, err := os.Lstat(path)

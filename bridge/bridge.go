@@ -275,7 +275,7 @@ func (b *Bridge) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // ErrNotLoopback: the bridge listens on loopback only.
-var ErrNotLoopback = errors.New("the bridge listens on loopback only (127.0.0.1, ::1 or localhost)")
+var ErrNotLoopback = errors.New("ループバックでのみ待ち受けます the bridge listens on loopback only (127.0.0.1, ::1 or localhost)")
 
 // Listen opens the bridge's listener on addr, refusing any address that is
 // not loopback: on a shared PC, the card must not be reachable from the

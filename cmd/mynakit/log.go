@@ -38,7 +38,7 @@ the card (as a keyed hash of its serial, never the serial itself).
 			rep, entries, err := accesslog.Verify(path)
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
-					return fail(fmt.Errorf("no access log at %s (--access-log)", path))
+					return fail(fmt.Errorf("アクセス記録がありません no access log at %s (--access-log)", path))
 				}
 				return fail(err)
 			}
@@ -110,7 +110,7 @@ func (a *app) cardID(cmd *cobra.Command, dir string) (string, error) {
 		return "", fail(err)
 	}
 	if r.Common == nil || r.Common.Serial == "" {
-		return "", fail(errors.New("the card's serial (共通AP) cannot be read, so its records cannot be found"))
+		return "", fail(errors.New("カードの製造番号（共通AP）を読めないため、記録を探せません the card's serial (共通AP) cannot be read, so its records cannot be found"))
 	}
 	return accesslog.CardID(key, r.Common.Serial), nil
 }

@@ -83,7 +83,7 @@ on /v1/oqs/events, compared with the card read at the counter.`,
 
 func (a *app) serve(ctx context.Context, f serveFlags) error {
 	if a.allowLastTry {
-		return fail(errors.New("--allow-last-try is not available for serve: the bridge never spends a key's last try"))
+		return fail(errors.New("serve では --allow-last-try は使えません --allow-last-try is not available for serve: the bridge never spends a key's last try"))
 	}
 	ln, err := bridge.Listen(f.addr)
 	if err != nil {
@@ -132,7 +132,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 		}
 		opts.Consent = &bridge.PromptConsent{Prompter: p, Approve: approve, Out: a.err}
 	default:
-		return fail(fmt.Errorf("--prompt %q: want page or terminal", f.prompt))
+		return fail(fmt.Errorf("--prompt %q: page か terminal です want page or terminal", f.prompt))
 	}
 	if a.simulated() {
 		sc, err := a.simCard()
