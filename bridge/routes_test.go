@@ -3,7 +3,10 @@ package bridge_test
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
 	"image/png"
 	"net/http"
@@ -470,5 +473,47 @@ func TestRetryGuardIsAlwaysOn(t *testing.T) {
 	}
 	if left, _, _ := e.sim.KeyState(myna.JPKI, myna.JPKIAuthPIN); left != 1 {
 		t.Fatalf("tries left %d", left)
+	}
+}
+
+// Request bodies may be CBOR too: bytes are byte strings there.
+func TestCBORRequestBodies(t *testing.T) {
+	e := start(t, withTerminal())
+	tok := e.pair(appOrigin)
+	challenge := []byte{0, 1, 2, 0xFF}
+	body, err := cbor.Marshal(map[string]any{"challenge": challenge})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := app(tok, "Content-Type", "application/cbor", "Accept", "application/cbor")
+	r := e.follow(e.do("POST", "/v1/readers/sim/authenticate", body, h), h)
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var out struct {
+		Signature   []byte `json:"signature"`
+		Certificate []byte `json:"certificate"`
+	}
+	// In the CBOR answer the JSON's base64 strings stay strings.
+	m := decodeCBOR(t, r.body)
+	if err := json.Unmarshal(mustMarshal(m), &out); err != nil || len(out.Signature) == 0 {
+		t.Fatalf("%v %v", m, err)
+	}
+	cert, err := x509.ParseCertificate(out.Certificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(challenge)
+	if err := rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, sum[:], out.Signature); err != nil {
+		t.Fatal(err)
+	}
+	// Unknown members and duplicate keys are refused in CBOR as in JSON.
+	bad, _ := cbor.Marshal(map[string]any{"challenge": challenge, "extra": 1})
+	if r := e.do("POST", "/v1/readers/sim/authenticate", bad, h); r.status != 400 {
+		t.Fatalf("unknown member: %d", r.status)
+	}
+	parts, _ := cbor.Marshal(map[string]any{"parts": []string{"common"}})
+	if r := e.follow(e.do("POST", "/v1/readers/sim/read", parts, h), h); r.status != 200 || decodeCBOR(t, r.body)["common"] == nil {
+		t.Fatalf("read: %d", r.status)
 	}
 }
