@@ -31,7 +31,8 @@ type WatchOptions struct {
 	// away or could not be reached (default 1s).
 	Retry time.Duration
 	// OnError, if set, is told why PC/SC could not be reached or was lost
-	// (the watch goes on, retrying).
+	// (the watch goes on, retrying); the same error again is not repeated
+	// until the watch has reached PC/SC in between.
 	OnError func(error)
 }
 
@@ -73,6 +74,7 @@ func watchWith(ctx context.Context, opts WatchOptions, connect func() (readerSou
 	go func() {
 		defer close(out)
 		var known []pcsc.ReaderState
+		lastErr := ""
 		send := func(e ReaderEvent) bool {
 			select {
 			case out <- e:
@@ -93,6 +95,7 @@ func watchWith(ctx context.Context, opts WatchOptions, connect func() (readerSou
 		for ctx.Err() == nil {
 			src, err := connect()
 			if err == nil {
+				lastErr = ""
 				for {
 					var now []pcsc.ReaderState
 					now, err = src.Next(ctx)
@@ -108,7 +111,8 @@ func watchWith(ctx context.Context, opts WatchOptions, connect func() (readerSou
 			if ctx.Err() != nil {
 				return
 			}
-			if opts.OnError != nil {
+			if opts.OnError != nil && err.Error() != lastErr {
+				lastErr = err.Error()
 				opts.OnError(err)
 			}
 			// The service is gone: so are its readers, until it is back.
