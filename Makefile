@@ -1,12 +1,12 @@
 # mynakit — see README.md. `make demo` and `make test` install what they need.
 
 GO          ?= go
-PKGS        := libpcsclite-dev pcscd vsmartcard-vpcd opensc openssl iproute2 util-linux procps pkg-config gcc libopenjp2-tools
+PKGS        := libpcsclite-dev pcscd vsmartcard-vpcd opensc openssl iproute2 util-linux procps pkg-config gcc libopenjp2-tools chromium
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 TESTFLAGS   ?= -count=1 -timeout 20m
 
-.PHONY: all build deps test bench demo fuzz lint clean
+.PHONY: all build deps test bench demo demo-cli fuzz lint clean
 
 all: build
 
@@ -19,8 +19,9 @@ build:
 	GOOS=darwin CGO_ENABLED=0 $(GO) build ./...
 	$(GO) build -o bin/mynakit ./cmd/mynakit
 
-# deps installs the system packages the PC/SC stack, the end-to-end tests and
-# the OpenSC interop tests need, and staticcheck. Root installs directly;
+# deps installs the system packages the PC/SC stack, the end-to-end tests,
+# the OpenSC interop tests and the counter page's browser test (Chromium,
+# headless) need, and staticcheck. Root installs directly;
 # anyone else is told the exact sudo line.
 deps:
 	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -63,8 +64,13 @@ fuzz:
 	  done; \
 	done
 
+# demo starts the bridge against a simulated card behind pcscd and prints the
+# counter page's URL; demo-cli is the terminal demo (read, pin status).
 demo: deps build
 	./scripts/demo.sh
+
+demo-cli: deps build
+	./scripts/demo-cli.sh
 
 clean:
 	rm -rf bin test.log bench.log

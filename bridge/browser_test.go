@@ -1,0 +1,263 @@
+package bridge_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/mynakit/mynakit/bridge"
+	"github.com/mynakit/mynakit/internal/simtest"
+	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/oqs/oqssim"
+)
+
+// chromium finds the browser; without it the test fails in CI (where make
+// deps installs it) and is skipped elsewhere.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("MYNAKIT_CHROMIUM"), "chromium", "chromium-browser"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("Chromium is not installed; the browser test must run in CI (make deps installs the chromium package)")
+	}
+	t.Skip("Chromium is not installed (make deps installs it; the test fails instead when CI is set)")
+	return ""
+}
+
+// browser starts headless Chromium with a fresh profile and the flags that
+// keep it off the network (without them it stalls on a closed network).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	exe := chromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	ctx, cancelT := context.WithTimeout(ctx, 5*time.Minute)
+	t.Cleanup(cancelT)
+	// The page's console, shown when a case fails.
+	var mu sync.Mutex
+	var console []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			console = append(console, m.String())
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Logf("browser console:\n%s", strings.Join(console, "\n"))
+		}
+	})
+	return ctx
+}
+
+// until polls a JavaScript condition in the page.
+func until(t *testing.T, ctx context.Context, what, js string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		t.Fatalf("%s: %v\npage:\n%s", what, err, body)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, js string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// typePIN types the PIN into the consent page the counter page shows in
+// its dialog, and submits it, as the holder does with the keyboard.
+func typeIntoConsent(t *testing.T, ctx context.Context, field, value string) {
+	t.Helper()
+	until(t, ctx, "the consent dialog asks", `(() => {
+		const dlg = document.getElementById('consent-dialog');
+		const f = document.getElementById('consent-frame');
+		const d = f && f.contentDocument;
+		return !!(dlg.open && d && d.getElementById('`+field+`') && d.readyState === 'complete');
+	})()`)
+	frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#consent-frame")))
+	if err != nil || len(frames) != 1 {
+		t.Fatalf("consent frame: %v", err)
+	}
+	in := chromedp.FromNode(frames[0])
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#"+field), value, in),
+		chromedp.Click(chromedp.CSS("#allow"), in),
+	); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The counter page end to end: a card is put in, the holder types the PIN
+// on the consent page, the facts, the photo and the genuine badge show,
+// and pulling the card clears the screen.
+func TestCounterPageInTheBrowser(t *testing.T) {
+	bctx := browser(t)
+	t.Run("genuine", func(t *testing.T) {
+		e := start(t, withoutCard())
+		counter(t, bctx, e, func(ctx context.Context) {
+			until(t, ctx, "the badge says genuine", `document.getElementById('badge').textContent.includes('真正') && document.getElementById('badge').textContent.includes('genuine') && document.getElementById('badge').classList.contains('genuine')`)
+			if s := text(t, ctx, `document.getElementById('f-name').textContent + ' ' + document.getElementById('f-mynumber').textContent`); s != "黒桐　幹也 537686677188" {
+				t.Errorf("facts %q", s)
+			}
+			if s := text(t, ctx, `document.getElementById('badge').getAttribute('role') + ' ' + document.getElementById('failed-box').hidden`); s != "status true" {
+				t.Errorf("badge role and failed list: %s", s)
+			}
+			if s := text(t, ctx, `document.getElementById('test-anchors').hidden ? 'hidden' : 'shown'`); s != "shown" {
+				t.Error("the test-anchor warning is not shown for the simulator's keys")
+			}
+			for id, want := range map[string]string{"f-card-expiry": "2035-02-17", "f-cert-expiry": "2030-02-17", "f-birth": "1980-02-17", "f-sex": "男"} {
+				if s := text(t, ctx, `document.getElementById('`+id+`').textContent`); !strings.Contains(s, want) {
+					t.Errorf("%s: %q, want %q", id, s, want)
+				}
+			}
+		})
+	})
+	t.Run("tampered card", func(t *testing.T) {
+		img := simtest.Image(t)
+		// A forger changed the name on the chip without J-LIS's key.
+		attr := simtest.EF(t, img, myna.Text, myna.TextAttributes)
+		off, _ := simtest.Field(t, attr, 0xDF22)
+		attr[off+2] ^= 0x01
+		e := start(t, withoutCard(), withImage(img))
+		counter(t, bctx, e, func(ctx context.Context) {
+			until(t, ctx, "the badge says not genuine", `document.getElementById('badge').classList.contains('not-genuine') && document.getElementById('badge').textContent.includes('真正でない')`)
+			failed := text(t, ctx, `[...document.querySelectorAll('#failed li')].map(li => li.dataset.check + ': ' + li.textContent).join('\n')`)
+			if !strings.Contains(failed, "text:attributes-digest") || !strings.Contains(failed, "基本4情報") || !strings.Contains(failed, "失敗") {
+				t.Fatalf("the failed check is not shown in words:\n%s", failed)
+			}
+		})
+	})
+	t.Run("clinic", func(t *testing.T) {
+		root := t.TempDir()
+		sc, err := oqssim.ParseScenarios([]byte(clinicScenario))
+		if err != nil {
+			t.Fatal(err)
+		}
+		term, err := oqssim.New(oqssim.Config{Root: root, Scenarios: sc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := start(t, withoutCard(), withOptions(func(o *bridge.Options) {
+			o.Clinic = &bridge.ClinicOptions{Root: root, ScanInterval: 20 * time.Millisecond}
+		}))
+		counter(t, bctx, e, func(ctx context.Context) {
+			until(t, ctx, "the badge says genuine", `document.getElementById('badge').classList.contains('genuine')`)
+			// The patient's face result arrives from the terminal.
+			if _, err := term.EmitFace(context.Background(), "counter-patient"); err != nil {
+				t.Fatal(err)
+			}
+			until(t, ctx, "eligibility shows", `document.getElementById('eligibility-badge').textContent.includes('有効') && document.getElementById('eligibility-badge').textContent.includes('valid')`)
+			ratio := text(t, ctx, `document.getElementById('q-ratio').textContent`)
+			match := text(t, ctx, `document.getElementById('match').textContent`)
+			name := text(t, ctx, `document.getElementById('f-name').textContent`)
+			if !strings.Contains(ratio, "3割") || !strings.Contains(match, "一致") || strings.Contains(match, "一致しません") || name != "黒桐　幹也" {
+				t.Fatalf("ratio %q, match %q, card name %q", ratio, match, name)
+			}
+		})
+	})
+}
+
+// clinicScenario is the default persona as a patient of the simulated
+// terminal.
+const clinicScenario = `scenarios:
+  - name: counter-patient
+    kind: valid
+    match: {insurer: "01130012", symbol: "7", number: "1", branch: "00", birth: "19800217"}
+    validity: "1"
+    results:
+      - InsuredCardClassification: "01"
+        InsurerNumber: "01130012"
+        InsuredCardSymbol: "7"
+        InsuredIdentificationNumber: "1"
+        InsuredBranchNumber: "00"
+        PersonalFamilyClassification: "1"
+        InsuredName: 黒桐　幹也
+        Name: 黒桐　幹也
+        NameKana: ｺｸﾄｳ ﾐｷﾔ
+        Sex1: "1"
+        Birthdate: "19800217"
+        InsuredPartialContributionRatio: "030"
+        InsurerName: 模擬健康保険組合
+`
+
+// counter opens the counter page, puts the card in, types the PIN on the
+// consent page, waits for the facts (name and address before the photo),
+// runs check, then pulls the card and sees the screen cleared.
+func counter(t *testing.T, bctx context.Context, e *env, check func(ctx context.Context)) {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(bctx)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.url+"/")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the page is connected", `document.getElementById('connection').textContent.includes('接続しました')`)
+	until(t, ctx, "the page waits for a card", `!document.getElementById('waiting').hidden && document.getElementById('card').hidden`)
+	// Note the order in which the facts appear.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		window.__order = [];
+		const seen = (what) => { if (!window.__order.includes(what)) window.__order.push(what); };
+		new MutationObserver(() => {
+			if (document.getElementById('f-name').textContent) seen('name');
+			if (document.getElementById('f-address').textContent) seen('address');
+			const img = document.getElementById('photo');
+			if (!img.hidden && img.getAttribute('src')) seen('photo');
+		}).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+		return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.local.Insert(simReader); err != nil {
+		t.Fatal(err)
+	}
+	typeIntoConsent(t, ctx, "secret", simtest.PIN)
+	until(t, ctx, "the facts show", `document.getElementById('f-name').textContent.endsWith('桐　幹也') && document.getElementById('f-address').textContent.startsWith('東京都')`)
+	until(t, ctx, "the photo shows", `(() => { const i = document.getElementById('photo'); return !i.hidden && i.complete && i.naturalWidth > 0; })()`)
+	until(t, ctx, "the consent dialog closed", `!document.getElementById('consent-dialog').open`)
+	if order := text(t, ctx, `window.__order.join(',')`); !strings.HasPrefix(order, "name,address") || !strings.Contains(order, "photo") {
+		t.Errorf("facts appeared in the order %q, want name and address before the photo", order)
+	}
+	check(ctx)
+	if err := e.local.Remove(simReader); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the screen is cleared", `document.getElementById('card').hidden && !document.getElementById('waiting').hidden && document.getElementById('f-name').textContent === '' && !document.getElementById('photo').getAttribute('src')`)
+}

@@ -1,0 +1,608 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/face"
+	"github.com/mynakit/mynakit/jpki"
+	"github.com/mynakit/mynakit/qr"
+	"github.com/mynakit/mynakit/trust"
+)
+
+// respondTimeout bounds how long a request waits for its operation to
+// finish or to need the holder, beyond the queue.
+const respondTimeout = 30 * time.Second
+
+// respond waits until op finishes or asks the holder: a finished operation
+// answers with its result (200) or error; one that waits for the holder
+// answers 202 with where to follow it. A caller that goes away before the
+// holder was asked cancels the operation.
+func (b *Bridge) respond(w http.ResponseWriter, r *http.Request, op *operation, render func(http.ResponseWriter, *http.Request, *result)) {
+	wait := b.opts.QueueWait + respondTimeout
+	// Waiting for the reader may outlast the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + 10*time.Second))
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	s := op.wait(ctx, func(s opState) bool { return s.finished() || s == stateConsent })
+	op.mu.Lock()
+	op.waiters--
+	last, asked := op.waiters <= 0, op.asked
+	op.mu.Unlock()
+	switch {
+	case s == stateConsent:
+		b.accepted(w, r, op)
+	case s.finished():
+		_, _, res, aerr, _ := op.view()
+		switch {
+		case aerr != nil:
+			writeError(w, r, aerr)
+		case res == nil:
+			writeError(w, r, newError(http.StatusGone, "gone", "結果は破棄されました the result was discarded"))
+		default:
+			render(w, r, res)
+		}
+	case r.Context().Err() != nil:
+		if !asked && last {
+			op.cancel(errCancelledByCaller)
+		}
+	default:
+		// Still running (a slow card): follow it like a consent.
+		b.accepted(w, r, op)
+	}
+}
+
+// accepted answers 202 with the operation's state and links.
+func (b *Bridge) accepted(w http.ResponseWriter, r *http.Request, op *operation) {
+	w.Header().Set("Location", "/v1/operations/"+op.id)
+	write(w, r, http.StatusAccepted, b.opJSON(op, false))
+}
+
+// renderJSON answers with a result's JSON as it is.
+func renderJSON(w http.ResponseWriter, r *http.Request, res *result) {
+	write(w, r, http.StatusOK, res.json)
+}
+
+// renderPNG answers with a result's picture.
+func renderPNG(w http.ResponseWriter, r *http.Request, res *result) {
+	if res == nil || res.png == nil {
+		writeError(w, r, newError(http.StatusNotFound, "no-picture", "画像がありません the operation made no picture"))
+		return
+	}
+	w.Header().Set("Content-Type", mediaPNG)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(res.png)
+}
+
+// cardFor finds the path's reader with a card in it.
+func (b *Bridge) cardFor(w http.ResponseWriter, r *http.Request) (*reader, uint64, bool) {
+	rd, aerr := b.lookup(r.PathValue("reader"))
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return nil, 0, false
+	}
+	b.mu.Lock()
+	present, gen := rd.present, rd.gen
+	b.mu.Unlock()
+	if !present {
+		writeError(w, r, newError(http.StatusConflict, "no-card", "カードがありません no card in the reader"))
+		return nil, 0, false
+	}
+	return rd, gen, true
+}
+
+// launch starts op and answers for it.
+func (b *Bridge) launch(w http.ResponseWriter, r *http.Request, op *operation, render func(http.ResponseWriter, *http.Request, *result)) {
+	if !b.start(op) {
+		writeError(w, r, cancelledError(errClosed))
+		return
+	}
+	b.respond(w, r, op, render)
+}
+
+// --- GET /v1/readers/{reader}/card ---
+
+type cardStatusJSON struct {
+	Reader      string `json:"reader"`
+	CardPresent bool   `json:"card_present"`
+	ATR         string `json:"atr,omitempty"`
+	PINs        any    `json:"pins,omitempty"`
+}
+
+// handleCard reports whether a card is in and the tries left on its keys,
+// without using a try. Requests of one origin that arrive while such a
+// read waits for the reader, or runs, share it: the bridge runs one
+// operation at a time per reader, so nothing of its own can change the
+// tries in between.
+func (b *Bridge) handleCard(w http.ResponseWriter, r *http.Request) {
+	rd, aerr := b.lookup(r.PathValue("reader"))
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	c := callerOf(r)
+	b.mu.Lock()
+	if !rd.present {
+		name := rd.name
+		b.mu.Unlock()
+		write(w, r, http.StatusOK, cardStatusJSON{Reader: name})
+		return
+	}
+	key := rd.name + "\x00" + c.origin
+	op := b.joinable[key]
+	if op != nil && op.gen == rd.gen {
+		op.mu.Lock()
+		joined := op.state == stateQueued || op.state == stateRunning
+		if joined {
+			op.waiters++
+		}
+		op.mu.Unlock()
+		if joined {
+			b.mu.Unlock()
+			b.respond(w, r, op, renderJSON)
+			return
+		}
+	}
+	atr := strings.ToUpper(hex.EncodeToString(rd.atr))
+	op = newOperation(b.ctx, c.origin, "status", rd, rd.gen, []string{"pin-status"}, purpose{}, b.now())
+	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
+		pins, err := card.PINStatus(ctx)
+		if err != nil {
+			return nil, err
+		}
+		j, err := json.Marshal(cardStatusJSON{Reader: rd.name, CardPresent: true, ATR: atr, PINs: pins})
+		return &result{json: j}, err
+	})
+	b.joinable[key] = op
+	b.mu.Unlock()
+	b.launch(w, r, op, renderJSON)
+}
+
+// --- POST /v1/readers/{reader}/read ---
+
+// ReadRequest says what POST /read reads.
+type ReadRequest struct {
+	// Parts: text, surface, common, jpki (empty: all).
+	Parts []string `json:"parts,omitempty"`
+	// Photo decodes the photo; it is then served as PNG at
+	// /v1/operations/{id}/photo when its signature verified.
+	Photo bool `json:"photo,omitempty"`
+	// AgeRecord reads the card face's age-verification record.
+	AgeRecord bool `json:"age_record,omitempty"`
+	// Thorough makes every check the card allows.
+	Thorough bool `json:"thorough,omitempty"`
+	// ProveKey has the JPKI key sign a host nonce (needs the PIN).
+	ProveKey bool `json:"prove_key,omitempty"`
+	// CodeB asks for 照合番号B (the card-face data) instead of the PIN.
+	CodeB bool `json:"code_b,omitempty"`
+}
+
+// readOptions checks a read request and turns it into the library's.
+func (q ReadRequest) readOptions() (mynakit.ReadOptions, []string, error) {
+	if len(q.Parts) > 8 {
+		return mynakit.ReadOptions{}, nil, errors.New("too many parts")
+	}
+	parts, err := mynakit.ParseParts(strings.Join(q.Parts, ","))
+	if err != nil {
+		return mynakit.ReadOptions{}, nil, err
+	}
+	var data []string
+	seen := map[mynakit.Part]bool{}
+	for _, p := range parts {
+		if !seen[p] {
+			seen[p] = true
+			data = append(data, string(p))
+		}
+	}
+	ro := mynakit.ReadOptions{Parts: parts, Photo: q.Photo && seen[mynakit.PartSurface], AgeRecord: q.AgeRecord, Thorough: q.Thorough, ProveJPKIKey: q.ProveKey}
+	if ro.Photo {
+		data = append(data, "photo")
+	}
+	if ro.AgeRecord || ro.Thorough {
+		data = append(data, "age-record")
+	}
+	if ro.ProveJPKIKey {
+		data = append(data, "auth-key")
+	}
+	return ro, data, nil
+}
+
+func (b *Bridge) handleRead(w http.ResponseWriter, r *http.Request) {
+	var q ReadRequest
+	if aerr := decodeBody(w, r, maxJSONBody, &q); aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	ro, data, err := q.readOptions()
+	if err != nil {
+		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "読み取る部分が違います "+err.Error()))
+		return
+	}
+	rd, gen, ok := b.cardFor(w, r)
+	if !ok {
+		return
+	}
+	c := callerOf(r)
+	op := newOperation(b.ctx, c.origin, "read", rd, gen, data, purpose{What: "カードの情報を読み取ります read the card", Items: describeData(data)}, b.now())
+	op.codeBFirst = q.CodeB
+	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
+		return b.read(ctx, card, op, ro)
+	})
+	b.launch(w, r, op, renderJSON)
+}
+
+// read runs a read, sending each part's facts to the caller's event
+// stream as soon as they are verified.
+func (b *Bridge) read(ctx context.Context, card *mynakit.Card, op *operation, ro mynakit.ReadOptions) (*result, error) {
+	res := &result{}
+	synced, logOK := false, true
+	ro.Progress = func(p mynakit.Progress) {
+		if !p.Done {
+			b.publishProgress(op, p)
+			return
+		}
+		if !synced {
+			// The operation's begin record is on disk before its first
+			// fact leaves; if it cannot be, no fact leaves (and the end
+			// record fails the read).
+			synced, logOK = true, b.opts.Log.Sync() == nil
+		}
+		if !logOK {
+			return
+		}
+		if p.Part == mynakit.PartSurface && ro.Photo {
+			if png := photoPNG(p.Report); png != nil {
+				op.mu.Lock()
+				res.photo = png
+				op.photoEarly = png
+				op.mu.Unlock()
+			}
+		}
+		b.publishFacts(op, p)
+	}
+	rep, err := card.Read(ctx, ro)
+	if err != nil {
+		return nil, err
+	}
+	j, err := rep.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	res.json, res.verdict = j, string(rep.Verdict)
+	if ro.Photo && res.photo == nil {
+		res.photo = photoPNG(rep)
+	}
+	if rep.Text != nil && (rep.Verdict == trust.Genuine || rep.Verdict == trust.GenuineExpired) {
+		b.mu.Lock()
+		if op.reader.gen == op.gen {
+			b.lastFacts[op.origin] = cardFacts{reader: op.reader, gen: op.gen, name: rep.Text.Name, birth: rep.Text.BirthDate}
+		}
+		b.mu.Unlock()
+	}
+	return res, nil
+}
+
+// photoPNG encodes a report's photo, only when its J-LIS signature
+// verified.
+func photoPNG(rep *mynakit.Report) []byte {
+	if rep == nil || rep.Surface == nil || rep.Surface.PhotoImage == nil {
+		return nil
+	}
+	if c, ok := rep.Check(trust.CheckSurfaceFace); !ok || c.Result != trust.Pass {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := face.EncodePNG(&buf, rep.Surface.PhotoImage); err != nil {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// --- GET /v1/readers/{reader}/photo ---
+
+func (b *Bridge) handlePhoto(w http.ResponseWriter, r *http.Request) {
+	rd, gen, ok := b.cardFor(w, r)
+	if !ok {
+		return
+	}
+	c := callerOf(r)
+	data := []string{"surface", "photo"}
+	op := newOperation(b.ctx, c.origin, "photo", rd, gen, data, purpose{What: "顔写真を読み取ります read the photo", Items: describeData(data)}, b.now())
+	op.codeBFirst = r.URL.Query().Get("code_b") == "true"
+	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
+		rep, err := card.Read(ctx, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartSurface}, Photo: true})
+		if err != nil {
+			return nil, err
+		}
+		png := photoPNG(rep)
+		if png == nil {
+			return &result{verdict: string(rep.Verdict)}, notGenuine("写真の署名を確認できません the photo's J-LIS signature did not verify")
+		}
+		return &result{png: png, verdict: string(rep.Verdict)}, nil
+	})
+	b.launch(w, r, op, renderPNG)
+}
+
+func notGenuine(msg string) *apiError {
+	return newError(http.StatusUnprocessableEntity, "not-genuine", msg)
+}
+
+// --- GET /v1/readers/{reader}/qr?kind=age ---
+
+// parseQRQuery reads the qr route's query: kind=age is the only code the
+// bridge makes (an attributes code effectively discloses the My Number).
+func parseQRQuery(raw string) (qr.Kind, bool, error) {
+	q, err := parseQuery(raw, "kind", "code_b")
+	if err != nil {
+		return 0, false, err
+	}
+	kind := q["kind"]
+	if kind == "" {
+		return 0, false, errors.New("kind is required (kind=age)")
+	}
+	k, err := qr.ParseKind(kind)
+	if err != nil {
+		return 0, false, err
+	}
+	if k != qr.KindAge {
+		return 0, false, fmt.Errorf("the bridge makes age codes only: an %s code effectively discloses the My Number", k)
+	}
+	codeB, err := boolParam(q["code_b"])
+	return k, codeB, err
+}
+
+func (b *Bridge) handleQR(w http.ResponseWriter, r *http.Request) {
+	kind, codeB, err := parseQRQuery(r.URL.RawQuery)
+	if err != nil {
+		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "qr の指定が違います "+err.Error()))
+		return
+	}
+	rd, gen, ok := b.cardFor(w, r)
+	if !ok {
+		return
+	}
+	c := callerOf(r)
+	data := []string{"surface", "age-record"}
+	op := newOperation(b.ctx, c.origin, "qr", rd, gen, data, purpose{What: "年齢確認のQRコードを作ります make an age-verification QR code", Items: describeData(data)}, b.now())
+	op.codeBFirst = codeB
+	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
+		rep, err := card.Read(ctx, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartSurface}, AgeRecord: true})
+		if err != nil {
+			return nil, err
+		}
+		if rep.Verdict != trust.Genuine && rep.Verdict != trust.GenuineExpired {
+			return &result{verdict: string(rep.Verdict)}, notGenuine("真正と確認できないカードからはコードを作りません no code is made from a card that is not genuine: " + string(rep.Verdict))
+		}
+		p, err := rep.QRCode(kind)
+		if err != nil {
+			return nil, err
+		}
+		png, err := qr.PNG(p, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &result{png: png, verdict: string(rep.Verdict)}, nil
+	})
+	b.launch(w, r, op, renderPNG)
+}
+
+// --- GET /v1/readers/{reader}/certificates/{kind} ---
+
+type certJSON struct {
+	Kind         string                  `json:"kind"`
+	Certificate  mynakit.CertificateJSON `json:"certificate"`
+	DER          []byte                  `json:"der"`
+	CADER        []byte                  `json:"ca_der,omitempty"`
+	Attributes   map[string]string       `json:"attributes,omitempty"`
+	Verification verificationJSON        `json:"verification"`
+}
+
+type verificationJSON struct {
+	Verdict trust.Verdict `json:"verdict"`
+	Checks  []trust.Check `json:"checks"`
+}
+
+func (b *Bridge) handleCertificate(w http.ResponseWriter, r *http.Request) {
+	kind := mynakit.CertKind(r.PathValue("kind"))
+	if kind != mynakit.CertAuth && kind != mynakit.CertSign {
+		writeError(w, r, newError(http.StatusNotFound, "not-found", "証明書は auth か sign です the certificate is auth or sign"))
+		return
+	}
+	rd, gen, ok := b.cardFor(w, r)
+	if !ok {
+		return
+	}
+	c := callerOf(r)
+	data := []string{string(kind) + "-certificate"}
+	op := newOperation(b.ctx, c.origin, "certificate", rd, gen, data, purpose{What: "電子証明書を読み取ります read a certificate", Items: describeData(data)}, b.now())
+	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
+		rep, err := card.Certificate(ctx, kind, mynakit.CertificateOptions{})
+		if err != nil {
+			return nil, err
+		}
+		out := certJSON{Kind: string(kind), Certificate: mynakit.CertificateSummary(rep.Certificate), DER: rep.Certificate.Raw,
+			Verification: verificationJSON{Verdict: rep.Verdict, Checks: rep.Checks}}
+		if rep.CA != nil {
+			out.CADER = rep.CA.Raw
+		}
+		if at := rep.Attributes; at != nil {
+			out.Attributes = map[string]string{"name": at.Name, "address": at.Address, "sex": at.Sex}
+			if !at.BirthDate.IsZero() {
+				out.Attributes["birth_date"] = at.BirthDate.Format("2006-01-02")
+			}
+		}
+		j, err := json.Marshal(out)
+		return &result{json: j, verdict: string(rep.Verdict)}, err
+	})
+	b.launch(w, r, op, renderJSON)
+}
+
+// --- POST /v1/readers/{reader}/authenticate ---
+
+// AuthenticateRequest carries a web-login challenge.
+type AuthenticateRequest struct {
+	Challenge []byte `json:"challenge"` // base64 in JSON, a byte string in CBOR
+}
+
+type signatureJSON struct {
+	Algorithm   string                  `json:"algorithm"`
+	Signature   []byte                  `json:"signature,omitempty"`
+	CMS         []byte                  `json:"cms,omitempty"`
+	Certificate []byte                  `json:"certificate"`
+	Summary     mynakit.CertificateJSON `json:"certificate_summary"`
+	Check       trust.Check             `json:"certificate_check"`
+}
+
+func (b *Bridge) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
+	var q AuthenticateRequest
+	if aerr := decodeBody(w, r, maxJSONBody, &q); aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	if len(q.Challenge) == 0 || len(q.Challenge) > mynakit.MaxChallenge {
+		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "challenge は1〜4096バイトです the challenge must be 1 to 4096 bytes"))
+		return
+	}
+	rd, gen, ok := b.cardFor(w, r)
+	if !ok {
+		return
+	}
+	c := callerOf(r)
+	sum := sha256.Sum256(q.Challenge)
+	data := []string{"auth-key", "auth-certificate"}
+	op := newOperation(b.ctx, c.origin, "authenticate", rd, gen, data, purpose{
+		What:   "利用者証明用電子証明書でログインします log in with the user-authentication certificate",
+		Items:  describeData(data),
+		Digest: hex.EncodeToString(sum[:]),
+		Note:   "チャレンジの SHA-256 に署名します the key signs the SHA-256 of the site's challenge",
+	}, b.now())
+	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
+		sig, cert, err := card.Authenticate(ctx, q.Challenge)
+		if err != nil {
+			return nil, err
+		}
+		check, err := card.CertificateCheck(mynakit.CertAuth, cert, b.now())
+		if err != nil {
+			return nil, err
+		}
+		j, err := json.Marshal(signatureJSON{Algorithm: "RSASSA-PKCS1-v1_5-SHA256", Signature: sig, Certificate: cert.Raw, Summary: mynakit.CertificateSummary(cert), Check: check})
+		return &result{json: j}, err
+	})
+	b.launch(w, r, op, renderJSON)
+}
+
+// --- POST /v1/readers/{reader}/sign ---
+
+// SignRequest carries what to sign: a digest (a raw signature comes back)
+// or a document (a detached CMS comes back). A body of type
+// application/octet-stream is a document.
+type SignRequest struct {
+	Digest   []byte `json:"digest,omitempty"`
+	Hash     string `json:"hash,omitempty"` // sha256 (default), sha384, sha512
+	Document []byte `json:"document,omitempty"`
+}
+
+func parseHash(s string) (crypto.Hash, error) {
+	switch strings.ToLower(s) {
+	case "", "sha256", "sha-256":
+		return crypto.SHA256, nil
+	case "sha384", "sha-384":
+		return crypto.SHA384, nil
+	case "sha512", "sha-512":
+		return crypto.SHA512, nil
+	}
+	return 0, fmt.Errorf("unknown hash %q (want sha256, sha384 or sha512)", s)
+}
+
+func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
+	var q SignRequest
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "application/octet-stream" {
+		doc, aerr := readBody(w, r, b.opts.MaxDocument)
+		if aerr != nil {
+			writeError(w, r, aerr)
+			return
+		}
+		q.Document = doc
+	} else if aerr := decodeBody(w, r, b.opts.MaxDocument*4/3+4096, &q); aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	h, err := parseHash(q.Hash)
+	switch {
+	case err != nil:
+	case (q.Digest == nil) == (q.Document == nil):
+		err = errors.New("give either digest or document")
+	case q.Digest != nil && len(q.Digest) != h.Size():
+		err = fmt.Errorf("a %v digest is %d bytes, not %d", h, h.Size(), len(q.Digest))
+	case int64(len(q.Document)) > b.opts.MaxDocument:
+		writeError(w, r, tooLarge(b.opts.MaxDocument))
+		return
+	}
+	if err != nil {
+		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "署名の指定が違います "+err.Error()))
+		return
+	}
+	rd, gen, ok := b.cardFor(w, r)
+	if !ok {
+		return
+	}
+	c := callerOf(r)
+	p := purpose{What: "署名用電子証明書で署名します sign with the signing certificate", Items: describeData([]string{"sign-key", "sign-certificate"})}
+	if q.Document != nil {
+		sum := sha256.Sum256(q.Document)
+		p.Digest, p.Note = hex.EncodeToString(sum[:]), fmt.Sprintf("文書（%dバイト）の SHA-256 a document of %d bytes, by its SHA-256", len(q.Document), len(q.Document))
+	} else {
+		p.Digest, p.Note = hex.EncodeToString(q.Digest), fmt.Sprintf("呼び出し元が計算したダイジェスト（%v） a digest the caller computed (%v); the bridge does not see the document", h, h)
+	}
+	data := []string{"sign-key", "sign-certificate"}
+	op := newOperation(b.ctx, c.origin, "sign", rd, gen, data, p, b.now())
+	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
+		out := signatureJSON{}
+		var cert []byte
+		if q.Document != nil {
+			cms, err := card.SignDocument(ctx, q.Document, mynakit.SignOptions{})
+			if err != nil {
+				return nil, err
+			}
+			// The signature is read back as a verifier would, against the
+			// anchors the card is judged against.
+			rep, err := jpki.VerifyCMS(q.Document, cms, jpki.CMSOptions{Store: card.Trust(), Now: b.now()})
+			if err != nil {
+				return nil, err
+			}
+			out.Algorithm, out.CMS = "CMS detached SignedData (RSASSA-PKCS1-v1_5-SHA256)", cms
+			cert = rep.Signer.Raw
+			out.Summary = mynakit.CertificateSummary(rep.Signer)
+			if chk, err := card.CertificateCheck(mynakit.CertSign, rep.Signer, b.now()); err == nil {
+				out.Check = chk
+			}
+		} else {
+			sig, c, err := card.SignDigest(ctx, h, q.Digest)
+			if err != nil {
+				return nil, err
+			}
+			out.Algorithm, out.Signature = "RSASSA-PKCS1-v1_5-"+strings.ReplaceAll(h.String(), "-", ""), sig
+			cert = c.Raw
+			out.Summary = mynakit.CertificateSummary(c)
+			if chk, err := card.CertificateCheck(mynakit.CertSign, c, b.now()); err == nil {
+				out.Check = chk
+			}
+		}
+		out.Certificate = cert
+		j, err := json.Marshal(out)
+		return &result{json: j}, err
+	})
+	b.launch(w, r, op, renderJSON)
+}

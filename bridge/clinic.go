@@ -1,0 +1,287 @@
+package bridge
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mynakit/mynakit/accesslog"
+	"github.com/mynakit/mynakit/oqs"
+)
+
+// ClinicOptions turns on the clinic mode: face results of the clinic's
+// eligibility terminal (オンライン資格確認) are streamed on /v1/oqs/events,
+// compared with the card read at the counter, and POST /v1/oqs/confirm asks
+// the terminal about an insurance card.
+type ClinicOptions struct {
+	// Root is the terminal's shared folder (req, res, face).
+	Root string
+	// MedicalInstitutionCode is the clinic's 医療機関コード, needed for
+	// confirmations (without it /v1/oqs/confirm answers 503).
+	MedicalInstitutionCode string
+	// StateDir keeps the confirmation jobs (see oqs.Config); required
+	// with MedicalInstitutionCode.
+	StateDir string
+	// ScanInterval is how often the face folder is scanned (default 1s).
+	ScanInterval time.Duration
+	// ConfirmTimeout bounds a confirmation (default 3 minutes).
+	ConfirmTimeout time.Duration
+}
+
+// cardFacts are the verified facts of the last genuine read of an origin,
+// kept while that card is in the reader, for the match with a face result.
+type cardFacts struct {
+	reader *reader
+	gen    uint64
+	name   string
+	birth  string
+}
+
+type clinic struct {
+	b       *Bridge
+	opts    ClinicOptions
+	watcher *oqs.Watcher
+	client  *oqs.Client // nil without a 医療機関コード
+	faces   *clinicHub
+}
+
+func newClinic(b *Bridge, opts ClinicOptions) (*clinic, error) {
+	w, err := oqs.NewWatcher(oqs.WatchConfig{Root: opts.Root, Interval: opts.ScanInterval})
+	if err != nil {
+		return nil, err
+	}
+	c := &clinic{b: b, opts: opts, watcher: w, faces: &clinicHub{subs: map[*clinicSub]struct{}{}}}
+	if opts.MedicalInstitutionCode != "" {
+		state := opts.StateDir
+		if state == "" {
+			return nil, errors.New("bridge: clinic mode: a state folder is needed for confirmations")
+		}
+		cl, err := oqs.NewClient(oqs.Config{Root: opts.Root, StateDir: state, MedicalInstitutionCode: opts.MedicalInstitutionCode, Timeout: opts.ConfirmTimeout})
+		if err != nil {
+			return nil, err
+		}
+		c.client = cl
+	}
+	return c, nil
+}
+
+func (c *clinic) run(ctx context.Context) {
+	defer c.b.wg.Done()
+	for f := range c.watcher.Events(ctx) {
+		c.faces.publish(f)
+	}
+	c.faces.close()
+}
+
+// clinicHub fans face results out; each stream renders them for its own
+// origin (the match uses that origin's card read).
+type clinicHub struct {
+	mu     sync.Mutex
+	subs   map[*clinicSub]struct{}
+	closed bool
+}
+
+type clinicSub struct {
+	origin string
+	ch     chan oqs.FaceResult
+}
+
+func (h *clinicHub) subscribe(origin string) (*clinicSub, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, false
+	}
+	s := &clinicSub{origin: origin, ch: make(chan oqs.FaceResult, 32)}
+	h.subs[s] = struct{}{}
+	return s, true
+}
+
+func (h *clinicHub) unsubscribe(s *clinicSub) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.subs[s]; ok {
+		delete(h.subs, s)
+		close(s.ch)
+	}
+}
+
+func (h *clinicHub) publish(f oqs.FaceResult) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		select {
+		case s.ch <- f:
+		default:
+			delete(h.subs, s)
+			close(s.ch)
+		}
+	}
+}
+
+func (h *clinicHub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for s := range h.subs {
+		delete(h.subs, s)
+		close(s.ch)
+	}
+}
+
+// matchJSON compares an eligibility answer with the origin's card read.
+type matchJSON struct {
+	Card          oqs.CardFacts      `json:"card"`
+	Agrees        bool               `json:"agrees"`
+	Disagreements []oqs.Disagreement `json:"disagreements"`
+}
+
+func (c *clinic) match(origin string, f oqs.FaceResult) *matchJSON {
+	c.b.mu.Lock()
+	facts, ok := c.b.lastFacts[origin]
+	if ok && (facts.reader.gen != facts.gen || !facts.reader.present) {
+		ok = false
+	}
+	c.b.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	card := oqs.CardFacts{Name: facts.name, BirthDate: facts.birth}
+	d := oqs.Match(card, f)
+	if d == nil {
+		d = []oqs.Disagreement{}
+	}
+	return &matchJSON{Card: card, Agrees: len(d) == 0, Disagreements: d}
+}
+
+type faceJSON struct {
+	File        string           `json:"file"`
+	Time        string           `json:"time,omitempty"`
+	SHA256      string           `json:"sha256"`
+	Error       string           `json:"error,omitempty"`
+	Eligibility *oqs.Eligibility `json:"eligibility,omitempty"`
+	// Match is the comparison with the card this origin read at the
+	// counter, while that card is in the reader; absent without one.
+	Match *matchJSON `json:"match,omitempty"`
+}
+
+func (c *clinic) render(origin string, f oqs.FaceResult) []byte {
+	sum := sha256.Sum256(f.Raw)
+	out := faceJSON{File: filepath.Base(f.Name), SHA256: hex.EncodeToString(sum[:])}
+	if !f.Time.IsZero() {
+		out.Time = f.Time.Format(time.RFC3339)
+	}
+	if f.Err != nil {
+		out.Error = f.Err.Error()
+	} else {
+		e := f.Eligibility()
+		out.Eligibility = &e
+		out.Match = c.match(origin, f)
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
+
+// handleEvents streams face results (event "face") as they arrive.
+func (c *clinic) handleEvents(w http.ResponseWriter, r *http.Request) {
+	origin := callerOf(r).origin
+	s, ok := c.faces.subscribe(origin)
+	if !ok {
+		writeError(w, r, cancelledError(errClosed))
+		return
+	}
+	defer c.faces.unsubscribe(s)
+	ch := make(chan event)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer close(ch)
+		for f := range s.ch {
+			select {
+			case ch <- event{name: "face", data: c.render(origin, f)}:
+			case <-done:
+				return
+			}
+		}
+	}()
+	c.b.stream(w, r, ch, nil, nil)
+}
+
+// ConfirmRequest is POST /v1/oqs/confirm: an insurance card's numbers.
+type ConfirmRequest struct {
+	Insurer             string `json:"insurer"`
+	Symbol              string `json:"symbol,omitempty"`
+	Number              string `json:"number"`
+	Branch              string `json:"branch,omitempty"`
+	Birth               string `json:"birth"`
+	LimitConsent        bool   `json:"limit_consent,omitempty"`
+	Date                string `json:"date,omitempty"`
+	ArbitraryIdentifier string `json:"arbitrary_identifier,omitempty"`
+}
+
+func (q ConfirmRequest) request() oqs.Request {
+	return oqs.Request{InsurerNumber: q.Insurer, InsuredCardSymbol: q.Symbol, InsuredIdentificationNumber: q.Number,
+		InsuredBranchNumber: q.Branch, Birthdate: q.Birth, LimitConsent: q.LimitConsent, ArbitraryIdentifier: q.ArbitraryIdentifier, Date: q.Date}
+}
+
+// handleConfirm asks the terminal about an insurance card and waits for
+// its answer; the request is recorded in the access log.
+func (c *clinic) handleConfirm(w http.ResponseWriter, r *http.Request) {
+	if c.client == nil {
+		writeError(w, r, newError(http.StatusServiceUnavailable, "not-configured", "医療機関コードが設定されていません no 医療機関コード: start the bridge with --oqs-mic and --oqs-state"))
+		return
+	}
+	var q ConfirmRequest
+	if aerr := decodeBody(w, r, 16<<10, &q); aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	if strings.TrimSpace(q.Insurer) == "" || strings.TrimSpace(q.Number) == "" || strings.TrimSpace(q.Birth) == "" {
+		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "insurer, number, birth が必要です insurer, number and birth are required"))
+		return
+	}
+	origin := callerOf(r).origin
+	timeout := c.opts.ConfirmTimeout
+	if timeout <= 0 {
+		timeout = oqs.DefaultTimeout
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + 30*time.Second))
+	ctx, cancel := context.WithTimeout(r.Context(), timeout+10*time.Second)
+	defer cancel()
+	logID := randomID()[:16]
+	data := []string{"eligibility"}
+	if _, err := c.b.opts.Log.Write(accesslog.Entry{ID: logID, Event: accesslog.Begin, Origin: origin, Action: "oqs-confirm", Data: data}); err != nil {
+		writeError(w, r, newError(http.StatusInternalServerError, "log-unavailable", "アクセス記録を書けないため中止しました the access log cannot be written"))
+		return
+	}
+	res, err := c.client.Confirm(ctx, q.request())
+	outcome := "error:oqs"
+	var aerr *apiError
+	switch {
+	case err == nil:
+		outcome = string(res.Interpretation.Outcome)
+	case errors.Is(err, oqs.ErrInvalidRequest):
+		outcome, aerr = "error:bad-request", newError(http.StatusBadRequest, "bad-request", "要求が正しくありません "+err.Error())
+	case errors.Is(err, oqs.ErrTimeout):
+		outcome, aerr = "error:oqs-timeout", newError(http.StatusGatewayTimeout, "oqs-timeout", "資格確認端末から時間内に応答がありません no answer from the terminal in time; the request is kept and asking again waits for it")
+	default:
+		aerr = newError(http.StatusBadGateway, "oqs-error", "資格確認端末とのやりとりに失敗しました the eligibility terminal failed: "+err.Error())
+	}
+	if _, lerr := c.b.opts.Log.Append(accesslog.Entry{ID: logID, Event: accesslog.End, Origin: origin, Action: "oqs-confirm", Data: data, Outcome: outcome}); lerr != nil {
+		writeError(w, r, newError(http.StatusInternalServerError, "log-unavailable", "アクセス記録を書けないため中止しました the access log cannot be written"))
+		return
+	}
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	e := res.Eligibility()
+	write(w, r, http.StatusOK, map[string]any{"job": res.Job.ID, "resumed": res.Resumed, "eligibility": e})
+}

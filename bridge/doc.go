@@ -1,0 +1,39 @@
+// Package bridge is mynakit's local HTTP bridge: an http.Handler that lets
+// web and desktop applications at municipal windows and clinics reach the
+// Individual Number Card through a service on the same PC instead of
+// linking a PC/SC library, and serves the counter page staff look at. It
+// is built on package mynakit and adds no card logic of its own: every
+// result is the library's (a read answers with exactly the JSON of
+// mynakit.Report), every verdict is the library's verdict.
+//
+// # Safety on a shared PC
+//
+//   - It listens on loopback only (Listen refuses anything else) and
+//     answers only requests whose Host is its own, which defeats DNS
+//     rebinding, from loopback peers.
+//   - It serves browsers of allowed origins only (CORS for those, 403 for
+//     any other Origin), and checks every state-changing request against
+//     them. An origin first pairs (POST /v1/pair): the holder allows it on
+//     the consent page, and the origin collects a token once. A page that
+//     merely guesses the port gets the reader list and nothing else.
+//   - No calling page ever sees a PIN: an operation that needs a secret
+//     answers 202 with a consent_url on the bridge's own origin, where the
+//     holder sees which origin asks for what (which facts, which key, the
+//     digest to be signed) and types the PIN or the card-face data
+//     (照合番号B). That form is accepted only from the bridge's own page;
+//     the secret goes to the card's PIN session, which asks for it outside
+//     any card transaction and wipes it; it is never logged, stored or
+//     returned.
+//   - The PIN session's retry guard is always on (a wrong secret never
+//     blocks a key through the bridge) and wrong secrets slow their origin
+//     down.
+//   - One card operation at a time per reader; others queue with a bounded
+//     wait (429 when the queue is full, 503 after waiting too long). A
+//     pulled card cancels its operations and forgets their results.
+//   - Every card operation is recorded in the access log (package
+//     accesslog) before its card is touched and again when it ends, before
+//     anything is handed out.
+//
+// The routes, their answers and status codes are in openapi.json (served
+// at /v1/openapi.json), which a test keeps in step with the routes served.
+package bridge

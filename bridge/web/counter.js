@@ -1,0 +1,460 @@
+// mynakit counter page. Plain JavaScript, no build step, nothing loaded
+// from the network: it talks only to the bridge that served it. Card data
+// is only ever put into the page with textContent, never as HTML.
+'use strict';
+
+(function () {
+  const token = document.querySelector('meta[name="mynakit-token"]').content;
+  const clinicMode = document.body.dataset.clinic === 'on';
+  const $ = (id) => document.getElementById(id);
+
+  // Japanese first, English beside it, for every check the library makes.
+  const checkWords = {
+    'text:format': ['券面事項入力補助APのデータ形式', 'format of the text applet\'s data'],
+    'text:cv-certificate': ['券面事項入力補助APの証明書（J-LIS）', 'the text applet\'s certificate from J-LIS'],
+    'text:my-number-digest': ['個人番号のハッシュ値', 'digest of the My Number'],
+    'text:attributes-digest': ['基本4情報（氏名・住所・生年月日・性別）のハッシュ値', 'digest of the name, address, birth date and sex'],
+    'text:integrity-signature': ['券面事項入力補助APの署名（J-LIS）', 'J-LIS signature over the text data'],
+    'text:signed-key': ['券面事項入力補助APのカード鍵', 'the text applet\'s card key'],
+    'text:my-number-check-digit': ['個人番号の検査用数字', 'check digit of the My Number'],
+    'surface:format': ['券面事項確認APのデータ形式', 'format of the card-face data'],
+    'surface:cv-certificate': ['券面事項確認APの証明書（J-LIS）', 'the card face\'s certificate from J-LIS'],
+    'surface:face-signature': ['券面画像（顔写真・氏名・住所）の署名', 'signature over the card-face images (photo, name, address)'],
+    'surface:age-signature': ['年齢確認記録の署名', 'signature over the age-verification record'],
+    'surface:my-number-image-signature': ['個人番号画像の署名', 'signature over the My Number image'],
+    'presence:surface': ['券面事項確認APのカード存在証明', 'proof that the card-face chip is in the reader'],
+    'presence:text': ['券面事項入力補助APのカード存在証明', 'proof that the text applet\'s chip is in the reader'],
+    'presence:jpki': ['利用者証明用の鍵の存在証明', 'proof that the chip holds the authentication key'],
+    'binding:text-code-a': ['個人番号による2つのAPの結び付き', 'the text data tied to the chip by the My Number'],
+    'card:applets': ['カードのAPがすべてそろっていること', 'the card has every applet'],
+    'card:presence': ['読み取った情報とカードの結び付き', 'what was read is tied to the chip'],
+    'card:token': ['カードの種別（トークン情報）', 'the kind of token (card or smartphone)'],
+    'card:cv-chain-root': ['カードの証明書チェーン（ルート）', 'the card\'s certificate chain (root)'],
+    'card:cv-chain-id': ['カードの証明書チェーン（識別子）', 'the card\'s certificate chain (identifier)'],
+    'card:cv-chain-lower': ['カードの証明書チェーン（下位）', 'the card\'s certificate chain (lower level)'],
+    'common:format': ['共通APのデータ形式', 'format of the card information'],
+    'consistency:birth-date': ['生年月日の一致', 'the copies of the birth date agree'],
+    'consistency:sex': ['性別の一致', 'the copies of the sex agree'],
+    'consistency:expiry': ['有効期限の一致', 'the copies of the card expiry agree'],
+    'consistency:municipality': ['市区町村コードの一致', 'the copies of the municipality code agree'],
+    'x509:auth-certificate': ['利用者証明用電子証明書', 'the user-authentication certificate'],
+    'x509:auth-ca-certificate': ['利用者証明用CA証明書', 'the authentication CA certificate'],
+    'x509:sign-certificate': ['署名用電子証明書', 'the signing certificate'],
+    'x509:sign-ca-certificate': ['署名用CA証明書', 'the signing CA certificate'],
+    'jpki:format': ['公的個人認証APのデータ形式', 'format of the JPKI data'],
+    'cms:signature': ['署名データ', 'the CMS signature'],
+    'cms:timestamp': ['タイムスタンプ', 'the timestamp'],
+    'qr:format': ['QRコードの形式', 'format of the QR code'],
+  };
+  const resultWords = { fail: ['失敗', 'failed'], unknown: ['確認できず', 'could not be checked'] };
+  const verdictWords = {
+    'genuine': ['✔ 真正', 'genuine'],
+    'genuine-expired': ['! 真正・期限切れ', 'genuine, expired'],
+    'not-genuine': ['✖ 真正でない', 'not genuine'],
+    'unknown': ['? 不明', 'unknown'],
+  };
+  const sexWords = { male: ['男', 'male'], female: ['女', 'female'], 'not-applicable': ['適用不能', 'not applicable'], unknown: ['不明', 'unknown'] };
+
+  // ja/en writes "日本語 English" into el, the English marked as such.
+  function jaEn(el, ja, en) {
+    el.textContent = '';
+    el.append(document.createTextNode(ja + ' '));
+    const s = document.createElement('span');
+    s.lang = 'en';
+    s.textContent = en;
+    el.append(s);
+  }
+
+  function api(path, opts) {
+    opts = opts || {};
+    const headers = Object.assign({ Authorization: 'Bearer ' + token, Accept: 'application/json' }, opts.headers || {});
+    return fetch(path, Object.assign({}, opts, { headers: headers, cache: 'no-store' }));
+  }
+
+  // --- Server-Sent Events over fetch (EventSource cannot send a token) ---
+  async function stream(path, onEvent, onOpen) {
+    const res = await api(path, { headers: { Accept: 'text/event-stream' } });
+    if (!res.ok) throw new Error(path + ': ' + res.status);
+    if (onOpen) onOpen();
+    const reader = res.body.getReader();
+    const dec = new TextDecoder();
+    let buf = '';
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) return;
+      buf += dec.decode(r.value, { stream: true });
+      let i;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        let name = 'message';
+        let data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) name = line.slice(7);
+          else if (line.startsWith('data: ')) data += line.slice(6);
+        }
+        if (data) {
+          let v;
+          try { v = JSON.parse(data); } catch (e) { continue; }
+          onEvent(name, v);
+        }
+      }
+    }
+  }
+
+  function follow(path, onEvent, onOpen, onLost) {
+    const go = async () => {
+      for (;;) {
+        try {
+          await stream(path, onEvent, onOpen);
+        } catch (e) { /* reconnect below */ }
+        if (onLost) onLost();
+        await new Promise((ok) => setTimeout(ok, 1000));
+      }
+    };
+    go();
+  }
+
+  // --- state ---
+  let cur = null; // { reader, op, photoURL, finished }
+
+  function show(el, on) { el.hidden = !on; }
+
+  function clearScreen() {
+    if (cur && cur.photoURL) URL.revokeObjectURL(cur.photoURL);
+    if (cur && cur.op && !cur.finished) api('/v1/operations/' + encodeURIComponent(cur.op), { method: 'DELETE' }).catch(() => {});
+    cur = null;
+    hideConsent();
+    for (const id of ['f-name', 'f-address', 'f-birth', 'f-sex', 'f-mynumber', 'f-card-expiry', 'f-cert-expiry', 'progress', 'reader-name']) $(id).textContent = '';
+    const badge = $('badge');
+    badge.className = 'badge pending';
+    jaEn(badge, '確認中', 'checking…');
+    $('failed').textContent = '';
+    show($('failed-box'), false);
+    show($('test-anchors'), false);
+    $('error').textContent = '';
+    show($('error'), false);
+    const img = $('photo');
+    img.removeAttribute('src');
+    show(img, false);
+    jaEn($('photo-caption'), '顔写真: 読み取り中', 'photo: reading…');
+    show($('again'), false);
+    show($('card'), false);
+    show($('waiting'), true);
+    clearClinic();
+  }
+
+  function secretMode() {
+    const r = document.querySelector('input[name="secret"]:checked');
+    return r ? r.value : 'pin';
+  }
+
+  async function startRead(reader) {
+    if (cur) return;
+    cur = { reader: reader, op: null, photoURL: null, finished: false };
+    show($('waiting'), false);
+    show($('card'), true);
+    $('reader-name').textContent = '(' + reader + ')';
+    jaEn($('progress'), '読み取りを始めます', 'starting to read…');
+    const mine = cur;
+    let res, body;
+    try {
+      res = await api('/v1/readers/' + encodeURIComponent(reader) + '/read', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ photo: true, code_b: secretMode() === 'code-b' }),
+      });
+      body = await res.json();
+    } catch (e) {
+      if (cur === mine) showError({ message: '読み取りを始められません could not start the read' });
+      return;
+    }
+    if (cur !== mine) {
+      // The screen moved on meanwhile: let the reader go.
+      if (res.status === 202 && body.id) api('/v1/operations/' + encodeURIComponent(body.id), { method: 'DELETE' });
+      return;
+    }
+    if (res.status === 200) {
+      renderReport(body);
+      renderVerdict(body.verification);
+      finishRead();
+    } else if (res.status === 202) {
+      cur.op = body.id;
+      onOperation(body);
+    } else {
+      showError(body.error || { message: String(res.status) });
+    }
+  }
+
+  function onOperation(op) {
+    if (!cur || op.id !== cur.op) return;
+    if (op.state === 'consent' && op.consent_url) {
+      showConsent(op.consent_url);
+    } else {
+      hideConsent();
+    }
+    if (op.state === 'done') {
+      fetchResult(op.id);
+    } else if (op.state === 'failed' || op.state === 'cancelled') {
+      if (op.error && op.error.code === 'card-removed') return; // the removal clears the screen
+      showError(op.error || { message: op.state });
+    }
+  }
+
+  async function fetchResult(id) {
+    if (!cur || cur.finished) return;
+    const mine = cur;
+    const res = await api('/v1/operations/' + encodeURIComponent(id));
+    if (cur !== mine || !res.ok) return;
+    const op = await res.json();
+    if (cur !== mine) return;
+    if (op.result) {
+      // The verdict is shown only over the whole read.
+      renderReport(op.result);
+      renderVerdict(op.result.verification);
+    }
+    if (!cur.photoURL && op.links && op.links.photo) loadPhoto(op.links.photo, true);
+    finishRead();
+  }
+
+  function finishRead() {
+    if (!cur) return;
+    cur.finished = true;
+    $('progress').textContent = '';
+    show($('again'), true);
+  }
+
+  function showError(err) {
+    hideConsent();
+    const el = $('error');
+    el.textContent = (err && err.message) || 'エラー error';
+    show(el, true);
+    $('progress').textContent = '';
+    show($('again'), true);
+    const badge = $('badge');
+    badge.className = 'badge unknown';
+    jaEn(badge, '読み取りできませんでした', 'not read');
+  }
+
+  // --- the consent page, in a dialog ---
+  function showConsent(url) {
+    const dlg = $('consent-dialog');
+    const frame = $('consent-frame');
+    const path = new URL(url, location.href).pathname;
+    if (frame.dataset.path !== path) {
+      frame.dataset.path = path;
+      frame.src = path;
+    }
+    if (!dlg.open) dlg.showModal();
+    frame.addEventListener('load', () => frame.focus(), { once: true });
+  }
+
+  function hideConsent() {
+    const dlg = $('consent-dialog');
+    const frame = $('consent-frame');
+    if (dlg.open) dlg.close();
+    if (frame.dataset.path) {
+      delete frame.dataset.path;
+      frame.src = 'about:blank';
+    }
+  }
+
+  async function cancelOp() {
+    if (!cur || !cur.op) return;
+    hideConsent();
+    await api('/v1/operations/' + encodeURIComponent(cur.op), { method: 'DELETE' });
+  }
+
+  // --- facts ---
+  function renderReport(r) {
+    if (!cur || !r) return;
+    if (r.text) {
+      $('f-name').textContent = r.text.name || '';
+      $('f-address').textContent = r.text.address || '';
+      $('f-birth').textContent = r.text.birth_date || '';
+      const sx = sexWords[r.text.sex];
+      if (sx) jaEn($('f-sex'), sx[0], sx[1]);
+      $('f-mynumber').textContent = r.text.my_number || '';
+    }
+    if (r.surface) {
+      if (!$('f-birth').textContent) $('f-birth').textContent = r.surface.birth_date || '';
+      const sx = sexWords[r.surface.sex];
+      if (sx && !$('f-sex').textContent) jaEn($('f-sex'), sx[0], sx[1]);
+    }
+    const exp = r.expiry || {};
+    if (exp.card) {
+      const dd = $('f-card-expiry');
+      dd.textContent = exp.card + (exp.card_expired ? ' (期限切れ expired)' : '') + ' ';
+      if (!exp.card_signed) {
+        const u = document.createElement('span');
+        u.className = 'unsigned';
+        u.textContent = '署名なし unsigned';
+        dd.append(u);
+      }
+    }
+    if (exp.auth_certificate) {
+      $('f-cert-expiry').textContent = exp.auth_certificate.slice(0, 10) + (exp.certificate_expired ? ' (期限切れ expired)' : '') + (exp.revoked ? ' (失効 revoked)' : '');
+    }
+  }
+
+  function renderVerdict(v) {
+    if (!v) return;
+    const badge = $('badge');
+    const w = verdictWords[v.verdict] || verdictWords.unknown;
+    badge.className = 'badge ' + (verdictWords[v.verdict] ? v.verdict : 'unknown');
+    jaEn(badge, w[0], w[1]);
+    badge.dataset.verdict = v.verdict;
+    const list = $('failed');
+    list.textContent = '';
+    let n = 0;
+    for (const c of v.checks || []) {
+      if (c.result === 'pass') continue;
+      n++;
+      const li = document.createElement('li');
+      const words = checkWords[c.name] || [c.name, c.name];
+      const res = resultWords[c.result] || [c.result, c.result];
+      li.dataset.check = c.name;
+      li.append(document.createTextNode(words[0] + ' — ' + res[0] + ' '));
+      const en = document.createElement('span');
+      en.lang = 'en';
+      en.textContent = words[1] + ': ' + res[1] + (c.detail ? ' (' + c.detail + ')' : '');
+      li.append(en);
+      list.append(li);
+    }
+    show($('failed-box'), n > 0);
+    show($('test-anchors'), !!v.test_anchors);
+  }
+
+  async function loadPhoto(url, final) {
+    if (!cur || cur.photoURL) return;
+    const mine = cur;
+    const res = await api(url, { headers: { Accept: 'image/png' } });
+    if (cur !== mine) return;
+    if (!res.ok) {
+      if (final) jaEn($('photo-caption'), '顔写真: 署名を確認できないため表示しません', 'photo: not shown, its signature did not verify');
+      return;
+    }
+    const blob = await res.blob();
+    if (cur !== mine) return;
+    cur.photoURL = URL.createObjectURL(blob);
+    const img = $('photo');
+    img.src = cur.photoURL;
+    show(img, true);
+    jaEn($('photo-caption'), '顔写真（J-LIS署名を確認済み）', 'photo (J-LIS signature verified)');
+  }
+
+  // --- events ---
+  function onEvent(name, d) {
+    refreshSeq++; // an answer to an earlier list request is older than this
+    switch (name) {
+      case 'card-inserted':
+        if (!cur) startRead(d.reader);
+        refreshReaders();
+        break;
+      case 'card-removed':
+      case 'reader-removed':
+        if (cur && cur.reader === d.reader) clearScreen();
+        refreshReaders();
+        break;
+      case 'reader-added':
+        refreshReaders();
+        break;
+      case 'operation':
+        onOperation(d);
+        break;
+      case 'progress':
+        if (cur && d.operation === cur.op) jaEn($('progress'), '読み取り中', d.step);
+        break;
+      case 'facts':
+        if (cur && d.operation === cur.op) {
+          renderReport(d.report);
+          if (d.photo_url) loadPhoto(d.photo_url, false);
+        }
+        break;
+    }
+  }
+
+  // refreshSeq orders the reader-list answers: one that a later event or
+  // request overtook says nothing about now.
+  let refreshSeq = 0;
+
+  async function refreshReaders() {
+    const seq = ++refreshSeq;
+    try {
+      const res = await fetch('/v1/readers', { cache: 'no-store' });
+      const j = await res.json();
+      if (seq !== refreshSeq) return;
+      const names = (j.readers || []).map((r) => r.name + (r.card_present ? ' ●' : ''));
+      $('reader-names').textContent = names.length ? names.join(', ') : 'なし none';
+      if (cur && !(j.readers || []).some((r) => r.name === cur.reader && r.card_present)) clearScreen();
+      if (!cur) {
+        const withCard = (j.readers || []).find((r) => r.card_present);
+        if (withCard) startRead(withCard.name);
+      }
+    } catch (e) { /* the stream reconnects */ }
+  }
+
+  // --- clinic mode: face results beside the card read here ---
+  function clearClinic() {
+    if (!clinicMode) return;
+    show($('clinic-result'), false);
+    show($('clinic-waiting'), true);
+    for (const id of ['q-name', 'q-birth', 'q-insurer', 'q-ratio', 'match', 'match-details', 'eligibility-badge']) $(id).textContent = '';
+  }
+
+  function onFace(name, f) {
+    if (name !== 'face') return;
+    show($('clinic-waiting'), false);
+    show($('clinic-result'), true);
+    const badge = $('eligibility-badge');
+    const e = f.eligibility;
+    if (!e) {
+      badge.className = 'badge unknown';
+      jaEn(badge, '読めません', 'unreadable result: ' + (f.error || ''));
+      return;
+    }
+    badge.className = 'badge ' + (e.success ? 'valid' : 'invalid');
+    jaEn(badge, e.validity.ja || '不明', e.validity.en || 'unknown');
+    const q = (e.qualifications || [])[0];
+    if (q) {
+      $('q-name').textContent = q.name || '';
+      $('q-birth').textContent = q.birth_date || '';
+      $('q-insurer').textContent = (q.insurer_name || '') + ' (' + (q.insurer_number || '') + ')';
+      if (q.contribution_ratio) $('q-ratio').textContent = q.contribution_ratio.label + ' (' + q.contribution_ratio.percent + '%)';
+    }
+    const m = $('match');
+    const details = $('match-details');
+    details.textContent = '';
+    if (!f.match) {
+      jaEn(m, '窓口でのカードの読み取りがありません', 'no card read at this counter to compare with');
+    } else if (f.match.agrees) {
+      jaEn(m, '✔ 氏名・生年月日がカードと一致', 'name and birth date match the card');
+    } else {
+      jaEn(m, '✖ カードと一致しません', 'does not match the card');
+      for (const d of f.match.disagreements || []) {
+        const li = document.createElement('li');
+        li.textContent = d.detail + (d.card ? ' — カード card: ' + d.card : '') + (d.result ? ' / 結果 result: ' + d.result : '');
+        details.append(li);
+      }
+    }
+  }
+
+  // --- start ---
+  $('print').addEventListener('click', () => window.print());
+  $('again').addEventListener('click', () => {
+    const reader = cur && cur.reader;
+    clearScreen();
+    if (reader) startRead(reader);
+  });
+  $('consent-cancel').addEventListener('click', cancelOp);
+  $('consent-dialog').addEventListener('cancel', (ev) => { ev.preventDefault(); cancelOp(); });
+
+  follow('/v1/events', onEvent, () => {
+    jaEn($('connection'), '接続しました', 'connected to the bridge');
+    refreshReaders();
+  }, () => jaEn($('connection'), '再接続中', 'reconnecting…'));
+  if (clinicMode) {
+    show($('clinic'), true);
+    follow('/v1/oqs/events', onFace);
+  }
+})();

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mynakit/mynakit/accesslog"
+	"github.com/mynakit/mynakit/bridge"
+	"github.com/mynakit/mynakit/pin"
+)
+
+func init() { register(newServeCmd) }
+
+// defaultAccessLogDir is where the access records are kept unless
+// --access-log says otherwise: $XDG_STATE_HOME/mynakit/access-log, or
+// ~/.local/state/mynakit/access-log.
+func defaultAccessLogDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "mynakit", "access-log")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "state", "mynakit", "access-log")
+	}
+	return "mynakit-access-log"
+}
+
+type serveFlags struct {
+	addr           string
+	origins        []string
+	prompt         string
+	logDir         string
+	sinks          []string
+	oqsRoot        string
+	oqsMIC         string
+	oqsState       string
+	queueDepth     int
+	queueWait      time.Duration
+	consentTimeout time.Duration
+	maxDocument    int64
+}
+
+func newServeCmd(a *app) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the local HTTP bridge and the counter page (loopback only)",
+		Long: `Serve the card to web and desktop applications on this PC, and the counter
+page for staff, at http://ADDR/. The bridge listens on loopback only, answers
+only its own Host name, serves only the origins given with --allow-origin (each
+pairs once through the consent page), and asks for PINs on its own consent
+page, never through the calling page (--prompt terminal asks here instead).
+Every card operation is recorded in the access log (see mynakit log).
+
+With --simulator or --sim-image the card is an in-process simulated card;
+otherwise the PC/SC readers are used, and a pcscd that restarts is found again.
+--oqs-root turns on the clinic mode: face results of the eligibility terminal
+on /v1/oqs/events, compared with the card read at the counter.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", bridge.DefaultAddr, "loopback address to listen on")
+	fl.StringArrayVar(&f.origins, "allow-origin", nil, "web origin (scheme://host[:port]) whose pages may use the bridge; repeatable")
+	fl.StringVar(&f.prompt, "prompt", "page", "where the holder types secrets: page (the consent page) or terminal (this terminal)")
+	fl.StringVar(&f.logDir, "access-log", defaultAccessLogDir(), "folder of the access log (アクセス記録) and its key")
+	fl.StringArrayVar(&f.sinks, "log-sink", nil, "also send each access record to syslog or journald; repeatable")
+	fl.StringVar(&f.oqsRoot, "oqs-root", "", "clinic mode: the eligibility terminal's shared folder (req, res, face)")
+	fl.StringVar(&f.oqsMIC, "oqs-mic", "", "clinic mode: the 医療機関コード, for /v1/oqs/confirm")
+	fl.StringVar(&f.oqsState, "oqs-state", "", "clinic mode: folder of the confirmation jobs (default: beside the access log)")
+	fl.IntVar(&f.queueDepth, "queue-depth", 64, "operations that may wait for one reader (more get 429)")
+	fl.DurationVar(&f.queueWait, "queue-wait", 30*time.Second, "how long an operation may wait for its reader (longer gets 503)")
+	fl.DurationVar(&f.consentTimeout, "consent-timeout", 2*time.Minute, "how long an operation waits for the holder")
+	fl.Int64Var(&f.maxDocument, "max-document", 16<<20, "largest document accepted for signing, in bytes")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context, f serveFlags) error {
+	if a.allowLastTry {
+		return fail(errors.New("serve では --allow-last-try は使えません --allow-last-try is not available for serve: the bridge never spends a key's last try"))
+	}
+	ln, err := bridge.Listen(f.addr)
+	if err != nil {
+		return fail(err)
+	}
+	defer ln.Close()
+	var sinks []accesslog.Sink
+	for _, name := range f.sinks {
+		s, err := accesslog.ParseSink(name)
+		if err != nil {
+			return fail(fmt.Errorf("--log-sink: %w", err))
+		}
+		sinks = append(sinks, s)
+	}
+	logger := log.New(a.err, "mynakit serve: ", log.Ltime)
+	lg, err := accesslog.Open(f.logDir, accesslog.Options{Sinks: sinks, OnSinkError: func(err error) { logger.Printf("log sink: %v", err) }})
+	if err != nil {
+		return fail(err)
+	}
+	defer lg.Close()
+	if rep := lg.Recovery(); !rep.Intact() {
+		for _, p := range rep.Problems {
+			logger.Printf("アクセス記録の損傷 access log damage at entry %d (%s): %s", p.Entry, p.Kind, p.Detail)
+		}
+	}
+	opts := bridge.Options{
+		Addr: ln.Addr().String(), AllowOrigins: f.origins, Log: lg, TrustDirs: a.trustDirs, Logger: logger,
+		QueueDepth: f.queueDepth, QueueWait: f.queueWait, ConsentTimeout: f.consentTimeout, MaxDocument: f.maxDocument,
+	}
+	switch f.prompt {
+	case "page":
+	case "terminal":
+		var p pin.Prompter
+		var approve func(context.Context, bridge.ConsentRequest) (bool, error)
+		if a.pinStdin {
+			// Secrets and pairing answers one per line, in the order asked.
+			p = a.prompter()
+			approve = bridge.LineApprover(a.in, a.err)
+		} else {
+			in, ok := a.in.(*os.File)
+			if !ok {
+				in = os.Stdin
+			}
+			p = pin.TerminalPrompter{In: in, Out: a.err}
+			approve = bridge.LineApprover(in, a.err)
+		}
+		opts.Consent = &bridge.PromptConsent{Prompter: p, Approve: approve, Out: a.err}
+	default:
+		return fail(fmt.Errorf("--prompt %q: page か terminal です want page or terminal", f.prompt))
+	}
+	if a.simulated() {
+		sc, err := a.simCard()
+		if err != nil {
+			return fail(err)
+		}
+		local := bridge.NewLocalReaders()
+		if err := local.Add("mynakit in-process simulator", sc, true); err != nil {
+			return fail(err)
+		}
+		opts.Backend = local
+	} else {
+		opts.Backend = bridge.PCSC{OnError: func(err error) { logger.Printf("PC/SC: %v (trying again)", err) }}
+	}
+	if f.oqsRoot != "" {
+		state := f.oqsState
+		if state == "" && f.oqsMIC != "" {
+			state = filepath.Join(filepath.Dir(f.logDir), "oqs-state")
+		}
+		opts.Clinic = &bridge.ClinicOptions{Root: f.oqsRoot, MedicalInstitutionCode: f.oqsMIC, StateDir: state}
+	}
+	b, err := bridge.New(opts)
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(a.out, "窓口画面 counter page: %s/\n", b.Origin())
+	fmt.Fprintf(a.err, "アクセス記録 access log: %s\n", lg.Path())
+	for _, o := range f.origins {
+		fmt.Fprintf(a.err, "許可するオリジン allowed origin: %s\n", o)
+	}
+	if err := b.Serve(ctx, ln); err != nil {
+		return fail(err)
+	}
+	return nil
+}
