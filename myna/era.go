@@ -75,7 +75,11 @@ func EraYYMMDD(d time.Time) (string, error) {
 // CheckDigit computes the 12th digit of a My Number from its first 11
 // (総務省令第八十五号 第五条; card reference §8). ok is false when first11 is
 // not 11 ASCII digits.
-func CheckDigit(first11 string) (digit byte, ok bool) {
+func CheckDigit(first11 string) (digit byte, ok bool) { return checkDigit(first11) }
+
+// checkDigit serves both strings and byte slices, so that secrets held as
+// wipeable bytes need no string copy.
+func checkDigit[T string | []byte](first11 T) (digit byte, ok bool) {
 	if len(first11) != 11 {
 		return 0, false
 	}
@@ -96,10 +100,16 @@ func CheckDigit(first11 string) (digit byte, ok bool) {
 }
 
 // ValidMyNumber reports whether s is 12 ASCII digits with a correct check digit.
-func ValidMyNumber(s string) bool {
+func ValidMyNumber(s string) bool { return validMyNumber(s) }
+
+// ValidMyNumberBytes is ValidMyNumber for a secret held as bytes; it makes no
+// copy of them.
+func ValidMyNumberBytes(b []byte) bool { return validMyNumber(b) }
+
+func validMyNumber[T string | []byte](s T) bool {
 	if len(s) != 12 {
 		return false
 	}
-	d, ok := CheckDigit(s[:11])
+	d, ok := checkDigit(s[:11])
 	return ok && d == s[11]
 }

@@ -1,6 +1,7 @@
 package pin
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -55,48 +56,71 @@ func Wipe(b []byte) {
 // code (see DeriveCodeB); birth key = 6 digits. Surrounding spaces are
 // dropped. The returned slice is new; the caller wipes in.
 func Normalize(kind myna.Secret, in []byte) ([]byte, error) {
-	s := strings.TrimSpace(string(in))
+	// Work on a private byte copy, never a heap string, so that the caller
+	// can wipe every copy of the secret (a Go string cannot be zeroed).
+	out := append([]byte(nil), bytes.TrimSpace(in)...)
+	fail := func(reason string) ([]byte, error) {
+		Wipe(out)
+		return nil, &InvalidSecretError{Kind: kind, Reason: reason}
+	}
 	switch kind {
 	case myna.ShortPIN:
-		if !myna.Digits(s, 4) {
-			return nil, &InvalidSecretError{Kind: kind, Reason: "must be exactly 4 digits"}
+		if !digits(out, 4) {
+			return fail("must be exactly 4 digits")
 		}
 	case myna.SignPassword:
-		if len(s) < 6 || len(s) > 16 {
-			return nil, &InvalidSecretError{Kind: kind, Reason: "must be 6 to 16 characters"}
+		if len(out) < 6 || len(out) > 16 {
+			return fail("must be 6 to 16 characters")
 		}
-		s = strings.ToUpper(s)
-		for _, c := range s {
+		for i, c := range out {
+			if c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+				out[i] = c
+			}
 			if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-				return nil, &InvalidSecretError{Kind: kind, Reason: "may contain only letters A-Z and digits 0-9"}
+				return fail("may contain only letters A-Z and digits 0-9")
 			}
 		}
 	case myna.CodeA:
-		if !myna.Digits(s, 12) {
-			return nil, &InvalidSecretError{Kind: kind, Reason: "must be the 12-digit My Number"}
+		if !digits(out, 12) {
+			return fail("must be the 12-digit My Number")
 		}
-		if !myna.ValidMyNumber(s) {
-			return nil, &InvalidSecretError{Kind: kind, Reason: "check digit does not match (mistyped My Number?)"}
+		if !myna.ValidMyNumberBytes(out) {
+			return fail("check digit does not match (mistyped My Number?)")
 		}
 	case myna.CodeB:
-		if !myna.Digits(s, 14) {
-			code, err := parseCodeBParts(s)
-			if err != nil {
-				return nil, err
-			}
-			return code, nil
+		if !digits(out, 14) {
+			// The birth-date form goes through time.Parse, which needs a
+			// string; that form is derived data, not the code itself.
+			code, err := parseCodeBParts(string(out))
+			Wipe(out)
+			return code, err
 		}
-		if err := checkCodeB(s); err != nil {
+		if err := checkCodeB(out); err != nil {
+			Wipe(out)
 			return nil, err
 		}
 	case myna.BirthKey:
-		if !myna.Digits(s, 6) || !validMMDD(s[2:6]) {
-			return nil, &InvalidSecretError{Kind: kind, Reason: "must be the birth date as era year, month, day (6 digits)"}
+		if !digits(out, 6) || !validMMDD(out[2:6]) {
+			return fail("must be the birth date as era year, month, day (6 digits)")
 		}
 	default:
-		return nil, &InvalidSecretError{Kind: kind, Reason: "unknown kind of secret"}
+		return fail("unknown kind of secret")
 	}
-	return []byte(s), nil
+	return out, nil
+}
+
+// digits reports whether b is exactly n ASCII digits.
+func digits(b []byte, n int) bool {
+	if len(b) != n {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // DeriveCodeB builds 照合番号B (card reference §3.6): the birth date as
@@ -139,17 +163,17 @@ func parseCodeBParts(s string) ([]byte, error) {
 	return DeriveCodeB(birth, year, f[2])
 }
 
-func checkCodeB(s string) error {
+func checkCodeB(s []byte) error {
 	if !validMMDD(s[2:6]) {
 		return &InvalidSecretError{Kind: myna.CodeB, Reason: "digits 3-6 must be the birth month and day"}
 	}
-	if y := s[6:10]; y < "2015" || y > "2099" {
+	if y := string(s[6:10]); y < "2015" || y > "2099" {
 		return &InvalidSecretError{Kind: myna.CodeB, Reason: "digits 7-10 must be the card's expiry year"}
 	}
 	return nil
 }
 
-func validMMDD(s string) bool {
+func validMMDD(s []byte) bool {
 	m := int(s[0]-'0')*10 + int(s[1]-'0')
 	d := int(s[2]-'0')*10 + int(s[3]-'0')
 	return m >= 1 && m <= 12 && d >= 1 && d <= 31

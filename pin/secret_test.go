@@ -113,7 +113,7 @@ func FuzzNormalize(f *testing.F) {
 				t.Fatalf("code A %q", out)
 			}
 		case myna.CodeB:
-			if !myna.Digits(string(out), 14) || checkCodeB(string(out)) != nil {
+			if !myna.Digits(string(out), 14) || checkCodeB(out) != nil {
 				t.Fatalf("code B %q", out)
 			}
 		case myna.BirthKey:
@@ -156,12 +156,12 @@ func FuzzDeriveCodeB(f *testing.F) {
 }
 
 // fixedReasons are the Reason literals of this package's source: the only
-// texts a rejected secret may produce.
+// texts a rejected secret may produce (given as Reason: or to fail).
 func fixedReasons(t *testing.T) map[string]bool {
 	reasonsOnce.Do(func() {
 		reasons = map[string]bool{}
 		files, _ := filepath.Glob("*.go")
-		re := regexp.MustCompile(`Reason: "([^"]*)"`)
+		re := regexp.MustCompile(`(?:Reason: |fail\()"([^"]*)"`)
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {
 				continue
@@ -185,3 +185,20 @@ var (
 	reasonsOnce sync.Once
 	reasons     map[string]bool
 )
+
+// The caller wipes its input after Normalize; the result must be a separate
+// copy (and the input must not be rewritten, e.g. by upper-casing in place).
+func TestNormalizeReturnsOwnCopy(t *testing.T) {
+	in := []byte(" abc123 ")
+	out, err := Normalize(myna.SignPassword, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(in) != " abc123 " {
+		t.Fatalf("input rewritten: %q", in)
+	}
+	Wipe(in)
+	if string(out) != "ABC123" {
+		t.Fatalf("result changed when the input was wiped: %q", out)
+	}
+}
