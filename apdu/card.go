@@ -277,28 +277,7 @@ func (c *Card) ReadCurrentObject(ctx context.Context, fid uint16) ([]byte, error
 	if err != nil {
 		return nil, fmt.Errorf("read EF %04X: %w", fid, err)
 	}
-	_, hl, vl, err := ParseHeader(head)
-	if err != nil {
-		return nil, fmt.Errorf("read EF %04X: %w", fid, err)
-	}
-	total := hl + vl
-	if total > maxOffset+MaxShortLe {
-		return nil, fmt.Errorf("read EF %04X: object of %d bytes is larger than a file can be: %w", fid, total, ErrMalformed)
-	}
-	if total <= len(head) {
-		return head[:total:total], nil
-	}
-	out := make([]byte, len(head), total)
-	copy(out, head)
-	rest, err := c.readRange(ctx, len(head), total-len(head))
-	out = append(out, rest...)
-	if err != nil {
-		return nil, fmt.Errorf("read EF %04X at %d: %w", fid, len(out), err)
-	}
-	if len(out) != total {
-		return nil, fmt.Errorf("read EF %04X: file ends at %d inside an object of %d bytes: %w", fid, len(out), total, ErrMalformed)
-	}
-	return out, nil
+	return c.ReadRest(ctx, fid, head)
 }
 
 // ReadBinarySFI reads up to n bytes of the EF whose short identifier is
@@ -353,28 +332,7 @@ func (c *Card) ReadObjectSFI(ctx context.Context, fid uint16, first int) ([]byte
 	if err != nil {
 		return nil, fmt.Errorf("read EF %04X: %w", fid, err)
 	}
-	_, hl, vl, err := ParseHeader(head)
-	if err != nil {
-		return nil, fmt.Errorf("read EF %04X: %w", fid, err)
-	}
-	total := hl + vl
-	if total > maxOffset+MaxShortLe {
-		return nil, fmt.Errorf("read EF %04X: object of %d bytes is larger than a file can be: %w", fid, total, ErrMalformed)
-	}
-	if total <= len(head) {
-		return head[:total:total], nil
-	}
-	out := make([]byte, len(head), total)
-	copy(out, head)
-	rest, err := c.readRange(ctx, len(head), total-len(head))
-	out = append(out, rest...)
-	if err != nil {
-		return nil, fmt.Errorf("read EF %04X at %d: %w", fid, len(out), err)
-	}
-	if len(out) != total {
-		return nil, fmt.Errorf("read EF %04X: file ends at %d inside an object of %d bytes: %w", fid, len(out), total, ErrMalformed)
-	}
-	return out, nil
+	return c.ReadRest(ctx, fid, head)
 }
 
 // ReadRest completes the object at the start of the current EF (fid names
