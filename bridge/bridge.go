@@ -75,7 +75,7 @@ type Bridge struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-	events   *hub
+	events   *hub[event]
 	clinic   *clinic
 	limiter  *limiter
 	tokens   *tokens
@@ -146,7 +146,7 @@ func New(opts Options) (*Bridge, error) {
 		opts: opts, logger: logger, now: opts.Now,
 		hosts: map[string]bool{}, selfAlt: map[string]bool{}, allowed: map[string]bool{},
 		ops: map[string]*operation{}, joinable: map[string]*operation{}, lastFacts: map[string]cardFacts{},
-		events: newHub(), limiter: newLimiter(opts.Now), tokens: newTokens(),
+		events: newHub[event](subBuffer), limiter: newLimiter(opts.Now), tokens: newTokens(),
 		readTimeout: readTimeout, writeTimeout: writeTimeout,
 	}
 	for _, h := range hostNames(host) {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mynakit/mynakit/accesslog"
@@ -48,8 +47,8 @@ type clinic struct {
 	b       *Bridge
 	opts    ClinicOptions
 	watcher *oqs.Watcher
-	client  *oqs.Client // nil without a 医療機関コード
-	faces   *clinicHub
+	client  *oqs.Client          // nil without a 医療機関コード
+	faces   *hub[oqs.FaceResult] // each stream renders them for its own origin
 }
 
 func newClinic(b *Bridge, opts ClinicOptions) (*clinic, error) {
@@ -57,7 +56,7 @@ func newClinic(b *Bridge, opts ClinicOptions) (*clinic, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &clinic{b: b, opts: opts, watcher: w, faces: &clinicHub{subs: map[*clinicSub]struct{}{}}}
+	c := &clinic{b: b, opts: opts, watcher: w, faces: newHub[oqs.FaceResult](32)}
 	if opts.MedicalInstitutionCode != "" {
 		state := opts.StateDir
 		if state == "" {
@@ -75,65 +74,9 @@ func newClinic(b *Bridge, opts ClinicOptions) (*clinic, error) {
 func (c *clinic) run(ctx context.Context) {
 	defer c.b.wg.Done()
 	for f := range c.watcher.Events(ctx) {
-		c.faces.publish(f)
+		c.faces.publish("", f)
 	}
 	c.faces.close()
-}
-
-// clinicHub fans face results out; each stream renders them for its own
-// origin (the match uses that origin's card read).
-type clinicHub struct {
-	mu     sync.Mutex
-	subs   map[*clinicSub]struct{}
-	closed bool
-}
-
-type clinicSub struct {
-	origin string
-	ch     chan oqs.FaceResult
-}
-
-func (h *clinicHub) subscribe(origin string) (*clinicSub, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return nil, false
-	}
-	s := &clinicSub{origin: origin, ch: make(chan oqs.FaceResult, 32)}
-	h.subs[s] = struct{}{}
-	return s, true
-}
-
-func (h *clinicHub) unsubscribe(s *clinicSub) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.subs[s]; ok {
-		delete(h.subs, s)
-		close(s.ch)
-	}
-}
-
-func (h *clinicHub) publish(f oqs.FaceResult) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for s := range h.subs {
-		select {
-		case s.ch <- f:
-		default:
-			delete(h.subs, s)
-			close(s.ch)
-		}
-	}
-}
-
-func (h *clinicHub) close() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.closed = true
-	for s := range h.subs {
-		delete(h.subs, s)
-		close(s.ch)
-	}
 }
 
 // matchJSON compares an eligibility answer with the origin's card read.
@@ -198,20 +141,9 @@ func (c *clinic) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.faces.unsubscribe(s)
-	ch := make(chan event)
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		defer close(ch)
-		for f := range s.ch {
-			select {
-			case ch <- event{name: "face", data: c.render(origin, f)}:
-			case <-done:
-				return
-			}
-		}
-	}()
-	c.b.stream(w, r, ch, nil, nil)
+	stream(c.b.ctx, w, r, s.ch, nil, func(f oqs.FaceResult) event {
+		return event{name: "face", data: c.render(origin, f)}
+	})
 }
 
 // ConfirmRequest is POST /v1/oqs/confirm: an insurance card's numbers.

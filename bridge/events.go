@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -12,44 +13,48 @@ import (
 	"github.com/mynakit/mynakit"
 )
 
-// event is one Server-Sent Event. Events with an origin go only to that
-// origin's streams: an operation's progress and facts are its caller's.
+// event is one Server-Sent Event.
 type event struct {
-	origin string // "" for everyone
-	name   string
-	data   []byte
+	name string
+	data []byte
 }
 
-// hub fans events out to the open streams. A stream that cannot keep up
-// is closed rather than let it hold anyone up; its client reconnects and
-// gets the readers again.
-type hub struct {
+// hub fans values out to the open streams. A value published for an origin
+// goes only to that origin's streams (an operation's progress and facts are
+// its caller's); one published for "" goes to everyone. A stream that cannot
+// keep up is closed rather than let it hold anyone up; its client
+// reconnects and gets the current state again.
+type hub[T any] struct {
 	mu     sync.Mutex
-	subs   map[*sub]struct{}
+	subs   map[*sub[T]]struct{}
+	buffer int
 	closed bool
 }
 
-type sub struct {
+type sub[T any] struct {
 	origin string
-	ch     chan event
+	ch     chan T
 }
 
+// subBuffer is how far an event stream may fall behind.
 const subBuffer = 256
 
-func newHub() *hub { return &hub{subs: map[*sub]struct{}{}} }
+func newHub[T any](buffer int) *hub[T] {
+	return &hub[T]{subs: map[*sub[T]]struct{}{}, buffer: buffer}
+}
 
-func (h *hub) subscribe(origin string) (*sub, bool) {
+func (h *hub[T]) subscribe(origin string) (*sub[T], bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, false
 	}
-	s := &sub{origin: origin, ch: make(chan event, subBuffer)}
+	s := &sub[T]{origin: origin, ch: make(chan T, h.buffer)}
 	h.subs[s] = struct{}{}
 	return s, true
 }
 
-func (h *hub) unsubscribe(s *sub) {
+func (h *hub[T]) unsubscribe(s *sub[T]) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.subs[s]; ok {
@@ -58,15 +63,16 @@ func (h *hub) unsubscribe(s *sub) {
 	}
 }
 
-func (h *hub) publish(e event) {
+// publish hands v to the streams of origin to, or to all for "".
+func (h *hub[T]) publish(to string, v T) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
-		if e.origin != "" && e.origin != s.origin {
+		if to != "" && to != s.origin {
 			continue
 		}
 		select {
-		case s.ch <- e:
+		case s.ch <- v:
 		default:
 			delete(h.subs, s)
 			close(s.ch)
@@ -74,7 +80,7 @@ func (h *hub) publish(e event) {
 	}
 }
 
-func (h *hub) close() {
+func (h *hub[T]) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
@@ -84,8 +90,8 @@ func (h *hub) close() {
 	}
 }
 
-// wants reports whether a stream would receive an event for origin.
-func (h *hub) wants(origin string) bool {
+// wants reports whether a stream would receive a value for origin.
+func (h *hub[T]) wants(origin string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
@@ -104,7 +110,7 @@ func (b *Bridge) emit(origin, name string, v any) {
 	if err != nil {
 		return
 	}
-	b.events.publish(event{origin: origin, name: name, data: data})
+	b.events.publish(origin, event{name: name, data: data})
 }
 
 // publishReader reports a reader or card change to every stream.
@@ -168,7 +174,7 @@ func (b *Bridge) handleEvents(w http.ResponseWriter, r *http.Request) {
 			first = append(first, mustEvent(string(mynakit.CardInserted), map[string]any{"reader": rd.Name, "atr": rd.ATR}))
 		}
 	}
-	b.stream(w, r, s.ch, first, nil)
+	stream(b.ctx, w, r, s.ch, first, func(e event) event { return e })
 }
 
 func mustEvent(name string, v any) event {
@@ -176,9 +182,10 @@ func mustEvent(name string, v any) event {
 	return event{name: name, data: data}
 }
 
-// stream writes Server-Sent Events until the client goes, the channel
-// closes or the bridge stops.
-func (b *Bridge) stream(w http.ResponseWriter, r *http.Request, ch <-chan event, first []event, render func(event) []byte) {
+// stream writes Server-Sent Events, first and then each value of ch as
+// toEvent renders it, until the client goes, the channel closes or the
+// bridge stops (done).
+func stream[T any](done context.Context, w http.ResponseWriter, r *http.Request, ch <-chan T, first []event, toEvent func(T) event) {
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -186,15 +193,9 @@ func (b *Bridge) stream(w http.ResponseWriter, r *http.Request, ch <-chan event,
 	w.WriteHeader(http.StatusOK)
 	id := 0
 	send := func(e event) bool {
-		data := e.data
-		if render != nil {
-			if data = render(e); data == nil {
-				return true
-			}
-		}
 		id++
 		_ = rc.SetWriteDeadline(time.Now().Add(2 * heartbeat))
-		if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", id, e.name, data); err != nil {
+		if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", id, e.name, e.data); err != nil {
 			return false
 		}
 		return rc.Flush() == nil
@@ -212,8 +213,8 @@ func (b *Bridge) stream(w http.ResponseWriter, r *http.Request, ch <-chan event,
 	defer t.Stop()
 	for {
 		select {
-		case e, ok := <-ch:
-			if !ok || !send(e) {
+		case v, ok := <-ch:
+			if !ok || !send(toEvent(v)) {
 				return
 			}
 		case <-t.C:
@@ -223,7 +224,7 @@ func (b *Bridge) stream(w http.ResponseWriter, r *http.Request, ch <-chan event,
 			}
 		case <-r.Context().Done():
 			return
-		case <-b.ctx.Done():
+		case <-done.Done():
 			return
 		}
 	}
