@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
@@ -161,23 +160,25 @@ func (c *CVCache) Len() int {
 
 // readCV reads an applet's EF 0004: with a cache, its first CVHeaderLen
 // bytes, and the rest only when the cache holds no certificate they name.
-func readCV(ctx context.Context, sess *pin.Session, a myna.Applet, cache *CVCache) (b []byte, cached bool, fault *Fault, err error) {
+// A bad answer from the card adds a Fault and gives no certificate.
+func readCV(ctx context.Context, sess *pin.Session, a myna.Applet, cache *CVCache, faults *[]Fault) (b []byte, cached bool, err error) {
 	if cache == nil {
-		b, fault, err = fetch(ctx, sess, a, 0x0004, readObject, 0)
-		return b, false, fault, err
+		err = fetchAll(ctx, sess, a, []fileRead{{fid: 0x0004, dst: &b}}, faults)
+		return b, false, err
 	}
 	head, err := sess.ReadBinary(ctx, a, 0x0004, 0, CVHeaderLen)
 	if err == nil {
 		if cv := cache.Lookup(head); cv != nil {
-			return append([]byte(nil), cv.Raw...), true, nil, nil
+			return append([]byte(nil), cv.Raw...), true, nil
 		}
 		b, err = sess.ReadRest(ctx, a, 0x0004, head)
 	}
 	if err != nil {
-		if apdu.Answered(err) {
-			return nil, false, &Fault{Applet: a, FID: 0x0004, Err: err}, nil
+		fault, err := asFault(a, 0x0004, err)
+		if fault != nil {
+			*faults = append(*faults, *fault)
 		}
-		return nil, false, nil, err
+		return nil, false, err
 	}
-	return b, false, nil, nil
+	return b, false, nil
 }

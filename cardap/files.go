@@ -59,10 +59,41 @@ func fetch(ctx context.Context, sess *pin.Session, a myna.Applet, fid uint16, ho
 		b, err = sess.ReadObject(ctx, a, fid)
 	}
 	if err != nil {
-		if apdu.Answered(err) {
-			return nil, &Fault{Applet: a, FID: fid, Err: err}, nil
-		}
-		return nil, nil, err
+		fault, err := asFault(a, fid, err)
+		return nil, fault, err
 	}
 	return b, nil, nil
+}
+
+// asFault sorts a failed read: an answer from the card (a refusal, a
+// malformed file) is a Fault; a failure to ask it stays an error.
+func asFault(a myna.Applet, fid uint16, err error) (*Fault, error) {
+	if apdu.Answered(err) {
+		return &Fault{Applet: a, FID: fid, Err: err}, nil
+	}
+	return nil, err
+}
+
+// fileRead is one file of an applet to read, and where its bytes go.
+type fileRead struct {
+	fid   uint16
+	dst   *[]byte
+	how   readKind
+	limit int // bounds a readPhysical
+}
+
+// fetchAll reads the files in order. A file the card answered badly leaves
+// its dst nil and adds a Fault; the error is fetch's.
+func fetchAll(ctx context.Context, sess *pin.Session, a myna.Applet, files []fileRead, faults *[]Fault) error {
+	for _, f := range files {
+		b, fault, err := fetch(ctx, sess, a, f.fid, f.how, f.limit)
+		if err != nil {
+			return err
+		}
+		if fault != nil {
+			*faults = append(*faults, *fault)
+		}
+		*f.dst = b
+	}
+	return nil
 }

@@ -42,40 +42,22 @@ type SurfaceOptions struct {
 // refused; files the card answered badly are Faults.
 func ReadSurface(ctx context.Context, sess *pin.Session, opts SurfaceOptions) (*SurfaceRaw, error) {
 	raw := &SurfaceRaw{}
-	type file struct {
-		fid uint16
-		dst *[]byte
-	}
-	files := []file{{myna.SurfaceFace, &raw.Face}}
+	files := []fileRead{{fid: myna.SurfaceFace, dst: &raw.Face}}
 	if opts.BasicInfo {
-		files = append(files, file{myna.SurfaceBasicInfo, &raw.BasicInfo})
+		files = append(files, fileRead{fid: myna.SurfaceBasicInfo, dst: &raw.BasicInfo})
 	}
 	if opts.AgeRecord {
-		files = append(files, file{myna.SurfaceAgeRecord, &raw.AgeRecord})
+		files = append(files, fileRead{fid: myna.SurfaceAgeRecord, dst: &raw.AgeRecord})
 	}
 	if opts.MyNumberImage {
-		files = append(files, file{myna.SurfaceMyNumberImg, &raw.MyNumberImage})
+		files = append(files, fileRead{fid: myna.SurfaceMyNumberImg, dst: &raw.MyNumberImage})
 	}
-	for _, f := range files {
-		b, fault, err := fetch(ctx, sess, myna.Surface, f.fid, readObject, 0)
-		if err != nil {
-			return raw, err
-		}
-		if fault != nil {
-			raw.Faults = append(raw.Faults, *fault)
-			continue
-		}
-		*f.dst = b
-	}
-	b, cached, fault, err := readCV(ctx, sess, myna.Surface, opts.CVCache)
-	if err != nil {
+	if err := fetchAll(ctx, sess, myna.Surface, files, &raw.Faults); err != nil {
 		return raw, err
 	}
-	if fault != nil {
-		raw.Faults = append(raw.Faults, *fault)
-	}
-	raw.CVCert, raw.CVCached = b, cached
-	return raw, nil
+	var err error
+	raw.CVCert, raw.CVCached, err = readCV(ctx, sess, myna.Surface, opts.CVCache, &raw.Faults)
+	return raw, err
 }
 
 // Surface is the card face as the chip holds it.

@@ -59,51 +59,30 @@ type TextOptions struct {
 // asked or a secret was refused; files the card answered badly are Faults.
 func ReadText(ctx context.Context, sess *pin.Session, opts TextOptions) (*TextRaw, error) {
 	raw := &TextRaw{}
-	type file struct {
-		fid uint16
-		dst *[]byte
-		how readKind
-	}
-	var files []file
 	if opts.Attributes {
-		b, fault, err := fetch(ctx, sess, myna.Text, myna.TextAttributes, readObject, 0)
-		if err != nil {
+		// Alone and first: whether EF 0001 can be read without a prompt
+		// depends on what opening EF 0002 took.
+		a := []fileRead{{fid: myna.TextAttributes, dst: &raw.Attributes}}
+		if err := fetchAll(ctx, sess, myna.Text, a, &raw.Faults); err != nil {
 			return raw, err
 		}
-		if fault != nil {
-			raw.Faults = append(raw.Faults, *fault)
-		}
-		raw.Attributes = b
 	}
+	var files []fileRead
 	if opts.MyNumber && (!opts.Attributes || sess.Holds(myna.CodeA) || verifiedPIN(sess)) {
-		files = append(files, file{myna.TextMyNumber, &raw.MyNumberEF, readPhysical})
-	}
-	files = append(files, file{myna.TextIntegrity, &raw.Integrity, readObject})
-	if opts.SignedKey {
-		files = append(files, file{myna.TextSignedKey, &raw.SignedKey, readObject})
-	}
-	for _, f := range files {
 		// The 個人番号 EF is exactly 17 bytes (§2.2); 64 bounds a card that
 		// claims more.
-		b, fault, err := fetch(ctx, sess, myna.Text, f.fid, f.how, 64)
-		if err != nil {
-			return raw, err
-		}
-		if fault != nil {
-			raw.Faults = append(raw.Faults, *fault)
-			continue
-		}
-		*f.dst = b
+		files = append(files, fileRead{fid: myna.TextMyNumber, dst: &raw.MyNumberEF, how: readPhysical, limit: 64})
 	}
-	b, cached, fault, err := readCV(ctx, sess, myna.Text, opts.CVCache)
-	if err != nil {
+	files = append(files, fileRead{fid: myna.TextIntegrity, dst: &raw.Integrity})
+	if opts.SignedKey {
+		files = append(files, fileRead{fid: myna.TextSignedKey, dst: &raw.SignedKey})
+	}
+	if err := fetchAll(ctx, sess, myna.Text, files, &raw.Faults); err != nil {
 		return raw, err
 	}
-	if fault != nil {
-		raw.Faults = append(raw.Faults, *fault)
-	}
-	raw.CVCert, raw.CVCached = b, cached
-	return raw, nil
+	var err error
+	raw.CVCert, raw.CVCached, err = readCV(ctx, sess, myna.Text, opts.CVCache, &raw.Faults)
+	return raw, err
 }
 
 // Text is the 券面事項入力補助AP's data as decoded, with what its J-LIS
