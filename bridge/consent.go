@@ -435,35 +435,19 @@ func (b *Bridge) handlePair(w http.ResponseWriter, r *http.Request) {
 
 func (b *Bridge) askPairing(ctx context.Context, op *operation) (bool, error) {
 	a := &ask{pair: true, csrf: randomID(), answer: make(chan answer, 1)}
-	op.mu.Lock()
-	op.ask, op.asked = a, true
-	op.setLocked(stateConsent)
-	op.mu.Unlock()
-	b.publishOperation(op)
-	defer func() {
-		op.mu.Lock()
-		if op.ask == a {
-			op.ask = nil
-		}
-		op.mu.Unlock()
-	}()
+	withdraw, err := b.pose(op, a)
+	if err != nil {
+		return false, err
+	}
+	defer withdraw()
 	if b.opts.Consent != nil {
-		tctx, cancel := context.WithTimeoutCause(ctx, b.opts.ConsentTimeout, errConsentTimeout)
-		defer cancel()
-		ok, err := b.opts.Consent.Pair(tctx, b.consentRequest(op, pin.Request{}))
-		if err != nil && ctx.Err() == nil && errors.Is(context.Cause(tctx), errConsentTimeout) {
-			return false, errConsentTimeout
-		}
+		var ok bool
+		err := b.askConsenter(ctx, func(tctx context.Context) (err error) {
+			ok, err = b.opts.Consent.Pair(tctx, b.consentRequest(op, pin.Request{}))
+			return err
+		})
 		return ok, err
 	}
-	t := time.NewTimer(b.opts.ConsentTimeout)
-	defer t.Stop()
-	select {
-	case ans := <-a.answer:
-		return !ans.deny, nil
-	case <-t.C:
-		return false, errConsentTimeout
-	case <-ctx.Done():
-		return false, context.Cause(ctx)
-	}
+	ans, err := b.awaitAnswer(ctx, a)
+	return err == nil && !ans.deny, err
 }

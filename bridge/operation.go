@@ -197,49 +197,85 @@ func (b *Bridge) prompt(op *operation) pin.PromptFunc {
 			return nil, &rateLimitedError{wait: wait}
 		}
 		a := &ask{req: req, csrf: randomID(), answer: make(chan answer, 1)}
-		op.mu.Lock()
-		if op.state.finished() {
-			op.mu.Unlock()
-			return nil, context.Cause(op.ctx)
+		withdraw, err := b.pose(op, a)
+		if err != nil {
+			return nil, err
 		}
-		op.ask, op.asked = a, true
-		op.setLocked(stateConsent)
-		op.mu.Unlock()
-		b.publishOperation(op)
-		defer func() {
-			op.mu.Lock()
-			if op.ask == a {
-				op.ask = nil
-				if !op.state.finished() {
-					op.setLocked(stateRunning)
-				}
-			}
-			op.mu.Unlock()
-			b.publishOperation(op)
-		}()
+		defer withdraw()
 		if b.opts.Consent != nil {
-			tctx, cancel := context.WithTimeoutCause(ctx, b.opts.ConsentTimeout, errConsentTimeout)
-			defer cancel()
-			secret, err := b.opts.Consent.Secret(tctx, b.consentRequest(op, req))
-			if err != nil && ctx.Err() == nil && errors.Is(context.Cause(tctx), errConsentTimeout) {
+			var secret []byte
+			err := b.askConsenter(ctx, func(tctx context.Context) (err error) {
+				secret, err = b.opts.Consent.Secret(tctx, b.consentRequest(op, req))
+				return err
+			})
+			if errors.Is(err, errConsentTimeout) {
 				pin.Wipe(secret)
-				return nil, errConsentTimeout
+				return nil, err
 			}
 			return secret, err
 		}
-		t := time.NewTimer(b.opts.ConsentTimeout)
-		defer t.Stop()
-		select {
-		case ans := <-a.answer:
-			if ans.deny {
-				return nil, errDenied
-			}
-			return ans.secret, nil
-		case <-t.C:
-			return nil, errConsentTimeout
-		case <-ctx.Done():
-			return nil, context.Cause(ctx)
+		ans, err := b.awaitAnswer(ctx, a)
+		switch {
+		case err != nil:
+			return nil, err
+		case ans.deny:
+			return nil, errDenied
 		}
+		return ans.secret, nil
+	}
+}
+
+// pose puts question a on op's consent page, unless op has finished, and
+// returns the function that withdraws it and puts a still-unfinished op
+// back to running.
+func (b *Bridge) pose(op *operation, a *ask) (withdraw func(), err error) {
+	op.mu.Lock()
+	if op.state.finished() {
+		op.mu.Unlock()
+		return nil, context.Cause(op.ctx)
+	}
+	op.ask, op.asked = a, true
+	op.setLocked(stateConsent)
+	op.mu.Unlock()
+	b.publishOperation(op)
+	return func() {
+		op.mu.Lock()
+		if op.ask == a {
+			op.ask = nil
+			if !op.state.finished() {
+				op.setLocked(stateRunning)
+			}
+		}
+		op.mu.Unlock()
+		b.publishOperation(op)
+	}, nil
+}
+
+// askConsenter runs call, a question to the Consenter, bounded by
+// ConsentTimeout; when that bound (not ctx) ended it, the error is
+// errConsentTimeout.
+func (b *Bridge) askConsenter(ctx context.Context, call func(context.Context) error) error {
+	tctx, cancel := context.WithTimeoutCause(ctx, b.opts.ConsentTimeout, errConsentTimeout)
+	defer cancel()
+	err := call(tctx)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(tctx), errConsentTimeout) {
+		return errConsentTimeout
+	}
+	return err
+}
+
+// awaitAnswer waits for the consent page's answer to a, at most
+// ConsentTimeout.
+func (b *Bridge) awaitAnswer(ctx context.Context, a *ask) (answer, error) {
+	t := time.NewTimer(b.opts.ConsentTimeout)
+	defer t.Stop()
+	select {
+	case ans := <-a.answer:
+		return ans, nil
+	case <-t.C:
+		return answer{}, errConsentTimeout
+	case <-ctx.Done():
+		return answer{}, context.Cause(ctx)
 	}
 }
 
