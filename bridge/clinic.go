@@ -2,8 +2,6 @@ package bridge
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -116,8 +114,7 @@ type faceJSON struct {
 }
 
 func (c *clinic) render(origin string, f oqs.FaceResult) []byte {
-	sum := sha256.Sum256(f.Raw)
-	out := faceJSON{File: filepath.Base(f.Name), SHA256: hex.EncodeToString(sum[:])}
+	out := faceJSON{File: filepath.Base(f.Name), SHA256: f.SHA256}
 	if !f.Time.IsZero() {
 		out.Time = f.Time.Format(time.RFC3339)
 	}
