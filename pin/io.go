@@ -18,73 +18,50 @@ import (
 // reference fixes the object's size, else the header and then exactly the
 // rest (card reference §2.7, §4.3).
 func (s *Session) ReadObject(ctx context.Context, a myna.Applet, fid uint16) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.openLocked(ctx, a, fid); err != nil {
-		return nil, err
-	}
-	b, err := s.card.ReadObjectSFI(ctx, fid, myna.ObjectSize(a, fid))
-	if err != nil {
-		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
-	}
-	return b, nil
+	return s.onEF(ctx, a, fid, func() ([]byte, error) { return s.card.ReadObjectSFI(ctx, fid, myna.ObjectSize(a, fid)) })
 }
 
 // ReadPhysical reads all of EF fid of applet a, filler included, up to
 // limit bytes (for digests over a whole file, card reference §5.6).
 func (s *Session) ReadPhysical(ctx context.Context, a myna.Applet, fid uint16, limit int) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.openLocked(ctx, a, fid); err != nil {
-		return nil, err
-	}
-	b, err := s.card.ReadPhysicalSFI(ctx, fid, limit)
-	if err != nil {
-		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
-	}
-	return b, nil
+	return s.onEF(ctx, a, fid, func() ([]byte, error) { return s.card.ReadPhysicalSFI(ctx, fid, limit) })
 }
 
 // ReadBinary reads n bytes of EF fid of applet a from offset (0-255), by
 // its short EF identifier.
 func (s *Session) ReadBinary(ctx context.Context, a myna.Applet, fid uint16, offset, n int) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.openLocked(ctx, a, fid); err != nil {
-		return nil, err
-	}
-	b, err := s.card.ReadBinarySFI(ctx, fid, offset, n)
-	if err != nil {
-		return nil, s.check(fmt.Errorf("%s: read EF %04X: %w", a.JapaneseName(), fid, err))
-	}
-	return b, nil
+	return s.onEF(ctx, a, fid, func() ([]byte, error) {
+		b, err := s.card.ReadBinarySFI(ctx, fid, offset, n)
+		if err != nil {
+			return nil, fmt.Errorf("read EF %04X: %w", fid, err)
+		}
+		return b, nil
+	})
 }
 
 // ReadRest completes an object whose first bytes, head, were just read from
 // EF fid of applet a (by ReadBinary): it reads exactly the rest the header
 // announces.
 func (s *Session) ReadRest(ctx context.Context, a myna.Applet, fid uint16, head []byte) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.openLocked(ctx, a, fid); err != nil {
-		return nil, err
-	}
-	b, err := s.card.ReadRest(ctx, fid, head)
-	if err != nil {
-		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
-	}
-	return b, nil
+	return s.onEF(ctx, a, fid, func() ([]byte, error) { return s.card.ReadRest(ctx, fid, head) })
 }
 
 // ReadRecord reads record rec (1-based) of record EF fid of applet a, by
 // its short EF identifier.
 func (s *Session) ReadRecord(ctx context.Context, a myna.Applet, fid uint16, rec int) ([]byte, error) {
+	return s.onEF(ctx, a, fid, func() ([]byte, error) { return s.card.ReadRecord(ctx, byte(fid&0x1F), rec) })
+}
+
+// onEF runs read under the session's lock with EF fid of applet a open
+// (selected, and verified when it needs a secret). A failed read is named
+// by the applet and checked for what it says about the card's state.
+func (s *Session) onEF(ctx context.Context, a myna.Applet, fid uint16, read func() ([]byte, error)) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.openLocked(ctx, a, fid); err != nil {
 		return nil, err
 	}
-	b, err := s.card.ReadRecord(ctx, byte(fid&0x1F), rec)
+	b, err := read()
 	if err != nil {
 		return nil, s.check(fmt.Errorf("%s: %w", a.JapaneseName(), err))
 	}
@@ -94,20 +71,19 @@ func (s *Session) ReadRecord(ctx context.Context, a myna.Applet, fid uint16, rec
 // GetData reads an MF-level data object (00 CA), returning the card to its
 // power-on state first (card reference §2.6).
 func (s *Session) GetData(ctx context.Context, tag uint16) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.current != 0 || len(s.verified) > 0 {
-		if err := s.selectMFLocked(ctx); err != nil {
-			return nil, err
-		}
-	}
-	b, err := s.card.GetData(ctx, tag)
-	return b, s.check(err)
+	return s.inMF(ctx, func() ([]byte, error) { return s.card.GetData(ctx, tag) })
 }
 
 // GetLargeData is GetData for an object known to be large (an extended Le
 // first, card reference §2.6).
 func (s *Session) GetLargeData(ctx context.Context, tag uint16) ([]byte, error) {
+	return s.inMF(ctx, func() ([]byte, error) { return s.card.GetLargeData(ctx, tag) })
+}
+
+// inMF runs get under the session's lock with the card in its power-on
+// state, selecting the MF only when an applet is selected or a
+// verification holds.
+func (s *Session) inMF(ctx context.Context, get func() ([]byte, error)) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.current != 0 || len(s.verified) > 0 {
@@ -115,7 +91,7 @@ func (s *Session) GetLargeData(ctx context.Context, tag uint16) ([]byte, error) 
 			return nil, err
 		}
 	}
-	b, err := s.card.GetLargeData(ctx, tag)
+	b, err := get()
 	return b, s.check(err)
 }
 
