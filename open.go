@@ -212,32 +212,16 @@ func OpenTransport(t apdu.Transport, name string, opts OpenOptions) (*Card, erro
 }
 
 func newCard(t apdu.Transport, name string, atr []byte, opts OpenOptions) (*Card, error) {
-	store := trust.Embedded()
-	for _, d := range opts.TrustDirs {
-		if err := store.AddDir(d); err != nil {
-			return nil, err
-		}
+	test, _ := t.(TestAnchorProvider)
+	store, err := NewTrustStore(opts.TrustDirs, test)
+	if err != nil {
+		return nil, err
 	}
 	var aopts []apdu.Option
 	if opts.Debug != nil {
 		aopts = append(aopts, apdu.WithTrace(newAPDULog(opts.Debug).trace))
 	}
-	c := &Card{t: t, card: apdu.NewCard(t, aopts...), store: store, reader: name, atr: atr, codeBFirst: opts.CodeBFirst, cvCache: opts.CVCache}
-	if tp, ok := t.(TestAnchorProvider); ok {
-		roots, cv := tp.TestAnchors()
-		const src = "mynakit simulator"
-		if len(roots) > 0 {
-			if err := store.AddPEM(roots, src); err != nil {
-				return nil, err
-			}
-		}
-		if len(cv) > 0 {
-			if err := store.AddCVKeysJSON(cv, src); err != nil {
-				return nil, err
-			}
-		}
-		c.simulated = true
-	}
+	c := &Card{t: t, card: apdu.NewCard(t, aopts...), store: store, reader: name, atr: atr, codeBFirst: opts.CodeBFirst, cvCache: opts.CVCache, simulated: test != nil}
 	popts := []pin.Option{pin.WithAllowLastTry(opts.AllowLastTry), pin.WithPromptGate(gate{c})}
 	if opts.CodeBFirst {
 		popts = append(popts, pin.WithCodeBFirst())
