@@ -302,24 +302,45 @@ func parseAttributes(b []byte, f *textFields, t *Text) error {
 }
 
 func parseIntegrity(b []byte, f *textFields) error {
+	r, err := ParseIntegrityRecord(b)
+	if err != nil {
+		return err
+	}
+	f.digestMyNo, f.digestAttr, f.signature, f.signedPart = r.MyNumberDigest, r.AttributesDigest, r.Signature, r.Signed
+	f.haveInteg = true
+	return nil
+}
+
+// IntegrityRecord is the text applet's EF 0003 (card reference §5.6):
+// FF30 { DF31 SHA-256 of EF 0001 ; DF32 SHA-256 of the basic facts ;
+// DF33 the signature over DF31 TLV ‖ DF32 TLV }.
+type IntegrityRecord struct {
+	MyNumberDigest   []byte // DF31, 32 bytes
+	AttributesDigest []byte // DF32, 32 bytes
+	Signature        []byte // DF33, 256 bytes
+	Signed           []byte // DF31 TLV ‖ DF32 TLV, as stored
+}
+
+// ParseIntegrityRecord checks the shape of EF 0003: the three objects in
+// order, 32-byte digests and a 256-byte signature. Whether the signature
+// verifies is VerifyText's to say.
+func ParseIntegrityRecord(b []byte) (*IntegrityRecord, error) {
 	integ, _, err := apdu.ParseTLV(b)
 	if err != nil || integ.Tag != 0xFF30 {
-		return fmt.Errorf("want an FF30 object")
+		return nil, fmt.Errorf("want an FF30 object")
 	}
 	ik, err := integ.Children()
 	if err != nil || len(ik) != 3 || ik[0].Tag != 0xDF31 || ik[1].Tag != 0xDF32 || ik[2].Tag != 0xDF33 {
-		return fmt.Errorf("want DF31, DF32 and DF33")
+		return nil, fmt.Errorf("want DF31, DF32 and DF33")
 	}
 	if len(ik[0].Value) != 32 || len(ik[1].Value) != 32 {
-		return fmt.Errorf("digests must be 32 bytes each")
+		return nil, fmt.Errorf("digests must be 32 bytes each")
 	}
 	if len(ik[2].Value) != 256 {
-		return fmt.Errorf("signature must be 256 bytes")
+		return nil, fmt.Errorf("signature must be 256 bytes")
 	}
-	f.digestMyNo, f.digestAttr, f.signature = ik[0].Value, ik[1].Value, ik[2].Value
-	f.signedPart = append(append([]byte(nil), ik[0].Raw...), ik[1].Raw...)
-	f.haveInteg = true
-	return nil
+	return &IntegrityRecord{MyNumberDigest: ik[0].Value, AttributesDigest: ik[1].Value, Signature: ik[2].Value,
+		Signed: append(append([]byte(nil), ik[0].Raw...), ik[1].Raw...)}, nil
 }
 
 func parseSignedKey(b []byte, f *textFields) error {

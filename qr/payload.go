@@ -380,16 +380,12 @@ func MakeAge(ageRecordEF, cvCertEF []byte) (*Payload, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCardData, err)
 	}
-	rec, _, err := apdu.ParseTLV(ageRecordEF)
-	if err != nil || rec.Tag != 0xFF10 {
-		return nil, fmt.Errorf("%w: age-verification record: want FF10", ErrCardData)
-	}
-	kids, err := rec.Children()
-	if err != nil || len(kids) != 3 || kids[0].Tag != 0xDF11 || kids[1].Tag != 0xDF12 || kids[2].Tag != 0xDF13 {
-		return nil, fmt.Errorf("%w: age-verification record: want DF11, DF12, DF13", ErrCardData)
+	birth, key, sig, err := cardap.ParseAgeRecord(ageRecordEF)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCardData, err)
 	}
 	p := &Payload{Kind: KindAge, CVBody: cv.Body, CVSignature: cv.Signature,
-		Record: cat(kids[0].Raw, kids[1].Raw), Signature: kids[2].Value}
+		Record: cat(birth.Raw, key.Raw), Signature: sig}
 	if _, err := parseAgeRecord(p.Record); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCardData, err)
 	}
@@ -425,29 +421,19 @@ func MakeAttributes(attributesEF, integrityEF, cvCertEF []byte) (*Payload, error
 		}
 		record = append(record, f.Raw...)
 	}
-	integ, _, err := apdu.ParseTLV(integrityEF)
-	if err != nil || integ.Tag != 0xFF30 {
-		return nil, fmt.Errorf("%w: integrity record: want FF30", ErrCardData)
-	}
-	ik, err := integ.Children()
+	integ, err := cardap.ParseIntegrityRecord(integrityEF)
 	if err != nil {
 		return nil, fmt.Errorf("%w: integrity record: %v", ErrCardData, err)
 	}
-	d31, ok1 := apdu.FindTLV(ik, 0xDF31)
-	d32, ok2 := apdu.FindTLV(ik, 0xDF32)
-	d33, ok3 := apdu.FindTLV(ik, 0xDF33)
-	if !ok1 || !ok2 || !ok3 || len(d31.Value) != digestLen || len(d32.Value) != digestLen {
-		return nil, fmt.Errorf("%w: integrity record: want DF31, DF32 (32 bytes each) and DF33", ErrCardData)
-	}
 	p := &Payload{Kind: KindAttributes, CVBody: cv.Body, CVSignature: cv.Signature,
-		Record: record, Signature: d33.Value, MyNumberDigest: d31.Value}
+		Record: record, Signature: integ.Signature, MyNumberDigest: integ.MyNumberDigest}
 	if _, err := parseAttributes(p.Record); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCardData, err)
 	}
-	if sum := sha256.Sum256(record); !bytes.Equal(sum[:], d32.Value) {
+	if sum := sha256.Sum256(record); !bytes.Equal(sum[:], integ.AttributesDigest) {
 		return nil, fmt.Errorf("%w: the basic facts do not match the integrity record's digest", ErrCardData)
 	}
-	if !bytes.Equal(integritySigned(p), cat(d31.Raw, d32.Raw)) {
+	if !bytes.Equal(integritySigned(p), integ.Signed) {
 		return nil, fmt.Errorf("%w: integrity record digests are not stored in the short form a code can rebuild", ErrCardData)
 	}
 	if err := verifyUnder(cv.PublicKey, integritySigned(p), p.Signature); err != nil {
