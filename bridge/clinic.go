@@ -72,7 +72,7 @@ func newClinic(b *Bridge, opts ClinicOptions) (*clinic, error) {
 func (c *clinic) run(ctx context.Context) {
 	defer c.b.wg.Done()
 	for f := range c.watcher.Events(ctx) {
-		c.faces.publish("", f)
+		c.faces.broadcast(f)
 	}
 	c.faces.close()
 }

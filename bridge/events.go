@@ -19,11 +19,12 @@ type event struct {
 	data []byte
 }
 
-// hub fans values out to the open streams. A value published for an origin
-// goes only to that origin's streams (an operation's progress and facts are
-// its caller's); one published for "" goes to everyone. A stream that cannot
-// keep up is closed rather than let it hold anyone up; its client
-// reconnects and gets the current state again.
+// hub fans values out to the open streams. A value for an origin goes only
+// to that origin's streams (an operation's progress and facts are its
+// caller's; a local application's origin is "", which is an origin like any
+// other); broadcast reaches every stream. A stream that cannot keep up is
+// closed rather than let it hold anyone up; its client reconnects and gets
+// the current state again.
 type hub[T any] struct {
 	mu     sync.Mutex
 	subs   map[*sub[T]]struct{}
@@ -63,12 +64,17 @@ func (h *hub[T]) unsubscribe(s *sub[T]) {
 	}
 }
 
-// publish hands v to the streams of origin to, or to all for "".
-func (h *hub[T]) publish(to string, v T) {
+// publish hands v to the streams of origin to.
+func (h *hub[T]) publish(to string, v T) { h.send(v, func(s *sub[T]) bool { return s.origin == to }) }
+
+// broadcast hands v to every stream.
+func (h *hub[T]) broadcast(v T) { h.send(v, func(*sub[T]) bool { return true }) }
+
+func (h *hub[T]) send(v T, to func(*sub[T]) bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
-		if to != "" && to != s.origin {
+		if !to(s) {
 			continue
 		}
 		select {
@@ -90,18 +96,19 @@ func (h *hub[T]) close() {
 	}
 }
 
-// wants reports whether a stream would receive a value for origin.
+// wants reports whether origin has a stream open.
 func (h *hub[T]) wants(origin string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
-		if origin == "" || s.origin == origin {
+		if s.origin == origin {
 			return true
 		}
 	}
 	return false
 }
 
+// emit sends an event to origin's streams only.
 func (b *Bridge) emit(origin, name string, v any) {
 	if !b.events.wants(origin) {
 		return
@@ -119,7 +126,7 @@ func (b *Bridge) publishReader(e mynakit.ReaderEvent) {
 	if len(e.ATR) > 0 {
 		v["atr"] = strings.ToUpper(hex.EncodeToString(e.ATR))
 	}
-	b.emit("", string(e.Kind), v)
+	b.events.broadcast(mustEvent(string(e.Kind), v))
 }
 
 // publishOperation reports an operation's state to its origin's streams.

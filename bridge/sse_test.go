@@ -33,3 +33,30 @@ func timer(t testing.TB) <-chan time.Time {
 	t.Helper()
 	return time.After(30 * time.Second)
 }
+
+// A local application's origin is "", and "" must not mean "everyone": the
+// facts of its read (name, address, My Number) go to its own streams only,
+// never to a paired web page's. Reader changes go to both.
+func TestLocalAppEventsStayWithTheLocalApp(t *testing.T) {
+	e := start(t, withTerminal())
+	web := e.pair(appOrigin)
+	local := e.pair("")
+	webStream := e.events(app(web))
+	localStream := e.events(map[string]string{"Authorization": "Bearer " + local})
+	localHeaders := map[string]string{"Authorization": "Bearer " + local}
+	r := e.follow(e.do("POST", "/v1/readers/sim/read", []byte(`{}`), localHeaders), localHeaders)
+	if r.status != 200 {
+		t.Fatalf("local read: %d %s", r.status, r.body)
+	}
+	localStream.until(t, func(ev sse) bool { return ev.name == "facts" })
+	if err := e.local.Remove(simReader); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range webStream.until(t, func(ev sse) bool { return ev.name == "card-removed" }) {
+		switch ev.name {
+		case "facts", "operation", "progress":
+			t.Fatalf("the web page's stream received the local app's %q event: %v", ev.name, ev.data)
+		}
+	}
+	localStream.until(t, func(ev sse) bool { return ev.name == "card-removed" })
+}
