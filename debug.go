@@ -7,14 +7,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
 )
 
 // apduLog writes every exchange to w for a support desk: the command, the
 // response and how long it took. It never writes a secret or the My
 // Number: the data of VERIFY, CHANGE REFERENCE DATA and CHANGE KEY is
-// redacted, and so is the content of the text applet's 個人番号 EF (its
-// digits are plain ASCII), wherever it is read from.
+// redacted, and so is the content of every EF that gives the My Number
+// away (myna.RevealsMyNumber), wherever it is read from.
 type apduLog struct {
 	mu     sync.Mutex
 	w      io.Writer
@@ -36,8 +37,8 @@ func (l *apduLog) trace(cmd, resp []byte, took time.Duration, err error) {
 	default:
 		data, sw := resp[:len(resp)-2], resp[len(resp)-2:]
 		shown := spaced(data)
-		if l.applet == myna.Text && l.ef == myna.TextMyNumber && len(data) > 0 {
-			shown = fmt.Sprintf("[%d bytes redacted: 個人番号 EF]", len(data))
+		if myna.RevealsMyNumber(l.applet, l.ef) && len(data) > 0 {
+			shown = fmt.Sprintf("[%d bytes redacted: %s EF %04X holds the My Number]", len(data), l.applet.JapaneseName(), l.ef)
 		}
 		if shown != "" {
 			shown += " "
@@ -53,20 +54,9 @@ func (l *apduLog) command(cmd []byte) string {
 	if len(cmd) < 4 {
 		return spaced(cmd)
 	}
-	ins, p1 := cmd[1], cmd[2]
-	data := []byte(nil)
-	if len(cmd) > 5 {
-		n := int(cmd[4])
-		if cmd[4] == 0 && len(cmd) > 7 {
-			n = int(cmd[5])<<8 | int(cmd[6])
-			if 7+n <= len(cmd) {
-				data = cmd[7 : 7+n]
-			}
-		} else if 5+n <= len(cmd) {
-			data = cmd[5 : 5+n]
-		}
-	}
-	switch {
+	parsed, perr := apdu.ParseCommand(cmd)
+	data := parsed.Data
+	switch ins, p1 := cmd[1], cmd[2]; {
 	case ins == 0xA4 && p1 == 0x04:
 		l.applet, l.ef = 0, 0
 		if a, ok := myna.AppletByAID(data); ok {
@@ -77,11 +67,20 @@ func (l *apduLog) command(cmd []byte) string {
 	case ins == 0xB0 && p1&0x80 != 0:
 		l.ef = uint16(p1 & 0x1F)
 	}
-	secret := (ins == 0x20 || ins == 0x24 || ins == 0x32) && len(data) > 0
-	if !secret {
+	switch {
+	case !CarriesSecret(cmd):
+		return spaced(cmd)
+	case perr != nil:
+		// A secret-carrying command whose lengths do not add up: where its
+		// data ends is unknown, so nothing after the header is shown.
+		return fmt.Sprintf("%s [%d bytes redacted]", spaced(cmd[:4]), len(cmd)-4)
+	case len(data) == 0:
 		return spaced(cmd)
 	}
-	head := cmd[:len(cmd)-len(data)]
+	head := cmd[:5] // CLA INS P1 P2 Lc
+	if parsed.Extended {
+		head = cmd[:7]
+	}
 	return fmt.Sprintf("%s [%d bytes redacted]%s", spaced(head), len(data), tailOf(cmd, head, data))
 }
 

@@ -112,6 +112,21 @@ const (
 	MyNumberEFBytes        = 17
 )
 
+// RevealsMyNumber reports whether the content of EF fid of applet a gives
+// away the holder's My Number, so that no log may show it: the text
+// applet's 個人番号 EF (the digits in ASCII) and integrity record (DF31 is
+// the SHA-256 of that EF, and 10^11 candidates invert it in hours), and the
+// card-face applet's My Number image.
+func RevealsMyNumber(a Applet, fid uint16) bool {
+	switch a {
+	case Text:
+		return fid == TextMyNumber || fid == TextIntegrity
+	case Surface:
+		return fid == SurfaceMyNumberImg
+	}
+	return false
+}
+
 // 券面事項確認AP files (card reference §2.3).
 const (
 	SurfaceAgeRecord   uint16 = 0x0001
