@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/mynakit/mynakit/apdu"
@@ -80,8 +81,15 @@ const (
 type CertificateOptions struct {
 	// NoVerify only reads the certificate (for export).
 	NoVerify bool
+	// ProveKey has the chip sign a fresh host nonce with its
+	// user-authentication key (asking for the JPKI PIN), which ties what
+	// was read to the chip. Without it the verdict is at best unknown: a
+	// certificate is public, and a blank card can serve a copy of it.
+	ProveKey bool
 	CRL      *x509.RevocationList
 	Now      time.Time
+	// Random is the nonce source of the key proof (nil: crypto/rand).
+	Random io.Reader
 }
 
 // CertificateReport is one JPKI certificate with its verification.
@@ -97,7 +105,11 @@ type CertificateReport struct {
 }
 
 // Certificate reads a JPKI certificate (asking for the signing password
-// for CertSign) and checks it against the anchors now.
+// for CertSign) and checks it against the anchors now. The verdict is
+// genuine only with opts.ProveKey: the chain shows the certificate is
+// J-LIS's, the key proof that this chip holds the matching card's keys.
+// (The proof always uses the authentication key: the signing key makes
+// signatures with legal effect and is not used for anything but a document.)
 func (c *Card) Certificate(ctx context.Context, kind CertKind, opts CertificateOptions) (*CertificateReport, error) {
 	var fid, caFID uint16
 	var check, caCheck trust.CheckName
@@ -109,6 +121,10 @@ func (c *Card) Certificate(ctx context.Context, kind CertKind, opts CertificateO
 	default:
 		return nil, fmt.Errorf("no certificate %q (want auth or sign)", kind)
 	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	rep := &CertificateReport{Kind: kind}
 	err := c.do(ctx, func(ctx context.Context) error {
 		jc := jpki.NewCard(c.sess)
@@ -116,8 +132,32 @@ func (c *Card) Certificate(ctx context.Context, kind CertKind, opts CertificateO
 		if rep.Certificate, err = jc.Certificate(ctx, fid); err != nil || opts.NoVerify {
 			return err
 		}
-		rep.CA, err = jc.Certificate(ctx, caFID)
-		return err
+		if rep.CA, err = jc.Certificate(ctx, caFID); err != nil {
+			return err
+		}
+		rep.Checks = []trust.Check{
+			c.store.VerifyCertificate(rep.Certificate, trust.CertOptions{Name: check, At: now, Now: now, NonRepudiation: kind == CertSign, CRL: opts.CRL}),
+			c.store.CompareCardCA(caCheck, rep.CA, rep.Certificate),
+		}
+		if !opts.ProveKey {
+			rep.Checks = append(rep.Checks, trust.Check{Name: trust.CheckPresenceJPKI, Result: trust.Unknown,
+				Detail: "certificate valid, key not proven: a certificate is public; prove the key (JPKI PIN) to tie it to the chip"})
+			return nil
+		}
+		auth, authCheck := rep.Certificate, rep.Checks[0]
+		if kind != CertAuth {
+			if auth, err = jc.Certificate(ctx, myna.JPKIAuthCert); err != nil {
+				return err
+			}
+			authCheck = c.store.VerifyCertificate(auth, trust.CertOptions{Name: trust.CheckAuthCert, At: now, Now: now, CRL: opts.CRL})
+			rep.Checks = append(rep.Checks, authCheck)
+		}
+		proof, err := jc.ProveAuthKey(ctx, auth, authCheck, opts.Random)
+		if err != nil {
+			return err
+		}
+		rep.Checks = append(rep.Checks, proof)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -125,18 +165,9 @@ func (c *Card) Certificate(ctx context.Context, kind CertKind, opts CertificateO
 	if a, err := jpki.ParseAttributes(rep.Certificate); err == nil {
 		rep.Attributes = a
 	}
-	if opts.NoVerify {
-		return rep, nil
+	if !opts.NoVerify {
+		rep.Verdict = trust.Decide(rep.Checks)
 	}
-	now := opts.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	rep.Checks = []trust.Check{
-		c.store.VerifyCertificate(rep.Certificate, trust.CertOptions{Name: check, At: now, Now: now, NonRepudiation: kind == CertSign, CRL: opts.CRL}),
-		c.store.CompareCardCA(caCheck, rep.CA, rep.Certificate),
-	}
-	rep.Verdict = trust.Decide(rep.Checks)
 	return rep, nil
 }
 

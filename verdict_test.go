@@ -461,3 +461,35 @@ func TestRevokedCertificate(t *testing.T) {
 		t.Fatalf("stale CRL: %s", r.Verdict)
 	}
 }
+
+// A certificate is public: shown alone it is at best unknown, genuine only
+// when the chip signs a fresh nonce with its key, and a keyless clone that
+// serves the genuine certificates is not genuine once asked to.
+func TestCertificateAloneIsNotProof(t *testing.T) {
+	certVerdict := func(img *simulator.Image, kind mynakit.CertKind, prove bool, answers ...string) (trust.Verdict, []trust.Check) {
+		t.Helper()
+		c := simtest.Open(t, simtest.Sim(t, img), mynakit.OpenOptions{Prompter: simtest.NewPrompter(answers...)})
+		rep, err := c.Certificate(context.Background(), kind, mynakit.CertificateOptions{ProveKey: prove})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Verdict, rep.Checks
+	}
+	genuine := simtest.Image(t)
+	if v, checks := certVerdict(genuine, mynakit.CertAuth, false); v != trust.Undecided {
+		t.Fatalf("auth certificate without a key proof: %s %+v", v, checks)
+	}
+	if v, checks := certVerdict(genuine, mynakit.CertAuth, true, simtest.PIN); v != trust.Genuine {
+		t.Fatalf("auth certificate with a key proof: %s %+v", v, checks)
+	}
+	if v, checks := certVerdict(genuine, mynakit.CertSign, true, simtest.SignPassword, simtest.PIN); v != trust.Genuine {
+		t.Fatalf("signing certificate with a key proof: %s %+v", v, checks)
+	}
+	clone := simtest.Clone(t, genuine)
+	if v, checks := certVerdict(clone, mynakit.CertAuth, true, simtest.PIN); v != trust.NotGenuine {
+		t.Fatalf("auth certificate from a keyless clone: %s %+v", v, checks)
+	}
+	if v, checks := certVerdict(clone, mynakit.CertSign, true, simtest.SignPassword, simtest.PIN); v != trust.NotGenuine {
+		t.Fatalf("signing certificate from a keyless clone: %s %+v", v, checks)
+	}
+}

@@ -19,7 +19,7 @@ func init() { register(newCertCmd) }
 
 func newCertCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "cert", Short: "JPKI certificates (電子証明書)"}
-	var asPEM, asJSON bool
+	var asPEM, asJSON, prove bool
 	var out, crlPath string
 	show := &cobra.Command{
 		Use:   "show auth|sign",
@@ -32,14 +32,17 @@ compared with the anchor, never trusted itself.
 With --pem or --out the certificate is only exported (exit 0; a signing
 certificate holds the holder's name, address and birth date: --out writes it
 with mode 0600). Otherwise the exit status is the verdict: 0 genuine, 1 not
-genuine, 2 unknown, 3 error, 4 expired or revoked.`,
+genuine, 2 unknown, 3 error, 4 expired or revoked. A certificate is public
+and a blank card can serve a copy, so the verdict is at best unknown unless
+--prove-key has the chip sign a fresh nonce with its authentication key
+(asking for the JPKI PIN).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := mynakit.CertKind(args[0])
 			if kind != mynakit.CertAuth && kind != mynakit.CertSign {
 				return fail(fmt.Errorf("show which certificate? %q (want auth or sign)", args[0]))
 			}
-			opts := mynakit.CertificateOptions{NoVerify: asPEM || out != ""}
+			opts := mynakit.CertificateOptions{NoVerify: asPEM || out != "", ProveKey: prove}
 			if crlPath != "" {
 				crl, err := trust.LoadCRL(crlPath)
 				if err != nil {
@@ -98,6 +101,7 @@ genuine, 2 unknown, 3 error, 4 expired or revoked.`,
 	}
 	show.Flags().BoolVar(&asPEM, "pem", false, "print (or write) PEM, without verification")
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	show.Flags().BoolVar(&prove, "prove-key", false, "prove the chip holds the card's keys (asks for the JPKI PIN); without it the verdict is at best unknown")
 	show.Flags().StringVar(&out, "out", "", "write the certificate to this file (DER, or PEM with --pem), without verification")
 	show.Flags().StringVar(&crlPath, "crl", "", "check the certificate against this CRL (DER or PEM)")
 	cmd.AddCommand(show)

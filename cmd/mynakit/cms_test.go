@@ -100,9 +100,19 @@ func TestCertShowAndDumpReplay(t *testing.T) {
 	if block, _ := pem.Decode([]byte(out)); block == nil || block.Type != "CERTIFICATE" {
 		t.Fatalf("no PEM:\n%s", out)
 	}
-	out, _, code = run(t, "ABC123\n", "--simulator", "--pin-stdin", "cert", "show", "sign")
+	// A certificate alone is public: unknown until the chip proves its key.
+	if _, errs, code := run(t, "", "--simulator", "cert", "show", "auth"); code != exitUnknown {
+		t.Fatalf("cert show auth without a key proof: exit %d, want 2\n%s", code, errs)
+	}
+	if _, errs, code := run(t, "1234\n", "--simulator", "--pin-stdin", "cert", "show", "auth", "--prove-key"); code != 0 {
+		t.Fatalf("cert show auth --prove-key: exit %d\n%s", code, errs)
+	}
+	if _, _, code := run(t, "ABC123\n", "--simulator", "--pin-stdin", "cert", "show", "sign"); code != exitUnknown {
+		t.Fatalf("cert show sign without a key proof: exit %d, want 2", code)
+	}
+	out, errs, code = run(t, "ABC123\n1234\n", "--simulator", "--pin-stdin", "cert", "show", "sign", "--prove-key")
 	if code != 0 {
-		t.Fatalf("cert show sign: %d", code)
+		t.Fatalf("cert show sign --prove-key: %d\n%s", code, errs)
 	}
 	for _, want := range []string{"氏名 Name", "黒桐　幹也", "1980-02-17"} {
 		if !strings.Contains(out, want) {
