@@ -97,21 +97,40 @@ type SignOptions struct {
 // SignDocument makes a detached CMS SignedData over content with the card's
 // signing key (asking for the signing password once), with the signing
 // certificate and the card's CA certificate, timestamped when
-// opts.Timestamper is set. The timestamp is asked for after the card's
-// transaction ended.
+// opts.Timestamper is set. The card is held only while it is read and
+// while it signs: the timestamp, a network round trip, is asked for after
+// the card's transaction ended.
 func (c *Card) SignDocument(ctx context.Context, content []byte, opts SignOptions) ([]byte, error) {
-	var sig []byte
+	var cert, ca *x509.Certificate
 	err := c.do(ctx, func(ctx context.Context) error {
 		jc := jpki.NewCard(c.sess)
-		cert, err := jc.SignCertificate(ctx)
-		if err != nil {
+		var err error
+		if cert, err = jc.SignCertificate(ctx); err != nil {
 			return err
 		}
-		ca, err := jc.SignCACertificate(ctx)
-		if err != nil {
-			return err
-		}
-		sig, err = jpki.SignCMS(content, jc.SignSigner(ctx, cert), cert, opts.Timestamper, ca)
+		ca, err = jc.SignCACertificate(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jpki.SignCMS(content, cardSigner{c: c, ctx: ctx, cert: cert}, cert, opts.Timestamper, ca)
+}
+
+// cardSigner is the card's signing key as a crypto.Signer whose every
+// signature is one transaction of its own.
+type cardSigner struct {
+	c    *Card
+	ctx  context.Context
+	cert *x509.Certificate
+}
+
+func (s cardSigner) Public() crypto.PublicKey { return s.cert.PublicKey }
+
+func (s cardSigner) Sign(rand io.Reader, digest []byte, o crypto.SignerOpts) (sig []byte, err error) {
+	err = s.c.do(s.ctx, func(ctx context.Context) error {
+		var err error
+		sig, err = jpki.NewCard(s.c.sess).SignSigner(ctx, s.cert).Sign(rand, digest, o)
 		return err
 	})
 	return sig, err

@@ -493,3 +493,33 @@ func TestCertificateAloneIsNotProof(t *testing.T) {
 		t.Fatalf("signing certificate from a keyless clone: %s %+v", v, checks)
 	}
 }
+
+// The timestamp authority is a network round trip: it is asked with no
+// card transaction held, and the signature it stamps verifies.
+func TestTimestampOutsideTransaction(t *testing.T) {
+	w := &txWatch{Transport: simtest.Sim(t, simtest.Image(t))}
+	c, err := mynakit.OpenTransport(w, "watched", mynakit.OpenOptions{Prompter: simtest.NewPrompter(simtest.SignPassword), TrustDirs: []string{simtest.TrustDir(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var heldAtTSA []bool
+	tsa := func(digest []byte) ([]byte, error) {
+		heldAtTSA = append(heldAtTSA, w.held)
+		return nil, errors.New("no TSA in this test")
+	}
+	if _, err := c.SignDocument(context.Background(), []byte("doc"), mynakit.SignOptions{Timestamper: tsa}); err == nil {
+		t.Fatal("the TSA's failure was not reported")
+	}
+	if len(heldAtTSA) != 1 || heldAtTSA[0] {
+		t.Fatalf("transaction held while asking the TSA: %v", heldAtTSA)
+	}
+	sig, err := c.SignDocument(context.Background(), []byte("doc"), mynakit.SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := mynakit.VerifySignature([]byte("doc"), sig, mynakit.SignatureOptions{TestAnchors: simtest.Sim(t, simtest.Image(t))})
+	if err != nil || rep.Verdict != trust.Genuine {
+		t.Fatalf("%v %+v", err, rep)
+	}
+}
