@@ -1,8 +1,8 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -67,45 +67,18 @@ func Describe(req ConsentRequest) string {
 }
 
 // LineApprover answers pairings from lines of in ("y" or "yes" allows),
-// read a byte at a time so nothing beyond the line is taken from in.
-func LineApprover(in io.Reader, out io.Writer) func(ctx context.Context, req ConsentRequest) (bool, error) {
+// asking on out. Give it the LinePrompter that reads the secrets too, when
+// they come from the same input: it then never takes a line meant as a
+// secret, even after a question was abandoned.
+func LineApprover(in *pin.LinePrompter, out io.Writer) func(ctx context.Context, req ConsentRequest) (bool, error) {
 	return func(ctx context.Context, req ConsentRequest) (bool, error) {
 		fmt.Fprint(out, "許可しますか allow? [y/N]: ")
-		type res struct {
-			line string
-			err  error
+		line, err := in.Answer(ctx)
+		defer pin.Wipe(line)
+		if err != nil {
+			return false, err
 		}
-		done := make(chan res, 1)
-		go func() {
-			var line []byte
-			var c [1]byte
-			for len(line) < 16 {
-				n, err := in.Read(c[:])
-				if n == 1 {
-					if c[0] == '\n' {
-						break
-					}
-					line = append(line, c[0])
-				}
-				if err != nil {
-					if errors.Is(err, io.EOF) && len(line) > 0 {
-						break
-					}
-					done <- res{err: err}
-					return
-				}
-			}
-			done <- res{line: string(line)}
-		}()
-		select {
-		case r := <-done:
-			if r.err != nil {
-				return false, r.err
-			}
-			a := strings.ToLower(strings.TrimSpace(r.line))
-			return a == "y" || a == "yes", nil
-		case <-ctx.Done():
-			return false, context.Cause(ctx)
-		}
+		a := strings.ToLower(string(bytes.TrimSpace(line)))
+		return a == "y" || a == "yes", nil
 	}
 }

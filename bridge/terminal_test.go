@@ -47,7 +47,7 @@ func TestTerminalConsentDescribesAndTimesOut(t *testing.T) {
 
 func TestLineApprover(t *testing.T) {
 	for in, want := range map[string]bool{"y\n": true, "yes\n": true, "Y": true, "n\n": false, "\n": false, "nope\n": false} {
-		ok, err := bridge.LineApprover(strings.NewReader(in), &bytes.Buffer{})(context.Background(), bridge.ConsentRequest{})
+		ok, err := bridge.LineApprover(pin.NewLinePrompter(strings.NewReader(in)), &bytes.Buffer{})(context.Background(), bridge.ConsentRequest{})
 		if err != nil || ok != want {
 			t.Errorf("%q: %v %v", in, ok, err)
 		}

@@ -91,6 +91,21 @@ func (p *LinePrompter) Prompt(ctx context.Context, req Request) ([]byte, error) 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.Asked = append(p.Asked, req)
+	return p.next(ctx, req)
+}
+
+// Answer reads the next line as the answer to a question that is not a
+// secret (a yes or no), from the same input and with Prompt's guarantees:
+// byte by byte, cancellable, and no read after a cancelled one, so an
+// abandoned question never takes the secret typed after it. It is not
+// counted in Asked. The caller wipes the line.
+func (p *LinePrompter) Answer(ctx context.Context) ([]byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.next(ctx, Request{})
+}
+
+func (p *LinePrompter) next(ctx context.Context, req Request) ([]byte, error) {
 	if p.abandoned {
 		return nil, fmt.Errorf("%w: an earlier prompt was cancelled", ErrNoSecret)
 	}

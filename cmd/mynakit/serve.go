@@ -118,18 +118,14 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	case "terminal":
 		var p pin.Prompter
 		var approve func(context.Context, bridge.ConsentRequest) (bool, error)
-		if a.pinStdin {
-			// Secrets and pairing answers one per line, in the order asked.
-			p = a.prompter()
-			approve = bridge.LineApprover(a.in, a.err)
-		} else {
-			in, ok := a.in.(*os.File)
-			if !ok {
-				in = os.Stdin
-			}
-			p = pin.TerminalPrompter{In: in, Out: a.err}
-			approve = bridge.LineApprover(in, a.err)
+		p = a.prompter()
+		lines, ok := p.(*pin.LinePrompter)
+		if !ok {
+			// Secrets are read from the terminal without echo; answers
+			// are read as lines from the same terminal.
+			lines = pin.NewLinePrompter(a.in)
 		}
+		approve = bridge.LineApprover(lines, a.err)
 		opts.Consent = &bridge.PromptConsent{Prompter: p, Approve: approve, Out: a.err}
 	default:
 		return fail(fmt.Errorf("--prompt %q: page か terminal です want page or terminal", f.prompt))
