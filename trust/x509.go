@@ -46,18 +46,7 @@ func (s *Store) VerifyCertificate(cert *x509.Certificate, opts CertOptions) Chec
 	if at.IsZero() {
 		at = time.Now()
 	}
-	var keyMatched []Root
-	for _, r := range s.roots {
-		if len(cert.AuthorityKeyId) > 0 && bytes.Equal(cert.AuthorityKeyId, r.Cert.SubjectKeyId) {
-			keyMatched = append(keyMatched, r)
-		}
-	}
-	root, ok := findIssuer(cert, keyMatched)
-	if !ok {
-		// Then every root's key, for certificates without (or with wrong)
-		// key identifiers.
-		root, ok = findIssuer(cert, s.roots)
-	}
+	root, keyMatched, ok := s.issuerOf(cert)
 	if !ok {
 		if len(keyMatched) > 0 {
 			c = keyMatched[0].Anchor.Rests(c)
@@ -146,13 +135,25 @@ func crlWindow(crl *x509.RevocationList, now time.Time) string {
 	return ""
 }
 
-func findIssuer(cert *x509.Certificate, roots []Root) (Root, bool) {
-	for _, r := range roots {
-		if cert.CheckSignatureFrom(r.Cert) == nil {
-			return r, true
+// issuerOf finds the root whose key verifies cert's signature (never by
+// name): first among the roots cert's authority key identifier names
+// (keyMatched, returned for a failure's report), then among the others,
+// for certificates without (or with wrong) key identifiers.
+func (s *Store) issuerOf(cert *x509.Certificate) (root Root, keyMatched []Root, ok bool) {
+	var others []Root
+	for _, r := range s.roots {
+		if len(cert.AuthorityKeyId) > 0 && bytes.Equal(cert.AuthorityKeyId, r.Cert.SubjectKeyId) {
+			keyMatched = append(keyMatched, r)
+		} else {
+			others = append(others, r)
 		}
 	}
-	return Root{}, false
+	for _, r := range append(keyMatched[:len(keyMatched):len(keyMatched)], others...) {
+		if cert.CheckSignatureFrom(r.Cert) == nil {
+			return r, keyMatched, true
+		}
+	}
+	return Root{}, keyMatched, false
 }
 
 func hexOrNone(b []byte) string {
@@ -187,17 +188,7 @@ func LoadCRL(path string) (*x509.RevocationList, error) {
 func (s *Store) CompareCardCA(name CheckName, ca, leaf *x509.Certificate) Check {
 	c := Check{Name: name}
 	if leaf != nil {
-		var keyMatched []Root
-		for _, r := range s.roots {
-			if len(leaf.AuthorityKeyId) > 0 && bytes.Equal(leaf.AuthorityKeyId, r.Cert.SubjectKeyId) {
-				keyMatched = append(keyMatched, r)
-			}
-		}
-		root, ok := findIssuer(leaf, keyMatched)
-		if !ok {
-			root, ok = findIssuer(leaf, s.roots)
-		}
-		if ok {
+		if root, _, ok := s.issuerOf(leaf); ok {
 			c = root.Anchor.Rests(c)
 			if bytes.Equal(ca.Raw, root.Cert.Raw) {
 				c.Result, c.Detail = Pass, "the card's CA certificate is the anchor that issued its certificate"
