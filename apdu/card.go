@@ -218,6 +218,24 @@ func (c *Card) ReadBinary(ctx context.Context, offset, n int) ([]byte, error) {
 // extendedUsable reports whether to try an extended read now.
 func (c *Card) extendedUsable() bool { return !c.extKnown || c.extOK }
 
+// extendedOutcome records what a command with an extended Le, sent while
+// extended length was still unproven, says about the link, and reports
+// whether to ask again with a short Le. Success proves it; a refusal by
+// the card (a status word, a malformed answer) or a transport failure
+// disproves it for good. A card pulled or reset, or a cancelled context,
+// says nothing about length and is returned as it is.
+func (c *Card) extendedOutcome(err error) (retryShort bool) {
+	if err == nil {
+		c.extKnown, c.extOK = true, true
+		return false
+	}
+	if c.extKnown || !Answered(err) && !errors.Is(err, ErrTransport) {
+		return false
+	}
+	c.extKnown, c.extOK = true, false
+	return true
+}
+
 // readRange reads exactly n bytes of the current EF starting at offset, with
 // one extended read where possible and 256-byte reads otherwise. A card that
 // ends the file early yields fewer bytes; the caller decides whether that is
@@ -230,19 +248,17 @@ func (c *Card) readRange(ctx context.Context, offset, n int) ([]byte, error) {
 			chunk := min(want, MaxExtendedLe)
 			data, err := c.ReadBinary(ctx, offset+len(out), chunk)
 			if err == nil {
-				c.extKnown, c.extOK = true, true
+				c.extendedOutcome(nil)
 				out = append(out, data...)
 				if len(data) == 0 {
 					break
 				}
 				continue
 			}
-			if c.extKnown || errors.Is(err, ErrCardRemoved) || errors.Is(err, ErrCardReset) || errors.Is(err, ErrReaderGone) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			if !c.extendedOutcome(err) {
 				return out, err
 			}
-			// The card or the link refused extended length: short reads from now on.
-			c.extKnown, c.extOK = true, false
-			continue
+			continue // short reads from now on
 		}
 		data, err := c.ReadBinary(ctx, offset+len(out), min(want, MaxShortLe))
 		if err != nil {
@@ -300,16 +316,9 @@ func (c *Card) readFirstSFI(ctx context.Context, fid uint16, n int) ([]byte, err
 		n = MaxShortLe
 	}
 	data, err := c.ReadBinarySFI(ctx, fid, 0, n)
-	if err == nil {
-		if n > MaxShortLe {
-			c.extKnown, c.extOK = true, true
-		}
-		return data, nil
+	if n <= MaxShortLe || !c.extendedOutcome(err) {
+		return data, err
 	}
-	if n <= MaxShortLe || c.extKnown || !Answered(err) && !errors.Is(err, ErrTransport) {
-		return nil, err
-	}
-	c.extKnown, c.extOK = true, false
 	return c.ReadBinarySFI(ctx, fid, 0, MaxShortLe)
 }
 
@@ -442,9 +451,18 @@ func (c *Card) getData(ctx context.Context, tag uint16, large bool) ([]byte, err
 		cmd.Le = MaxExtendedLe
 	}
 	data, err := c.Do(ctx, cmd)
-	if errors.Is(err, ErrWrongLength) && cmd.Le != MaxExtendedLe {
+	switch {
+	case large:
+		if c.extendedOutcome(err) {
+			// The link refused extended length: a short Le, which a
+			// small object answers and a large one refuses with 6700.
+			cmd.Le = 256
+			data, err = c.Do(ctx, cmd)
+		}
+	case errors.Is(err, ErrWrongLength):
 		cmd.Le = MaxExtendedLe
 		data, err = c.Do(ctx, cmd)
+		c.extendedOutcome(err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get data %04X: %w", tag, err)
