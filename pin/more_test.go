@@ -283,3 +283,18 @@ func TestQueryAnswered9000AsksNothing(t *testing.T) {
 		t.Fatalf("status %+v, %v", st, err)
 	}
 }
+
+// Verify (pin verify, and a change's first step) asks nothing for a key
+// the card already reports verified.
+func TestVerifyOfAVerifiedKeyAsksNothing(t *testing.T) {
+	sim := newSim(t, nil)
+	p := &countingPrompter{}
+	s := pin.NewSession(apdu.NewCard(verifiedAnswer{sim, apdu.KeySFI(myna.JPKIAuthPIN)}), p)
+	key, _ := myna.KeyAt(myna.JPKI, myna.JPKIAuthPIN)
+	if err := s.Verify(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.asked) != 0 {
+		t.Fatalf("asked %+v for a key the card says is verified", p.asked)
+	}
+}

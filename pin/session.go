@@ -555,18 +555,19 @@ func (s *Session) Verify(ctx context.Context, key myna.Key) error {
 	if err := s.selectLocked(ctx, key.Applet); err != nil {
 		return err
 	}
-	if s.verified[key.FID] {
-		return nil
-	}
 	sec := s.heldFor(key)
 	if sec == nil {
+		// Ask only when the card says the key is not verified already
+		// (it answers the tries query with 9000 then).
+		if _, verified, err := s.triesLocked(ctx, key); err != nil || verified {
+			return err
+		}
 		var err error
 		if sec, err = s.askFor(ctx, key); err != nil {
 			return err
 		}
-		if s.verified[key.FID] {
-			return nil
-		}
+	} else if s.verified[key.FID] {
+		return nil
 	}
 	return s.verifyLocked(ctx, key, sec)
 }
