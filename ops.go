@@ -194,6 +194,18 @@ func CarriesSecret(cmd []byte) bool {
 	return false
 }
 
+// RefuseSecrets is Transmit's check, for a caller that wants it before it
+// opens a card: ErrSecretInAPDU, naming the first command that carries a
+// secret, or nil.
+func RefuseSecrets(cmds [][]byte) error {
+	for i, cmd := range cmds {
+		if CarriesSecret(cmd) {
+			return fmt.Errorf("APDU %d: %w", i+1, ErrSecretInAPDU)
+		}
+	}
+	return nil
+}
+
 // Transmit sends raw command APDUs in one transaction and returns the raw
 // responses, for developers' tools. 61xx and 6Cxx are not followed. If any
 // command carries a secret, nothing is sent and the error is
@@ -201,10 +213,8 @@ func CarriesSecret(cmd []byte) bool {
 // are returned.
 func (c *Card) Transmit(ctx context.Context, cmds [][]byte, allowSecret bool) ([][]byte, error) {
 	if !allowSecret {
-		for i, cmd := range cmds {
-			if CarriesSecret(cmd) {
-				return nil, fmt.Errorf("APDU %d: %w", i+1, ErrSecretInAPDU)
-			}
+		if err := RefuseSecrets(cmds); err != nil {
+			return nil, err
 		}
 	}
 	var resps [][]byte

@@ -43,18 +43,17 @@ Example: mynakit apdu --simulator "00 A4 04 0C 0A D392F000260100000001" 00B00000
 				lines = args
 			}
 			var apdus [][]byte
-			for _, s := range lines {
+			for i, s := range lines {
 				b, err := hex.DecodeString(strings.NewReplacer(" ", "", ":", "").Replace(s))
 				if err != nil || len(b) < 4 {
-					return fail(fmt.Errorf("%q is not a command APDU in hex", s))
+					// Not the text itself: a mistyped VERIFY holds a PIN.
+					return fail(fmt.Errorf("APDU %d is not a command APDU in hex (at least 4 bytes)", i+1))
 				}
 				apdus = append(apdus, b)
 			}
 			if !rawVerify {
-				for _, c := range apdus {
-					if mynakit.CarriesSecret(c) {
-						return fail(fmt.Errorf("%w; add --raw-verify if you mean it", mynakit.ErrSecretInAPDU))
-					}
+				if err := mynakit.RefuseSecrets(apdus); err != nil {
+					return fail(fmt.Errorf("%w; add --raw-verify if you mean it", err))
 				}
 			}
 			card, err := a.open(cmd.Context())

@@ -276,6 +276,11 @@ func TestAPDUCommand(t *testing.T) {
 	if code != exitError3 || !strings.Contains(errs, "--raw-verify") || out != "" {
 		t.Fatalf("VERIFY with data: exit %d %q %q", code, out, errs)
 	}
+	// A mistyped VERIFY (odd hex digit) is named by its place, not echoed.
+	_, errs, code = run(t, "002000980439393939F\n", "--simulator", "apdu", "-")
+	if code != exitError3 || !strings.Contains(errs, "APDU 1 is not") || strings.Contains(errs, "39393939") {
+		t.Fatalf("malformed APDU: exit %d %q", code, errs)
+	}
 	stdin := "# select JPKI, then query the auth PIN\n00A4040C0AD392F000260100000001\n\n00200098\n"
 	out, _, code = run(t, stdin, "--simulator", "apdu", "-")
 	if code != 0 || !strings.HasSuffix(out, "<  63C3\n") {
