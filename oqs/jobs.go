@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/mynakit/mynakit/internal/atomicfile"
 )
 
 // JobState is where a request is on its way. A job is written to the state
@@ -108,21 +110,12 @@ func writeFileSync(path string, b []byte, perm os.FileMode) error {
 	return f.Close()
 }
 
-// replaceFile writes path atomically: temp file, fsync, rename.
-func replaceFile(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := writeFileSync(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
 func (s *store) save(j *Job) error {
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := replaceFile(s.jobPath(j.ID), b); err != nil {
+	if err := atomicfile.WriteFile(s.jobPath(j.ID), b, atomicfile.Private); err != nil {
 		return fmt.Errorf("save job %s: %w", j.ID, err)
 	}
 	if !j.State.Pending() {
@@ -206,8 +199,9 @@ func (s *store) seqPath() string { return filepath.Join(s.dir, "sequence.json") 
 // it, request bytes included, before anything is published. A name is
 // free when no job has it and taken(name) is false (the caller checks the
 // share for the request and its result). Job files are created with a
-// hard link, which fails if the name exists, so two processes sharing the
-// state directory never get the same name.
+// hard link, which fails if the name exists (atomicfile.WriteNew), so two
+// processes sharing the state directory never get the same name, and
+// neither's job file holds the other's request.
 func (s *store) reserve(j *Job, prefix string, day time.Time, request []byte, taken func(name string) (bool, error)) error {
 	d := day.Format("20060102")
 	var seq sequence
@@ -232,12 +226,7 @@ func (s *store) reserve(j *Job, prefix string, day time.Time, request []byte, ta
 		if err != nil {
 			return err
 		}
-		tmp := s.jobPath(name) + ".new"
-		if err := writeFileSync(tmp, b, 0o600); err != nil {
-			return fmt.Errorf("save job %s: %w", name, err)
-		}
-		err = os.Link(tmp, s.jobPath(name))
-		os.Remove(tmp)
+		err = atomicfile.WriteNew(s.jobPath(name), b, atomicfile.Private)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -248,7 +237,7 @@ func (s *store) reserve(j *Job, prefix string, day time.Time, request []byte, ta
 			return fmt.Errorf("mark job %s pending: %w", name, err)
 		}
 		nb, _ := json.Marshal(sequence{Day: d, Last: n})
-		if err := replaceFile(s.seqPath(), nb); err != nil {
+		if err := atomicfile.WriteFile(s.seqPath(), nb, atomicfile.Private); err != nil {
 			return fmt.Errorf("save sequence: %w", err)
 		}
 		return nil

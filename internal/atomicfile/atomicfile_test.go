@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,5 +61,27 @@ func TestSymlinkRefused(t *testing.T) {
 func TestDirectoryRefused(t *testing.T) {
 	if err := WriteFile(t.TempDir(), []byte("x"), Private); err == nil {
 		t.Fatal("wrote over a directory")
+	}
+}
+
+// WriteNew creates a file once: a second writer of the name gets
+// fs.ErrExist and the first content stays, and no temporary file is left.
+func TestWriteNew(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "job.json")
+	if err := WriteNew(p, []byte("first"), Private); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteNew(p, []byte("second"), Private); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second WriteNew: %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "first" {
+		t.Fatalf("content %q", b)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != Private {
+		t.Fatalf("mode %v", fi.Mode())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("left behind: %v", ents)
 	}
 }
