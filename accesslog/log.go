@@ -173,14 +173,14 @@ func CardID(key []byte, serial string) string {
 // Append writes e, chained to the last entry, and returns once it is on
 // disk (fsync'd); the entry as written is returned. Then the sinks get it.
 func (l *Log) Append(e Entry) (Entry, error) {
-	e, err := l.write(e)
+	e, line, err := l.write(e)
 	if err != nil {
 		return Entry{}, err
 	}
 	if err := l.syncTo(e.Seq); err != nil {
 		return Entry{}, err
 	}
-	l.send(e)
+	l.send(line)
 	return e, nil
 }
 
@@ -190,11 +190,11 @@ func (l *Log) Append(e Entry) (Entry, error) {
 // operation, made durable by its end record or before its first fact
 // leaves) saves an fsync.
 func (l *Log) Write(e Entry) (Entry, error) {
-	e, err := l.write(e)
+	e, line, err := l.write(e)
 	if err != nil {
 		return Entry{}, err
 	}
-	l.send(e)
+	l.send(line)
 	return e, nil
 }
 
@@ -206,14 +206,8 @@ func (l *Log) Sync() error {
 	return l.syncTo(seq)
 }
 
-func (l *Log) send(e Entry) {
-	if len(l.opts.Sinks) == 0 {
-		return
-	}
-	line, _, err := encode(e)
-	if err != nil {
-		return
-	}
+// send hands the line as written to the sinks.
+func (l *Log) send(line []byte) {
 	for _, s := range l.opts.Sinks {
 		if err := s.Send(line); err != nil && l.opts.OnSinkError != nil {
 			l.opts.OnSinkError(err)
@@ -221,7 +215,7 @@ func (l *Log) send(e Entry) {
 	}
 }
 
-func (l *Log) write(e Entry) (Entry, error) {
+func (l *Log) write(e Entry) (Entry, []byte, error) {
 	if e.Time.IsZero() {
 		e.Time = l.opts.Now()
 	}
@@ -229,7 +223,7 @@ func (l *Log) write(e Entry) (Entry, error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return Entry{}, ErrClosed
+		return Entry{}, nil, ErrClosed
 	}
 	e.Seq = l.seq + 1
 	e.Prev = l.last
@@ -239,16 +233,16 @@ func (l *Log) write(e Entry) (Entry, error) {
 	line, hash, err := encode(e)
 	if err != nil {
 		l.mu.Unlock()
-		return Entry{}, err
+		return Entry{}, nil, err
 	}
 	if _, err := l.f.Write(append(line, '\n')); err != nil {
 		l.mu.Unlock()
-		return Entry{}, fmt.Errorf("access log: %w", err)
+		return Entry{}, nil, fmt.Errorf("access log: %w", err)
 	}
 	l.seq, l.last = e.Seq, hash
 	e.Hash = hash
 	l.mu.Unlock()
-	return e, nil
+	return e, line, nil
 }
 
 // syncTo makes every entry up to seq durable: one fsync covers all the
