@@ -77,6 +77,8 @@ func TestHostOriginAndTokenRules(t *testing.T) {
 		{"with the token", "GET", "/v1/readers/sim/card", map[string]string{"Origin": appOrigin, "Authorization": "Bearer " + tok}, 200},
 		{"consent answer from another origin", "POST", "/consent/x", map[string]string{"Origin": appOrigin, "Content-Type": "application/x-www-form-urlencoded"}, 403},
 		{"unknown reader", "GET", "/v1/readers/nope/card", map[string]string{"Origin": appOrigin, "Authorization": "Bearer " + tok}, 404},
+		{"photo with a bad code_b", "GET", "/v1/readers/sim/photo?code_b=maybe", map[string]string{"Origin": appOrigin, "Authorization": "Bearer " + tok}, 400},
+		{"photo with an unknown parameter", "GET", "/v1/readers/sim/photo?size=big", map[string]string{"Origin": appOrigin, "Authorization": "Bearer " + tok}, 400},
 	}
 	for _, c := range cases {
 		r := e.do(c.method, c.path, nil, c.headers)

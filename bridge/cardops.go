@@ -312,6 +312,15 @@ func photoPNG(rep *mynakit.Report) []byte {
 // --- GET /v1/readers/{reader}/photo ---
 
 func (b *Bridge) handlePhoto(w http.ResponseWriter, r *http.Request) {
+	q, err := parseQuery(r.URL.RawQuery, "code_b")
+	var codeB bool
+	if err == nil {
+		codeB, err = boolParam(q["code_b"])
+	}
+	if err != nil {
+		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "photo の指定が違います "+err.Error()))
+		return
+	}
 	rd, gen, ok := b.cardFor(w, r)
 	if !ok {
 		return
@@ -319,7 +328,7 @@ func (b *Bridge) handlePhoto(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
 	data := []string{"surface", "photo"}
 	op := newOperation(b.ctx, c.origin, "photo", rd, gen, data, purpose{What: "顔写真を読み取ります read the photo", Items: describeData(data)}, b.now())
-	op.codeBFirst = r.URL.Query().Get("code_b") == "true"
+	op.codeBFirst = codeB
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		rep, err := card.Read(ctx, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartSurface}, Photo: true})
 		if err != nil {

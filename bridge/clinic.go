@@ -184,27 +184,27 @@ func (c *clinic) handleConfirm(w http.ResponseWriter, r *http.Request) {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + 30*time.Second))
 	ctx, cancel := context.WithTimeout(r.Context(), timeout+10*time.Second)
 	defer cancel()
-	logID := randomID()[:16]
-	data := []string{"eligibility"}
-	if _, err := c.b.opts.Log.Write(accesslog.Entry{ID: logID, Event: accesslog.Begin, Origin: origin, Action: "oqs-confirm", Data: data}); err != nil {
-		writeError(w, r, newError(http.StatusInternalServerError, "log-unavailable", "アクセス記録を書けないため中止しました the access log cannot be written"))
-		return
-	}
-	res, err := c.client.Confirm(ctx, q.request())
-	outcome := "error:oqs"
+	var res *oqs.Result
 	var aerr *apiError
-	switch {
-	case err == nil:
-		outcome = string(res.Interpretation.Outcome)
-	case errors.Is(err, oqs.ErrInvalidRequest):
-		outcome, aerr = "error:bad-request", newError(http.StatusBadRequest, "bad-request", "要求が正しくありません "+err.Error())
-	case errors.Is(err, oqs.ErrTimeout):
-		outcome, aerr = "error:oqs-timeout", newError(http.StatusGatewayTimeout, "oqs-timeout", "資格確認端末から時間内に応答がありません no answer from the terminal in time; the request is kept and asking again waits for it")
-	default:
-		aerr = newError(http.StatusBadGateway, "oqs-error", "資格確認端末とのやりとりに失敗しました the eligibility terminal failed: "+err.Error())
-	}
-	if _, lerr := c.b.opts.Log.Append(accesslog.Entry{ID: logID, Event: accesslog.End, Origin: origin, Action: "oqs-confirm", Data: data, Outcome: outcome}); lerr != nil {
-		writeError(w, r, newError(http.StatusInternalServerError, "log-unavailable", "アクセス記録を書けないため中止しました the access log cannot be written"))
+	err := c.b.logged(accesslog.Entry{Origin: origin, Action: "oqs-confirm", Data: []string{"eligibility"}}, func(e *accesslog.Entry) error {
+		var err error
+		res, err = c.client.Confirm(ctx, q.request())
+		e.Outcome = "error:oqs"
+		switch {
+		case err == nil:
+			e.Outcome = string(res.Interpretation.Outcome)
+		case errors.Is(err, oqs.ErrInvalidRequest):
+			e.Outcome, aerr = "error:bad-request", newError(http.StatusBadRequest, "bad-request", "要求が正しくありません "+err.Error())
+		case errors.Is(err, oqs.ErrTimeout):
+			e.Outcome, aerr = "error:oqs-timeout", newError(http.StatusGatewayTimeout, "oqs-timeout", "資格確認端末から時間内に応答がありません no answer from the terminal in time; the request is kept and asking again waits for it")
+		default:
+			aerr = newError(http.StatusBadGateway, "oqs-error", "資格確認端末とのやりとりに失敗しました the eligibility terminal failed: "+err.Error())
+		}
+		return nil
+	})
+	if err != nil {
+		ae, _ := c.b.apiErrorOf(nil, err)
+		writeError(w, r, ae)
 		return
 	}
 	if aerr != nil {

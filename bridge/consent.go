@@ -402,21 +402,17 @@ func (b *Bridge) handlePair(w http.ResponseWriter, r *http.Request) {
 	op := newOperation(b.ctx, c.origin, "pair", nil, 0, nil, purpose{What: "このブリッジ（カードリーダー）の利用を許可しますか allow this site to use the card reader through the bridge?",
 		Items: []string{"許可すると、操作のたびにこの画面で確認します after this, each use of the card is still confirmed here"}}, b.now())
 	op.run = func(ctx context.Context, op *operation) (*result, error) {
-		logID := randomID()[:16]
-		if _, err := b.opts.Log.Write(accesslog.Entry{ID: logID, Event: accesslog.Begin, Origin: op.origin, Action: "pair"}); err != nil {
-			return nil, errLog
-		}
-		ok, err := b.askPairing(ctx, op)
-		outcome := "ok"
-		switch {
-		case err != nil:
-			outcome = b.outcome(op, nil, err)
-		case !ok:
-			outcome, err = "denied", errDenied
-		}
-		if _, lerr := b.opts.Log.Append(accesslog.Entry{ID: logID, Event: accesslog.End, Origin: op.origin, Action: "pair", Outcome: outcome}); lerr != nil {
-			return nil, errLog
-		}
+		err := b.logged(accesslog.Entry{Origin: op.origin, Action: "pair"}, func(e *accesslog.Entry) error {
+			ok, err := b.askPairing(ctx, op)
+			e.Outcome = "ok"
+			switch {
+			case err != nil:
+				e.Outcome = b.outcome(op, nil, err)
+			case !ok:
+				e.Outcome, err = "denied", errDenied
+			}
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}

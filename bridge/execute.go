@@ -99,32 +99,51 @@ func (b *Bridge) onCard(fn cardRun) func(ctx context.Context, op *operation) (*r
 		// The begin record is written now and made durable by the end
 		// record, or before a read's first fact leaves (see read): nothing
 		// of the card is handed out before it is on disk.
-		logID := randomID()[:16]
-		if _, err := b.opts.Log.Write(accesslog.Entry{ID: logID, Event: accesslog.Begin, Origin: op.origin, Reader: rd.name, Action: op.action, Data: op.data, Card: cardID}); err != nil {
-			b.logger.Printf("access log: %v", err)
-			return nil, errLog
-		}
-		card, err := b.opts.Backend.Open(ctx, rd.name, mynakit.OpenOptions{
-			Prompter:   b.prompt(op),
-			CodeBFirst: op.codeB(),
-			TrustDirs:  b.opts.TrustDirs,
-			// The retry guard stays on: a wrong secret never blocks a key
-			// through the bridge (AllowLastTry is never set).
-		})
 		var res *result
-		if err == nil {
-			if cardID == "" {
-				cardID = b.learnCardID(ctx, card, op)
+		err = b.logged(accesslog.Entry{Origin: op.origin, Reader: rd.name, Action: op.action, Data: op.data, Card: cardID}, func(e *accesslog.Entry) error {
+			card, err := b.opts.Backend.Open(ctx, rd.name, mynakit.OpenOptions{
+				Prompter:   b.prompt(op),
+				CodeBFirst: op.codeBFirst,
+				TrustDirs:  b.opts.TrustDirs,
+				// The retry guard stays on: a wrong secret never blocks a key
+				// through the bridge (AllowLastTry is never set).
+			})
+			if err == nil {
+				if e.Card == "" {
+					e.Card = b.learnCardID(ctx, card, op)
+				}
+				res, err = fn(ctx, card, op)
+				card.Close()
 			}
-			res, err = fn(ctx, card, op)
-			card.Close()
-		}
-		if _, lerr := b.opts.Log.Append(accesslog.Entry{ID: logID, Event: accesslog.End, Origin: op.origin, Reader: rd.name, Action: op.action, Data: op.data, Outcome: b.outcome(op, res, err), Card: cardID}); lerr != nil {
-			b.logger.Printf("access log: %v", lerr)
-			return nil, errLog
+			e.Outcome = b.outcome(op, res, err)
+			return err
+		})
+		if errors.Is(err, errLog) {
+			return nil, err
 		}
 		return res, err
 	}
+}
+
+// logged brackets work with a begin and an end record of one id in the
+// access log. The begin record is written at once and made durable by the
+// end record (or, for a read, before its first fact leaves); work fills in
+// the end record's outcome, and the card's hash if it learnt it. When
+// either record cannot be written the error is errLog, and the caller hands
+// nothing out.
+func (b *Bridge) logged(e accesslog.Entry, work func(end *accesslog.Entry) error) error {
+	e.ID, e.Event = randomID()[:16], accesslog.Begin
+	if _, err := b.opts.Log.Write(e); err != nil {
+		b.logger.Printf("access log: %v", err)
+		return errLog
+	}
+	err := work(&e)
+	e.Event = accesslog.End
+	if _, lerr := b.opts.Log.Append(e); lerr != nil {
+		b.logger.Printf("access log: %v", lerr)
+		return errLog
+	}
+	return err
 }
 
 // learnCardID reads the card's serial (the 共通AP record, which needs no

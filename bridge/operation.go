@@ -96,8 +96,6 @@ func newOperation(parent context.Context, origin, action string, rd *reader, gen
 	}
 }
 
-func (op *operation) codeB() bool { return op.codeBFirst }
-
 // set changes the state and wakes whoever waits on the operation.
 func (op *operation) setLocked(s opState) {
 	op.state = s
