@@ -156,7 +156,7 @@ func (b *Bridge) handleCard(w http.ResponseWriter, r *http.Request) {
 	}
 	atr := strings.ToUpper(hex.EncodeToString(rd.atr))
 	op = newOperation(b.ctx, c.origin, "status", rd, rd.gen, []string{"pin-status"}, purpose{}, b.now())
-	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
+	run := b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		pins, err := card.PINStatus(ctx)
 		if err != nil {
 			return nil, err
@@ -164,6 +164,17 @@ func (b *Bridge) handleCard(w http.ResponseWriter, r *http.Request) {
 		j, err := json.Marshal(cardStatusJSON{Reader: rd.name, CardPresent: true, ATR: atr, PINs: pins})
 		return &result{json: j}, err
 	})
+	op.run = func(ctx context.Context, op *operation) (*result, error) {
+		// No longer joinable once run, whether it got the reader or not.
+		defer func() {
+			b.mu.Lock()
+			if b.joinable[key] == op {
+				delete(b.joinable, key)
+			}
+			b.mu.Unlock()
+		}()
+		return run(ctx, op)
+	}
 	b.joinable[key] = op
 	b.mu.Unlock()
 	b.launch(w, r, op, renderJSON)

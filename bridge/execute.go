@@ -76,15 +76,6 @@ func (b *Bridge) onCard(fn cardRun) func(ctx context.Context, op *operation) (*r
 		}
 		defer release()
 		rd := op.reader
-		defer func() {
-			b.mu.Lock()
-			for k, o := range b.joinable {
-				if o == op {
-					delete(b.joinable, k)
-				}
-			}
-			b.mu.Unlock()
-		}()
 		b.mu.Lock()
 		present, gen, cardID := rd.present, rd.gen, ""
 		if rd.cardIDGen == op.gen {
