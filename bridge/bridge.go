@@ -8,7 +8,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -307,11 +306,8 @@ func checkLoopback(host string) error {
 
 // hostNames are the names a browser may use for the bridge's host.
 func hostNames(host string) []string {
-	switch {
-	case host == "localhost":
+	if host == "localhost" {
 		return []string{"127.0.0.1", "localhost"}
-	case strings.Contains(host, ":"):
-		return []string{host, "localhost"}
 	}
 	return []string{host, "localhost"}
 }
