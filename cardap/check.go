@@ -1,9 +1,6 @@
 package cardap
 
 import (
-	"crypto"
-	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -42,15 +39,6 @@ func failed(ch, cvCheck trust.Check, detail string) trust.Check {
 	ch.Anchor, ch.Production = cvCheck.Anchor, cvCheck.Production
 	ch.Result, ch.Detail = trust.Fail, detail
 	return ch
-}
-
-// verifyPKCS1SHA256 checks an RSASSA-PKCS1-v1_5 / SHA-256 signature.
-func verifyPKCS1SHA256(pub *rsa.PublicKey, msg, sig []byte) error {
-	if pub == nil {
-		return fmt.Errorf("no key")
-	}
-	sum := sha256.Sum256(msg)
-	return rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig)
 }
 
 // checkOffsets compares a DF21 offset table with where the fields really

@@ -23,10 +23,8 @@ type Common struct {
 func ReadCommon(ctx context.Context, sess *pin.Session) ([]byte, *Fault, error) {
 	rec, err := sess.ReadRecord(ctx, myna.Common, myna.CommonInfo, 1)
 	if err != nil {
-		if apdu.Answered(err) {
-			return nil, &Fault{Applet: myna.Common, FID: myna.CommonInfo, Err: err}, nil
-		}
-		return nil, nil, err
+		fault, err := asFault(myna.Common, myna.CommonInfo, err)
+		return nil, fault, err
 	}
 	return rec, nil, nil
 }

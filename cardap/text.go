@@ -183,15 +183,12 @@ func VerifyText(raw TextRaw, store *trust.Store) (*Text, []trust.Check) {
 		return passUnder(ch, cvCheck, what+" matches the integrity record")
 	}
 	sigOK := false
-	integ := trust.Check{Name: trust.CheckTextIntegrity}
-	switch {
-	case !f.haveInteg || t.cv == nil:
-		integ = failed(integ, cvCheck, "integrity record or CV certificate missing or malformed")
-	case verifyPKCS1SHA256(t.cv.PublicKey, f.signedPart, f.signature) != nil:
-		integ = failed(integ, cvCheck, "integrity record: J-LIS signature does not verify")
-	default:
-		sigOK = true
-		integ = passUnder(integ, cvCheck, "integrity record: J-LIS signature verifies")
+	var integ trust.Check
+	if !f.haveInteg || t.cv == nil {
+		integ = failed(trust.Check{Name: trust.CheckTextIntegrity}, cvCheck, "integrity record or CV certificate missing or malformed")
+	} else {
+		integ = recordCheck(trust.CheckTextIntegrity, t.cv, cvCheck, f.signedPart, f.signature, "integrity record")
+		sigOK = integ.Result != trust.Fail
 	}
 
 	if raw.MyNumberEF != nil || hasFault(raw.Faults, myna.TextMyNumber) {
@@ -213,16 +210,8 @@ func VerifyText(raw TextRaw, store *trust.Store) (*Text, []trust.Check) {
 	checks = append(checks, integ)
 
 	if raw.SignedKey != nil || hasFault(raw.Faults, myna.TextSignedKey) {
-		ch := trust.Check{Name: trust.CheckTextSignedKey}
-		switch {
-		case !f.haveKey || t.cv == nil:
-			ch = failed(ch, cvCheck, "applet card key (EF 0007) missing or malformed")
-		default:
-			ch = recordCheck(trust.CheckTextSignedKey, t.cv, cvCheck, f.keyTLV.Raw, f.keySig, "applet card key (EF 0007)")
-			if ch.Result != trust.Fail {
-				t.cardKey, _ = ParseRSAPublicKey(f.keyTLV.Value)
-			}
-		}
+		var ch trust.Check
+		t.cardKey, ch = VerifySignedKey(raw.SignedKey, t.cv, cvCheck)
 		checks = append(checks, ch)
 	}
 	if raw.MyNumberEF != nil {
