@@ -80,7 +80,7 @@ func VerifyCardChain(raw ChainRaw, store *trust.Store) []trust.Check {
 		case lower.IssuerKeyID != inter.SubjectKeyID:
 			ch = failed(ch, first, "7F21 is not issued by the intermediate 00F8 certifies")
 		default:
-			ch = recordCheck(ch.Name, inter, first, lower.Body, lower.Signature, "7F21 certificate")
+			ch = inter.CheckRecord(ch.Name, first, lower.Body, lower.Signature, "7F21 certificate")
 		}
 		checks = append(checks, ch)
 	}

@@ -39,7 +39,7 @@ func ParseCommon(rec []byte) (*Common, error) {
 	if obj.Tag != 0x01 || !myna.Digits(string(obj.Value), 28) || len(rest) != 0 {
 		return nil, fmt.Errorf("共通AP record: want tag 01 with 28 digits: %w", apdu.ErrMalformed)
 	}
-	exp, err := isoDate(obj.Value[20:28])
+	exp, err := ParseDate(obj.Value[20:28])
 	if err != nil {
 		return nil, fmt.Errorf("共通AP record expiry %w: %w", err, apdu.ErrMalformed)
 	}

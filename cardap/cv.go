@@ -112,11 +112,13 @@ func (c *CVCertificate) Verify(store *trust.Store, role trust.CVRole, name trust
 	return ch
 }
 
-// recordCheck verifies an RSASSA-PKCS1-v1_5 / SHA-256 signature over signed
-// with the key certified by cv, whose own check is cvCheck. A record that
-// verifies under an unverified CV certificate is Unknown, not Pass; a
-// record that does not verify is Fail whatever the certificate.
-func recordCheck(name trust.CheckName, cv *CVCertificate, cvCheck trust.Check, signed, sig []byte, what string) trust.Check {
+// CheckRecord is the check of a record the applet's J-LIS key signed: an
+// RSASSA-PKCS1-v1_5 / SHA-256 signature sig over signed, under the key cv
+// certifies (cv may be nil: no certificate), whose own check is cvCheck. A
+// record that does not verify fails whatever the certificate; one that
+// verifies under an unverified certificate is unknown, not passed. what
+// names the record in the detail.
+func (cv *CVCertificate) CheckRecord(name trust.CheckName, cvCheck trust.Check, signed, sig []byte, what string) trust.Check {
 	ch := trust.Check{Name: name, Anchor: cvCheck.Anchor, Production: cvCheck.Production}
 	sum := sha256.Sum256(signed)
 	if cv == nil {

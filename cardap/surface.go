@@ -165,7 +165,7 @@ func VerifySurface(raw SurfaceRaw, store *trust.Store) (*Surface, []trust.Check)
 		var err error
 		if age, err = parseSignedRecord(raw.AgeRecord, 0xFF10, 0xDF11); err != nil {
 			bad = append(bad, "age-verification record EF 0001: "+err.Error())
-		} else if s.AgeBirthDate, err = isoDate(age.fields[0].Value); err != nil {
+		} else if s.AgeBirthDate, err = ParseDate(age.fields[0].Value); err != nil {
 			bad = append(bad, "age-verification record birth date "+err.Error())
 		}
 	}
@@ -217,7 +217,7 @@ func VerifySurface(raw SurfaceRaw, store *trust.Store) (*Surface, []trust.Check)
 		case keyTLV != nil && !bytes.Equal(rec.fields[1].Value, keyTLV):
 			ch = failed(ch, cvCheck, what+" names another card key than the card face")
 		default:
-			ch = recordCheck(name, s.cv, cvCheck, rec.signed, rec.sig, what)
+			ch = s.cv.CheckRecord(name, cvCheck, rec.signed, rec.sig, what)
 		}
 		checks = append(checks, ch)
 	}
@@ -263,7 +263,7 @@ func parseFace(b []byte, s *Surface) (groups [3][]byte, sig, key []byte, err err
 	if err := checkOffsets(face, kids); err != nil {
 		problems = append(problems, err.Error())
 	}
-	if d, err := isoDate(f[0xDF22].Value); err != nil {
+	if d, err := ParseDate(f[0xDF22].Value); err != nil {
 		problems = append(problems, "birth date "+err.Error())
 	} else {
 		s.BirthDate = d
@@ -295,7 +295,7 @@ func parseFace(b []byte, s *Surface) (groups [3][]byte, sig, key []byte, err err
 	if len(sig) != 256 {
 		problems = append(problems, "signature DF28 is not 256 bytes")
 	}
-	if d, err := isoDate(f[0xDF29].Value); err != nil {
+	if d, err := ParseDate(f[0xDF29].Value); err != nil {
 		problems = append(problems, "expiry date "+err.Error())
 	} else {
 		s.ExpiryDate = d

@@ -187,7 +187,7 @@ func VerifyText(raw TextRaw, store *trust.Store) (*Text, []trust.Check) {
 	if !f.haveInteg || t.cv == nil {
 		integ = failed(trust.Check{Name: trust.CheckTextIntegrity}, cvCheck, "integrity record or CV certificate missing or malformed")
 	} else {
-		integ = recordCheck(trust.CheckTextIntegrity, t.cv, cvCheck, f.signedPart, f.signature, "integrity record")
+		integ = t.cv.CheckRecord(trust.CheckTextIntegrity, cvCheck, f.signedPart, f.signature, "integrity record")
 		sigOK = integ.Result != trust.Fail
 	}
 
@@ -243,51 +243,112 @@ func hasFault(fs []Fault, fid uint16) bool {
 }
 
 func parseAttributes(b []byte, f *textFields, t *Text) error {
+	attrs, err := attributeObjects(b)
+	if attrs == nil {
+		return err
+	}
+	f.attrs, f.haveAttrs = *attrs, true
+	if err != nil {
+		return err
+	}
+	// The text is kept even when it is malformed, so the clerk sees what
+	// the card says beside the failed check (printers escape it).
+	facts, err := basicFacts(f.attrs)
+	t.Name, t.Address, t.BirthDate, t.Sex = facts.Name, facts.Address, facts.BirthDate, facts.Sex
+	return err
+}
+
+// attributeObjects checks the shape of EF 0002 — FF20 holding DF21 (the
+// offset table) and DF22 to DF25 in that order — and returns the four
+// fields. With a wrong offset table the fields are returned with the error.
+func attributeObjects(b []byte) (*[4]apdu.TLV, error) {
 	attr, _, err := apdu.ParseTLV(b)
 	if err != nil || attr.Tag != 0xFF20 {
-		return fmt.Errorf("want an FF20 object")
+		return nil, fmt.Errorf("want an FF20 object")
 	}
 	kids, err := attr.Children()
 	if err != nil {
-		return fmt.Errorf("contents do not parse as TLV objects")
+		return nil, fmt.Errorf("contents do not parse as TLV objects")
 	}
 	if len(kids) != 5 || kids[0].Tag != 0xDF21 {
-		return fmt.Errorf("want DF21 and DF22-DF25, in that order")
+		return nil, fmt.Errorf("want DF21 and DF22-DF25, in that order")
 	}
+	var fields [4]apdu.TLV
 	for i, tag := range []uint32{0xDF22, 0xDF23, 0xDF24, 0xDF25} {
 		if kids[i+1].Tag != tag {
-			return fmt.Errorf("want DF21 and DF22-DF25, in that order")
+			return nil, fmt.Errorf("want DF21 and DF22-DF25, in that order")
 		}
-		f.attrs[i] = kids[i+1]
+		fields[i] = kids[i+1]
 	}
-	f.haveAttrs = true
-	if err := checkOffsets(attr, kids); err != nil {
-		return err
+	return &fields, checkOffsets(attr, kids)
+}
+
+// BasicFactsFields returns DF22 ‖ DF23 ‖ DF24 ‖ DF25 of EF 0002 as stored
+// (what the integrity record's DF32 digests), once the file has the shape
+// VerifyText requires, offset table included.
+func BasicFactsFields(ef []byte) ([]byte, error) {
+	attrs, err := attributeObjects(ef)
+	if err != nil {
+		return nil, err
 	}
+	var out []byte
+	for _, f := range attrs {
+		out = append(out, f.Raw...)
+	}
+	return out, nil
+}
+
+// BasicFacts are the four basic facts (基本4情報) as the text applet's
+// EF 0002 holds them.
+type BasicFacts struct {
+	Name, Address string
+	BirthDate     string // YYYY-MM-DD; "" when it did not parse
+	Sex           Sex
+}
+
+// ParseBasicFacts decodes DF22 (name) ‖ DF23 (address) ‖ DF24 (birth date,
+// YYYYMMDD) ‖ DF25 (sex, one JIS X 0303 digit), in that order and nothing
+// else: EF 0002 without its FF20 wrapper and DF21 offset table, as a QR
+// code carries it. The checks are the text applet's (card reference §2.2):
+// UTF-8 with no control or bidi characters, a calendar date, a sex digit.
+// The error names every problem; the facts are returned as far as they
+// decode even then.
+func ParseBasicFacts(b []byte) (BasicFacts, error) {
+	objs, err := apdu.ParseTLVs(b)
+	if err != nil || len(objs) != 4 {
+		return BasicFacts{}, fmt.Errorf("want exactly DF22, DF23, DF24 and DF25")
+	}
+	for i, tag := range []uint32{0xDF22, 0xDF23, 0xDF24, 0xDF25} {
+		if objs[i].Tag != tag {
+			return BasicFacts{}, fmt.Errorf("want exactly DF22, DF23, DF24 and DF25")
+		}
+	}
+	return basicFacts([4]apdu.TLV(objs))
+}
+
+func basicFacts(f [4]apdu.TLV) (BasicFacts, error) {
+	facts := BasicFacts{Name: string(f[0].Value), Address: string(f[1].Value)}
 	var problems []string
-	// The text is kept even when it is malformed, so the clerk sees what
-	// the card says beside the failed check (printers escape it).
-	t.Name, t.Address = string(f.attrs[0].Value), string(f.attrs[1].Value)
-	if err := checkText(f.attrs[0].Value); err != nil {
+	if err := checkText(f[0].Value); err != nil {
 		problems = append(problems, "name "+err.Error())
 	}
-	if err := checkText(f.attrs[1].Value); err != nil {
+	if err := checkText(f[1].Value); err != nil {
 		problems = append(problems, "address "+err.Error())
 	}
-	if d, err := isoDate(f.attrs[2].Value); err != nil {
+	if d, err := ParseDate(f[2].Value); err != nil {
 		problems = append(problems, "birth date "+err.Error())
 	} else {
-		t.BirthDate = d
+		facts.BirthDate = d
 	}
-	if s, ok := parseSexDigit(f.attrs[3].Value); !ok {
+	if s, ok := parseSexDigit(f[3].Value); !ok {
 		problems = append(problems, "sex is not one JIS X 0303 digit")
 	} else {
-		t.Sex = s
+		facts.Sex = s
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%s", joinProblems(problems))
+		return facts, fmt.Errorf("%s", joinProblems(problems))
 	}
-	return nil
+	return facts, nil
 }
 
 func parseIntegrity(b []byte, f *textFields) error {
@@ -364,7 +425,7 @@ func VerifySignedKey(b []byte, cv *CVCertificate, cvCheck trust.Check) (*rsa.Pub
 	if err := parseSignedKey(b, &f); err != nil || cv == nil {
 		return nil, failed(ch, cvCheck, "applet card key (EF 0007) missing or malformed")
 	}
-	ch = recordCheck(trust.CheckTextSignedKey, cv, cvCheck, f.keyTLV.Raw, f.keySig, "applet card key (EF 0007)")
+	ch = cv.CheckRecord(trust.CheckTextSignedKey, cvCheck, f.keyTLV.Raw, f.keySig, "applet card key (EF 0007)")
 	if ch.Result == trust.Fail {
 		return nil, ch
 	}

@@ -68,9 +68,9 @@ func (s Sex) Japanese() string {
 	return "不明"
 }
 
-// isoDate turns YYYYMMDD into YYYY-MM-DD, checking it is a real date. The
+// ParseDate turns YYYYMMDD into YYYY-MM-DD, checking it is a real date. The
 // error never quotes the bytes (a birth date is personal data).
-func isoDate(b []byte) (string, error) {
+func ParseDate(b []byte) (string, error) {
 	if !myna.Digits(string(b), 8) {
 		return "", fmt.Errorf("is not 8 digits")
 	}

@@ -405,21 +405,9 @@ func MakeAttributes(attributesEF, integrityEF, cvCertEF []byte) (*Payload, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCardData, err)
 	}
-	attr, _, err := apdu.ParseTLV(attributesEF)
-	if err != nil || attr.Tag != 0xFF20 {
-		return nil, fmt.Errorf("%w: basic facts file: want FF20", ErrCardData)
-	}
-	kids, err := attr.Children()
+	record, err := cardap.BasicFactsFields(attributesEF)
 	if err != nil {
 		return nil, fmt.Errorf("%w: basic facts file: %v", ErrCardData, err)
-	}
-	var record []byte
-	for _, tag := range []uint32{0xDF22, 0xDF23, 0xDF24, 0xDF25} {
-		f, ok := apdu.FindTLV(kids, tag)
-		if !ok {
-			return nil, fmt.Errorf("%w: basic facts file: no %X", ErrCardData, tag)
-		}
-		record = append(record, f.Raw...)
 	}
 	integ, err := cardap.ParseIntegrityRecord(integrityEF)
 	if err != nil {
@@ -427,8 +415,8 @@ func MakeAttributes(attributesEF, integrityEF, cvCertEF []byte) (*Payload, error
 	}
 	p := &Payload{Kind: KindAttributes, CVBody: cv.Body, CVSignature: cv.Signature,
 		Record: record, Signature: integ.Signature, MyNumberDigest: integ.MyNumberDigest}
-	if _, err := parseAttributes(p.Record); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCardData, err)
+	if _, err := cardap.ParseBasicFacts(p.Record); err != nil {
+		return nil, fmt.Errorf("%w: basic facts: %v", ErrCardData, err)
 	}
 	if sum := sha256.Sum256(record); !bytes.Equal(sum[:], integ.AttributesDigest) {
 		return nil, fmt.Errorf("%w: the basic facts do not match the integrity record's digest", ErrCardData)
@@ -436,7 +424,7 @@ func MakeAttributes(attributesEF, integrityEF, cvCertEF []byte) (*Payload, error
 	if !bytes.Equal(integritySigned(p), integ.Signed) {
 		return nil, fmt.Errorf("%w: integrity record digests are not stored in the short form a code can rebuild", ErrCardData)
 	}
-	if err := verifyUnder(cv.PublicKey, integritySigned(p), p.Signature); err != nil {
+	if err := verifyUnder(cv.PublicKey, integ.Signed, p.Signature); err != nil {
 		return nil, fmt.Errorf("%w: integrity record does not verify under its certificate's key", ErrCardData)
 	}
 	return p, p.checkFields()
