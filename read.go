@@ -527,19 +527,7 @@ func (rd *reading) chain(ctx context.Context) error {
 		return err
 	}
 	rd.add(cardap.VerifyCardChain(*raw, rd.c.store)...)
-	for _, o := range []struct {
-		tag uint16
-		dst *string
-	}{{0x00F2, &rd.mfExpiry}, {0x00F0, &rd.mfMuni}} {
-		b, err := rd.sess.GetData(ctx, o.tag)
-		if err != nil {
-			if apdu.Answered(err) {
-				continue
-			}
-			return err
-		}
-		*o.dst = string(b)
-	}
+	rd.mfExpiry, rd.mfMuni = string(raw.Expiry), string(raw.Municipality)
 	return nil
 }
 
@@ -641,10 +629,11 @@ func (rd *reading) consistency() {
 		commonExp, commonMuni = r.Common.ExpiryDate, r.Common.MunicipalityCode
 	}
 	mfExp := ""
-	if myna.Digits(rd.mfExpiry, 8) {
-		mfExp = rd.mfExpiry[0:4] + "-" + rd.mfExpiry[4:6] + "-" + rd.mfExpiry[6:8]
-	} else if rd.mfExpiry != "" {
-		mfExp = "malformed"
+	if rd.mfExpiry != "" {
+		var err error
+		if mfExp, err = cardap.ParseDate([]byte(rd.mfExpiry)); err != nil {
+			mfExp = "malformed"
+		}
 	}
 	for _, ch := range []*trust.Check{
 		compare(trust.CheckBirthDate, "the birth date", []copyOf{{"the text applet", text}, {"the card face", face}, {"the age record", age}}, true),

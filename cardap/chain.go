@@ -19,10 +19,15 @@ type ChainRaw struct {
 	Intermediate   []byte
 	IntermediateID []byte
 	Lower          []byte
-	Faults         []Fault
+	// Expiry (00F2, YYYYMMDD) and Municipality (00F0) are the MF's
+	// unsigned copies of the card expiry and municipality code, read in
+	// the same power-on state; a refusal of either is no fault.
+	Expiry, Municipality []byte
+	Faults               []Fault
 }
 
-// ReadCardChain reads the chain in the card's power-on state. Absent
+// ReadCardChain reads the chain, and the MF copies of the expiry and
+// municipality, in the card's power-on state. Absent
 // objects are left nil; refusals are Faults.
 func ReadCardChain(ctx context.Context, sess *pin.Session) (*ChainRaw, error) {
 	if err := sess.EnterMF(ctx); err != nil {
@@ -30,10 +35,13 @@ func ReadCardChain(ctx context.Context, sess *pin.Session) (*ChainRaw, error) {
 	}
 	raw := &ChainRaw{}
 	for _, o := range []struct {
-		tag   uint16
-		dst   *[]byte
-		large bool
-	}{{0x00F8, &raw.Intermediate, true}, {0x00F7, &raw.IntermediateID, false}, {0x7F21, &raw.Lower, true}} {
+		tag             uint16
+		dst             *[]byte
+		large, optional bool
+	}{
+		{0x00F8, &raw.Intermediate, true, false}, {0x00F7, &raw.IntermediateID, false, false}, {0x7F21, &raw.Lower, true, false},
+		{0x00F2, &raw.Expiry, false, true}, {0x00F0, &raw.Municipality, false, true},
+	} {
 		get := sess.GetData
 		if o.large {
 			get = sess.GetLargeData
@@ -44,7 +52,9 @@ func ReadCardChain(ctx context.Context, sess *pin.Session) (*ChainRaw, error) {
 			*o.dst = b
 		case errors.Is(err, apdu.ErrDataNotFound):
 		case apdu.Answered(err):
-			raw.Faults = append(raw.Faults, Fault{FID: o.tag, Err: err})
+			if !o.optional {
+				raw.Faults = append(raw.Faults, Fault{FID: o.tag, Err: err})
+			}
 		default:
 			return raw, err
 		}
