@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -391,7 +392,7 @@ func (rd *reading) tieText(ctx context.Context) error {
 		rd.add(bind)
 		return nil
 	}
-	if rd.r.Surface != nil && rd.learnedA && contains(rd.sess.Verified(myna.Surface), myna.KeySurfaceCodeA) {
+	if rd.r.Surface != nil && rd.learnedA && slices.Contains(rd.sess.Verified(myna.Surface), myna.KeySurfaceCodeA) {
 		proof, _ := findCheck(rd.r.Checks, trust.CheckPresenceSurface)
 		bind.Anchor, bind.Production = proof.Anchor, proof.Production
 		switch proof.Result {
@@ -467,7 +468,7 @@ func (rd *reading) jpki(ctx context.Context) error {
 	if err := rd.token(ctx); err != nil {
 		return err
 	}
-	if containsApplet(rd.absent, myna.JPKI) {
+	if slices.Contains(rd.absent, myna.JPKI) {
 		return nil
 	}
 	rd.progress("公的個人認証AP (JPKI)", PartJPKI, false)
@@ -549,6 +550,14 @@ func (rd *reading) finish() {
 		}
 		rd.add(ch)
 	}
+	// The card's expiry a clerk checks: the card face's copy, else the
+	// 共通AP record's (both unsigned).
+	if r.Surface != nil && r.Surface.ExpiryDate != "" {
+		r.Expiry.Card = r.Surface.ExpiryDate
+	} else if r.Common != nil {
+		r.Expiry.Card = r.Common.ExpiryDate
+	}
+	r.Expiry.CardExpired = r.Expiry.Card != "" && expiredOn(r.Expiry.Card, rd.now)
 	rd.consistency()
 	// Something shown must be tied to the chip.
 	tied := false
@@ -564,13 +573,6 @@ func (rd *reading) finish() {
 		}
 		rd.add(trust.Check{Name: name, Result: trust.Unknown, Detail: detail})
 	}
-	// Dates a clerk checks.
-	if r.Surface != nil && r.Surface.ExpiryDate != "" {
-		r.Expiry.Card = r.Surface.ExpiryDate
-	} else if r.Common != nil {
-		r.Expiry.Card = r.Common.ExpiryDate
-	}
-	r.Expiry.CardExpired = r.Expiry.Card != "" && expiredOn(r.Expiry.Card, rd.now)
 	if r.JPKI != nil {
 		r.Expiry.AuthCertificate = r.JPKI.AuthCertificate.NotAfter
 		r.Expiry.CertificateExpired = rd.now.After(r.JPKI.AuthCertificate.NotAfter)
@@ -656,13 +658,9 @@ func (rd *reading) consistency() {
 		}
 	}
 	if exp != nil {
-		d := faceExp
-		if d == "" {
-			d = commonExp
-		}
-		if exp.Result == trust.Pass && expiredOn(d, rd.now) {
+		if exp.Result == trust.Pass && r.Expiry.CardExpired {
 			exp.Expired = true
-			exp.Detail += "; the card expired on " + d
+			exp.Detail += "; the card expired on " + r.Expiry.Card
 		}
 		rd.add(*exp)
 	}
@@ -700,24 +698,6 @@ func anchorsOf(checks []trust.Check) []trust.Anchor {
 		}
 	}
 	return out
-}
-
-func containsApplet(list []myna.Applet, a myna.Applet) bool {
-	for _, x := range list {
-		if x == a {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(keys []myna.KeyName, k myna.KeyName) bool {
-	for _, x := range keys {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // printable keeps a card-supplied label safe to show: non-printable bytes

@@ -76,14 +76,7 @@ func (r *Report) Failed() []trust.Check {
 }
 
 // Check returns the check of the given name, if it was made.
-func (r *Report) Check(name trust.CheckName) (trust.Check, bool) {
-	for _, c := range r.Checks {
-		if c.Name == name {
-			return c, true
-		}
-	}
-	return trust.Check{}, false
-}
+func (r *Report) Check(name trust.CheckName) (trust.Check, bool) { return findCheck(r.Checks, name) }
 
 // TextPart is the 券面事項入力補助AP: the My Number and the four basic facts,
 // all covered by the applet's J-LIS integrity signature.

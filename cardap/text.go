@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
@@ -225,12 +226,7 @@ func VerifyText(raw TextRaw, store *trust.Store) (*Text, []trust.Check) {
 }
 
 func verifiedPIN(sess *pin.Session) bool {
-	for _, k := range sess.Verified(myna.Text) {
-		if k == myna.KeyTextPIN {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(sess.Verified(myna.Text), myna.KeyTextPIN)
 }
 
 func hasFault(fs []Fault, fid uint16) bool {
