@@ -277,8 +277,7 @@ func (c *Card) do(ctx context.Context, fn func(ctx context.Context) error) error
 	if rerr := r.Reconnect(ctx); rerr != nil {
 		return fmt.Errorf("%w; reconnecting failed: %w", err, rerr)
 	}
-	c.sess.Invalidate()
-	return c.transact(ctx, fn)
+	return c.transact(ctx, fn) // which forgets the card state the reset lost
 }
 
 func (c *Card) transact(ctx context.Context, fn func(ctx context.Context) error) error {

@@ -90,23 +90,6 @@ func (c *Card) Stats() Stats {
 // Close closes the transport.
 func (c *Card) Close() error { return c.t.Close() }
 
-// WithTransaction runs fn inside a transaction when the transport supports
-// one (PC/SC), so no other application can touch the card in between.
-func (c *Card) WithTransaction(ctx context.Context, fn func() error) error {
-	tx, ok := c.t.(Transactor)
-	if !ok {
-		return fn()
-	}
-	if err := tx.Begin(ctx); err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	err := fn()
-	if endErr := tx.End(); endErr != nil && err == nil && !errors.Is(endErr, ErrCardRemoved) {
-		err = fmt.Errorf("end transaction: %w", endErr)
-	}
-	return err
-}
-
 func (c *Card) raw(ctx context.Context, cmd Command) (Response, error) {
 	b, err := cmd.Bytes()
 	if err != nil {

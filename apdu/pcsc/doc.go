@@ -14,7 +14,8 @@ type ShareMode int
 
 const (
 	// ShareShared lets other applications connect too; multi-APDU work is
-	// protected by transactions instead (apdu.Card.WithTransaction).
+	// protected by transactions instead (Begin and End, which mynakit.Card
+	// holds around each operation).
 	ShareShared ShareMode = iota
 	// ShareExclusive keeps the card to this connection. Some contactless
 	// readers refuse it (card reference §3.7).
