@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"time"
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/cardap"
@@ -197,11 +196,7 @@ func learnFromDump(sess *pin.Session, ap *cardimage.Applet) {
 	if mn, ok := t.VerifiedMyNumber(); ok {
 		sess.Learn(myna.CodeA, []byte(mn))
 	}
-	if bd, ok := t.VerifiedBirthDate(); ok {
-		if d, err := time.Parse("2006-01-02", bd); err == nil {
-			if yymmdd, err := myna.EraYYMMDD(d); err == nil {
-				sess.Learn(myna.BirthKey, []byte(yymmdd))
-			}
-		}
+	if k, ok := t.VerifiedBirthKey(); ok {
+		sess.Learn(myna.BirthKey, []byte(k))
 	}
 }

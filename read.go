@@ -278,12 +278,8 @@ func (rd *reading) text(ctx context.Context) error {
 	if mn, ok := t.VerifiedMyNumber(); ok {
 		rd.learnedA = rd.sess.Learn(myna.CodeA, []byte(mn))
 	}
-	if bd, ok := t.VerifiedBirthDate(); ok && age {
-		if d, err := time.Parse("2006-01-02", bd); err == nil {
-			if yymmdd, err := myna.EraYYMMDD(d); err == nil {
-				rd.sess.Learn(myna.BirthKey, []byte(yymmdd))
-			}
-		}
+	if k, ok := t.VerifiedBirthKey(); ok && age {
+		rd.sess.Learn(myna.BirthKey, []byte(k))
 	}
 	if deriveOnly {
 		return nil // read only to learn 照合番号A; the text part is not shown

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
@@ -444,6 +445,21 @@ func (t *Text) VerifiedMyNumber() (string, bool) {
 // VerifiedBirthDate returns the birth date when it matches a signed record,
 // for deriving the card face's birth key.
 func (t *Text) VerifiedBirthDate() (string, bool) { return t.BirthDate, t.birthDateOK }
+
+// VerifiedBirthKey is the card face's 生年月日 key (the birth date as
+// Japanese-era YYMMDD, card reference §3.6) when the birth date matches a
+// signed record.
+func (t *Text) VerifiedBirthKey() (string, bool) {
+	if !t.birthDateOK {
+		return "", false
+	}
+	d, err := time.Parse("2006-01-02", t.BirthDate)
+	if err != nil {
+		return "", false
+	}
+	k, err := myna.EraYYMMDD(d)
+	return k, err == nil
+}
 
 // CardKey is the applet's card key from EF 0007 when its signature
 // verified, for a presence proof on the text applet; nil otherwise.
