@@ -361,7 +361,17 @@ func (c *Card) ReadPhysicalSFI(ctx context.Context, fid uint16, limit int) ([]by
 	if err != nil {
 		return nil, fmt.Errorf("read EF %04X: %w", fid, err)
 	}
-	for len(out) < limit && len(out)%MaxShortLe == 0 && len(out) > 0 {
+	if len(out) < MaxShortLe {
+		return out, nil // a short chunk: the file ends here
+	}
+	return c.readPhysicalRest(ctx, fid, out, limit)
+}
+
+// readPhysicalRest continues a whole-file read of the current EF after
+// out, 256 bytes at a time, until the card returns a short chunk or 6B00
+// (past the end), or limit bytes are read.
+func (c *Card) readPhysicalRest(ctx context.Context, fid uint16, out []byte, limit int) ([]byte, error) {
+	for len(out) < limit {
 		data, err := c.ReadBinary(ctx, len(out), min(MaxShortLe, limit-len(out)))
 		if errors.Is(err, ErrOffset) {
 			break
@@ -384,21 +394,7 @@ func (c *Card) ReadPhysical(ctx context.Context, fid uint16, limit int) ([]byte,
 	if err := c.SelectEF(ctx, fid); err != nil {
 		return nil, err
 	}
-	var out []byte
-	for len(out) < limit {
-		data, err := c.ReadBinary(ctx, len(out), min(MaxShortLe, limit-len(out)))
-		if errors.Is(err, ErrOffset) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read EF %04X at %d: %w", fid, len(out), err)
-		}
-		out = append(out, data...)
-		if len(data) < MaxShortLe {
-			break
-		}
-	}
-	return out, nil
+	return c.readPhysicalRest(ctx, fid, nil, limit)
 }
 
 // ReadRecord reads record rec (1-based) of the record EF named by sfi, or
