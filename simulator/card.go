@@ -340,7 +340,15 @@ func (c *Card) Reconnect(ctx context.Context) error {
 // TestAnchors names the simulator's own test hierarchy, which signs every
 // persona's card (mynakit.TestAnchorProvider): a reader trusts it for an
 // in-process simulated card only.
-func (c *Card) TestAnchors() (rootsPEM, cvKeysJSON []byte) {
+func (c *Card) TestAnchors() (rootsPEM, cvKeysJSON []byte) { return TestHierarchy{}.TestAnchors() }
+
+// TestHierarchy is the simulator's test hierarchy without a card, for
+// judging what a simulated card made (QR codes, signatures) with no card
+// at hand (a mynakit.TestAnchorProvider).
+type TestHierarchy struct{}
+
+// TestAnchors returns the hierarchy's roots and CV CA keys.
+func (TestHierarchy) TestAnchors() (rootsPEM, cvKeysJSON []byte) {
 	roots, _ := fs.ReadFile(TestData(), "trust/sim-roots.pem")
 	cv, _ := fs.ReadFile(TestData(), "trust/sim-cv-ca-keys.json")
 	return roots, cv
