@@ -78,6 +78,14 @@ func (r *Report) Failed() []trust.Check {
 // Check returns the check of the given name, if it was made.
 func (r *Report) Check(name trust.CheckName) (trust.Check, bool) { return findCheck(r.Checks, name) }
 
+// Covered reports whether the J-LIS signature that covers a card-face
+// picture (face.Part.CoveredBy) passed in this read: only then may the
+// picture be shown or exported as the card's.
+func (r *Report) Covered(p face.Part) bool {
+	c, ok := r.Check(p.CoveredBy())
+	return p.CoveredBy() != "" && ok && c.Result == trust.Pass
+}
+
 // TextPart is the 券面事項入力補助AP: the My Number and the four basic facts,
 // all covered by the applet's J-LIS integrity signature.
 type TextPart struct {

@@ -310,7 +310,7 @@ func photoPNG(rep *mynakit.Report) []byte {
 	if rep == nil || rep.Surface == nil || rep.Surface.PhotoImage == nil {
 		return nil
 	}
-	if c, ok := rep.Check(trust.CheckSurfaceFace); !ok || c.Result != trust.Pass {
+	if !rep.Covered(face.PartPhoto) {
 		return nil
 	}
 	var buf bytes.Buffer

@@ -127,6 +127,25 @@ type Export struct {
 // verified (or that no signature covers) when Unverified is not set.
 var ErrUnverified = errors.New("face: picture not covered by a verified J-LIS signature")
 
+// Exportable is the "export everything" list for Exports: every part a
+// J-LIS signature covers, and with unverified the security-code image,
+// which none covers. The My Number image is read only when asked for (it
+// needs 照合番号A), so it is listed only when im holds it; a missing photo,
+// name or address image stays listed, for Exports to report. Exports still
+// refuses a listed part whose signature did not pass.
+func Exportable(im Images, unverified bool) []Part {
+	var out []Part
+	for _, p := range Parts() {
+		switch {
+		case p.CoveredBy() == "" && !unverified:
+		case p == PartMyNumber && im.get(p) == nil:
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Exports turns the card-face pictures into files. A part is exported only
 // when the check named by its CoveredBy is among checks with the result
 // pass (so under a verified CV certificate), unless opts.Unverified is set;

@@ -290,3 +290,17 @@ func TestCommandMatcher(t *testing.T) {
 		t.Errorf("no command: %v", err)
 	}
 }
+
+// Exportable leaves out the security-code image unless asked, and the My
+// Number image when it was not read; never a part a signature covers.
+func TestExportable(t *testing.T) {
+	im := Images{Photo: []byte{1}}
+	got := fmt.Sprint(Exportable(im, false))
+	if got != "[photo name address]" {
+		t.Fatalf("Exportable: %s", got)
+	}
+	im.MyNumber = []byte{1}
+	if got := fmt.Sprint(Exportable(im, true)); got != "[photo name address my-number security-code]" {
+		t.Fatalf("Exportable with the My Number image, unverified: %s", got)
+	}
+}

@@ -113,17 +113,7 @@ type indexEntry struct {
 // exportAll writes every card-face picture the signatures allow, and an
 // index saying which signature covers each.
 func exportAll(a *app, dir string, r *mynakit.Report, opts face.ExportOptions) error {
-	var parts []face.Part
-	for _, p := range face.Parts() {
-		if p == face.PartSecurityCode && !opts.Unverified {
-			continue // no signature covers it: only with --unverified
-		}
-		if p == face.PartMyNumber && r.Surface.MyNumberImage == nil {
-			continue
-		}
-		parts = append(parts, p)
-	}
-	opts.Parts = parts
+	opts.Parts = face.Exportable(r.FaceImages(), opts.Unverified)
 	ex, err := face.Exports(r.FaceImages(), r.Checks, opts)
 	if err != nil {
 		return err

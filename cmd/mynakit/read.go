@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/face"
 	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/trust"
@@ -70,7 +71,8 @@ func (a *app) runRead(cmd *cobra.Command, f readFlags) (*mynakit.Report, error) 
 		return nil, fail(err)
 	}
 	if f.photoOut != "" && r.Surface != nil {
-		if c, _ := r.Check(trust.CheckSurfaceFace); c.Result != trust.Pass && !f.unverified {
+		if !r.Covered(face.PartPhoto) && !f.unverified {
+			c, _ := r.Check(face.PartPhoto.CoveredBy())
 			return r, fail(fmt.Errorf("--photo-out: the photo's signature did not verify (%s); add --unverified to write it anyway", c.Result))
 		}
 		if err := atomicfile.WriteFile(f.photoOut, r.Surface.Photo, atomicfile.Private); err != nil {
