@@ -256,7 +256,7 @@ func printEligibility(w io.Writer, e oqs.Eligibility, pre ...[2]string) {
 		t.add("氏名 name", name)
 		t.add("生年月日 birth date", q.BirthDate)
 		t.add("保険者 insurer", strings.TrimSpace(q.InsurerName+" "+q.InsurerNumber))
-		t.add("記号・番号・枝番 card", strings.Join([]string{oqsDash(q.Symbol), oqsDash(q.Number), oqsDash(q.Branch)}, "・"))
+		t.add("記号・番号・枝番 card", strings.Join([]string{dash(q.Symbol), dash(q.Number), dash(q.Branch)}, "・"))
 		if q.CardClassification != nil {
 			t.add("被保険者証区分 card type", oqsLabel(q.CardClassification))
 		}
@@ -314,13 +314,6 @@ func printEligibility(w io.Writer, e oqs.Eligibility, pre ...[2]string) {
 		}
 	}
 	t.write(w)
-}
-
-func oqsDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // faceJSON is one line of oqs watch --json.
@@ -452,7 +445,7 @@ func newOQSShowCmd(a *app) *cobra.Command {
 				t.add("医療機関コード institution", h.MedicalInstitutionCode)
 				t.add("資格確認日 date", h.QualificationConfirmationDate)
 				t.add("保険者番号 insurer", fmt.Sprintf("%q", s.InsurerNumber))
-				t.add("記号・番号・枝番 card", strings.Join([]string{oqsDash(s.InsuredCardSymbol), oqsDash(s.InsuredIdentificationNumber), oqsDash(s.InsuredBranchNumber)}, "・"))
+				t.add("記号・番号・枝番 card", strings.Join([]string{dash(s.InsuredCardSymbol), dash(s.InsuredIdentificationNumber), dash(s.InsuredBranchNumber)}, "・"))
 				t.add("生年月日 birth date", s.Birthdate)
 				t.add("限度額同意 limit consent", s.LimitApplicationCertificateRelatedConsFlg)
 				t.write(a.out)
