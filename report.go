@@ -317,7 +317,7 @@ type trafficJSON struct {
 	BytesReceived int64 `json:"bytes_received"`
 }
 
-// JPKIStatus describes the JPKI part in words.
+// Status describes the JPKI part in words.
 func (p *JPKIPart) Status() string {
 	if p.KeyProven {
 		return "certificate valid, key proven"

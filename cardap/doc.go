@@ -14,5 +14,14 @@
 //
 // Parsed values sit beside the raw bytes the card returned, so a verifier
 // (or a QR code) re-checks exactly what was read. Every digest is taken over
-// the objects "as stored": apdu.TLV.Raw, never a re-encoding.
+// the objects "as stored": apdu.TLV.Raw, never a re-encoding. The
+// card-level chain of card-verifiable certificates is read and checked here
+// too (card reference §2.6, §5.5).
+//
+// Reading and judging are separate steps. Read* functions fetch bytes
+// through a pin.Session and return an error only when the card could not be
+// asked (it was pulled, the reader vanished, a PIN was refused); a file the
+// card refuses or sends malformed is recorded as a Fault. Verify* functions
+// turn those bytes into facts and trust.Checks and never fail: malformed
+// content under a signature is a failed check, never an error.
 package cardap

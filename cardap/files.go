@@ -1,16 +1,3 @@
-// Package cardap reads and verifies the card-surface applets of the
-// Individual Number Card — the 券面事項入力補助AP (text: My Number and the
-// four basic facts), the 券面事項確認AP (card face: photo, images, dates) and
-// the 共通AP (card information) — and the card-level chain of
-// card-verifiable certificates, and makes the presence proofs that tie what
-// was read to the chip in the reader (card reference §2, §5).
-//
-// Reading and judging are separate steps. Read* functions fetch bytes
-// through a pin.Session and return an error only when the card could not be
-// asked (it was pulled, the reader vanished, a PIN was refused); a file the
-// card refuses or sends malformed is recorded as a Fault. Verify* functions
-// turn those bytes into facts and trust.Checks and never fail: malformed
-// content under a signature is a failed check, never an error.
 package cardap
 
 import (
