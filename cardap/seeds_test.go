@@ -9,10 +9,10 @@ import (
 )
 
 // TestWriteSeeds regenerates the fuzz seed corpus in testdata/fuzz when
-// MYNAKIT_WRITE_SEEDS=1 (signatures use keys made for the run).
+// MYNAKIT_WRITE_TESTDATA=1 (signatures use keys made for the run).
 func TestWriteSeeds(t *testing.T) {
-	if os.Getenv("MYNAKIT_WRITE_SEEDS") == "" {
-		t.Skip("set MYNAKIT_WRITE_SEEDS=1 to regenerate the seed corpus")
+	if os.Getenv("MYNAKIT_WRITE_TESTDATA") == "" {
+		t.Skip("set MYNAKIT_WRITE_TESTDATA=1 to regenerate the seed corpus")
 	}
 	write := func(target string, args ...[]byte) {
 		dir := filepath.Join("testdata", "fuzz", target)

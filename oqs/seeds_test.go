@@ -8,10 +8,10 @@ import (
 )
 
 // TestWriteSeeds regenerates the fuzz seed corpus in testdata/fuzz when
-// MYNAKIT_WRITE_SEEDS=1.
+// MYNAKIT_WRITE_TESTDATA=1.
 func TestWriteSeeds(t *testing.T) {
-	if os.Getenv("MYNAKIT_WRITE_SEEDS") == "" {
-		t.Skip("set MYNAKIT_WRITE_SEEDS=1 to regenerate the seed corpus")
+	if os.Getenv("MYNAKIT_WRITE_TESTDATA") == "" {
+		t.Skip("set MYNAKIT_WRITE_TESTDATA=1 to regenerate the seed corpus")
 	}
 	write := func(target, file string, args ...any) {
 		dir := filepath.Join("testdata", "fuzz", target)
