@@ -85,3 +85,76 @@ func TestWriteNew(t *testing.T) {
 		t.Fatalf("left behind: %v", ents)
 	}
 }
+
+// Temporary names come from crypto/rand: many of them never repeat, and
+// each has the fixed prefix other programs skip.
+func TestCreateTempNamesAreUnpredictable(t *testing.T) {
+	dir := t.TempDir()
+	seen := map[string]bool{}
+	for range 64 {
+		f, err := CreateTemp(dir, Private)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(f.Name())
+		f.Close()
+		if seen[name] || len(name) != len(TempPrefix)+32+len(".tmp") || name[:len(TempPrefix)] != TempPrefix {
+			t.Fatalf("name %q (seen before: %v)", name, seen[name])
+		}
+		seen[name] = true
+		if fi, err := os.Lstat(f.Name()); err != nil || fi.Mode().Perm() != Private || !fi.Mode().IsRegular() {
+			t.Fatalf("%s: %v %v", name, fi.Mode(), err)
+		}
+	}
+}
+
+// Whatever is planted at a temporary name — a link to a victim, even a
+// dangling one — is never opened: creation fails and the victim keeps its
+// bytes.
+func TestOpenExclusiveNeverFollowsALink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("keep"), 0o644)
+	link := filepath.Join(dir, TempPrefix+"planted.tmp")
+	dangling := filepath.Join(dir, TempPrefix+"dangling.tmp")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Skip(err)
+	}
+	os.Symlink(filepath.Join(dir, "nowhere"), dangling)
+	for _, p := range []string{link, dangling} {
+		if f, err := openExclusive(p, Private); err == nil {
+			f.Close()
+			t.Fatalf("%s: opened a planted link", p)
+		}
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep" {
+		t.Fatalf("victim written: %q", b)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "nowhere")); err == nil {
+		t.Fatal("a dangling link's target was created")
+	}
+}
+
+// Publish replaces a link planted at the published name instead of writing
+// through it, and leaves no temporary file.
+func TestPublishReplacesAPlantedLink(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	victim := filepath.Join(elsewhere, "victim")
+	os.WriteFile(victim, []byte("keep"), 0o644)
+	if err := os.Symlink(victim, filepath.Join(dir, "req.xml")); err != nil {
+		t.Skip(err)
+	}
+	if err := Publish(dir, "req.xml", []byte("request"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep" {
+		t.Fatalf("written through the link: %q", b)
+	}
+	fi, err := os.Lstat(filepath.Join(dir, "req.xml"))
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("published file: %v %v", fi, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("left behind: %v", ents)
+	}
+}
