@@ -13,6 +13,7 @@ import (
 
 	"github.com/mynakit/mynakit/accesslog"
 	"github.com/mynakit/mynakit/bridge"
+	"github.com/mynakit/mynakit/internal/activation"
 	"github.com/mynakit/mynakit/pin"
 )
 
@@ -85,7 +86,12 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	if a.allowLastTry {
 		return fail(errors.New("serve では --allow-last-try は使えません --allow-last-try is not available for serve: the bridge never spends a key's last try"))
 	}
-	ln, err := bridge.Listen(f.addr)
+	// A socket handed over by systemd (mynakit.socket) or another
+	// LISTEN_FDS harness comes first; otherwise listen on --addr.
+	ln, err := activation.Listener()
+	if err == nil && ln == nil {
+		ln, err = bridge.Listen(f.addr)
+	}
 	if err != nil {
 		return fail(err)
 	}
