@@ -153,7 +153,9 @@ func Unknown(mods []Module) []Module {
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
 
-func norm(s string) string { return " " + strings.TrimSpace(nonWord.ReplaceAllString(strings.ToLower(s), " ")) + " " }
+func norm(s string) string {
+	return " " + strings.TrimSpace(nonWord.ReplaceAllString(strings.ToLower(s), " ")) + " "
+}
 
 // known licences, each recognised by phrases its text must all contain and
 // phrases it must not (norm form). Only permissive licences compatible with
