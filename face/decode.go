@@ -24,8 +24,11 @@ var (
 // *image.RGBA (three). It is pure Go.
 //
 // The headers are checked against the size cap (MaxInputBytes, MaxDimension,
-// MaxPixels, MaxTiles, MaxLevels, MaxLayers) before anything is decoded, so
-// a hostile file cannot make it allocate more than the cap allows. A damaged
+// MaxPixels, MaxSamples, MaxTiles, MaxLevels, MaxLayers, MaxCodeBlocks,
+// MaxPrecincts, MaxPackets) before anything is decoded, so a hostile file
+// cannot make it allocate more than the cap allows. A JP2 file must hold
+// exactly one codestream and nothing after it (see Inspect); the decoder is
+// given only the codestream and header box that were checked. A damaged
 // codestream gives an error wrapping ErrCorrupt; the decoder's own run-time
 // failures on such input are caught and reported the same way.
 //
@@ -38,11 +41,12 @@ func Decode(b []byte) (image.Image, error) { return Limits{}.Decode(b) }
 // Decode is the package-level Decode under the cap l (for a caller that
 // wants a tighter one).
 func (l Limits) Decode(b []byte) (image.Image, error) {
-	info, err := l.Inspect(b)
+	a, err := l.inspect(b)
 	if err != nil {
 		return nil, err
 	}
-	img, err := decodeGuarded(b)
+	info := a.info
+	img, err := decodeGuarded(a.decoderInput())
 	if err != nil {
 		return nil, err
 	}
