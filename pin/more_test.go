@@ -284,17 +284,87 @@ func TestQueryAnswered9000AsksNothing(t *testing.T) {
 	}
 }
 
-// Verify (pin verify, and a change's first step) asks nothing for a key
-// the card already reports verified.
-func TestVerifyOfAVerifiedKeyAsksNothing(t *testing.T) {
+// Verify (pin verify, and a change's first step) checks a value: a card
+// that answers the tries query 9000 is still asked for and sent the
+// secret, since that status word checks nothing.
+func TestVerifyOfA9000KeyStillSendsTheSecret(t *testing.T) {
 	sim := newSim(t, nil)
-	p := &countingPrompter{}
-	s := pin.NewSession(apdu.NewCard(verifiedAnswer{sim, apdu.KeySFI(myna.JPKIAuthPIN)}), p)
+	p := &countingPrompter{answers: []string{"1234"}}
+	var sent int
+	tr := countVerify{verifiedAnswer{sim, apdu.KeySFI(myna.JPKIAuthPIN)}, &sent}
+	s := pin.NewSession(apdu.NewCard(tr), p)
 	key, _ := myna.KeyAt(myna.JPKI, myna.JPKIAuthPIN)
 	if err := s.Verify(context.Background(), key); err != nil {
 		t.Fatal(err)
 	}
-	if len(p.asked) != 0 {
-		t.Fatalf("asked %+v for a key the card says is verified", p.asked)
+	if len(p.asked) != 1 || sent != 1 {
+		t.Fatalf("asked %d times, %d VERIFY with a value sent; want 1 and 1", len(p.asked), sent)
+	}
+	if p.asked[0].Remaining != -1 {
+		t.Errorf("prompt shows %d tries; the card did not say", p.asked[0].Remaining)
+	}
+}
+
+// countVerify counts VERIFY commands that carry a value.
+type countVerify struct {
+	apdu.Transport
+	n *int
+}
+
+func (c countVerify) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
+	if len(cmd) > 5 && cmd[1] == 0x20 {
+		*c.n++
+	}
+	return c.Transport.Transmit(ctx, cmd)
+}
+
+// shim9000 answers 9000 to every VERIFY on one key, with or without a
+// value, as an APDU shim in front of a card can.
+type shim9000 struct {
+	*simulator.Card
+	p2 byte
+	n  *int // VERIFY commands with a value it answered
+}
+
+func (v shim9000) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
+	if len(cmd) >= 4 && cmd[1] == 0x20 && cmd[3] == v.p2 {
+		if len(cmd) > 5 {
+			*v.n++
+		}
+		return []byte{0x90, 0x00}, nil
+	}
+	return v.Card.Transmit(ctx, cmd)
+}
+
+// Issue 14, finding 1: a card answering 9000 to the tries query of the card
+// face's 照合番号A key was taken as "verified": the My Number was never sent,
+// yet the session listed the key as accepted. Now the held code is sent,
+// and only a VERIFY this session sent makes a key verified.
+func TestQuery9000IsNotAVerification(t *testing.T) {
+	ctx := context.Background()
+	sim := newSim(t, nil)
+	var sent int
+	s := pin.NewSession(apdu.NewCard(shim9000{sim, apdu.KeySFI(myna.SurfaceCodeA), &sent}), nil)
+	s.Learn(myna.CodeA, []byte("537686677188"))
+	if err := s.Open(ctx, myna.Surface, myna.SurfaceFace); err != nil {
+		t.Fatal(err)
+	}
+	if sent != 1 {
+		t.Fatalf("%d VERIFY of 照合番号A sent with a value, want 1", sent)
+	}
+	// The card behind a shim that answers only the query still judges the
+	// code: a wrong one is refused and never listed as verified.
+	sim = newSim(t, nil)
+	s = pin.NewSession(apdu.NewCard(verifiedAnswer{sim, apdu.KeySFI(myna.SurfaceCodeA)}), nil)
+	s.Learn(myna.CodeA, []byte("123456789018"))
+	err := s.Open(ctx, myna.Surface, myna.SurfaceFace)
+	var wrong *pin.WrongSecretError
+	if !errors.As(err, &wrong) {
+		t.Fatalf("a wrong 照合番号A behind a 9000 query: %v", err)
+	}
+	for _, k := range s.Verified(myna.Surface) {
+		if k == myna.KeySurfaceCodeA {
+			t.Fatal("照合番号A listed as verified after the card refused it")
+		}
 	}
 }

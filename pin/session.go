@@ -48,8 +48,14 @@ type Session struct {
 	// What the card holds, as far as the session knows. Invalidate forgets
 	// it (another application may have used the card in between).
 	current  myna.Applet          // 0: unknown or the power-on state
-	verified map[uint16]bool      // keys verified in the current applet
+	verified map[uint16]bool      // keys this session verified in the current applet
 	tries    map[myna.KeyName]int // tries left, read once per key
+	// said9000: keys of the current applet whose tries query the card
+	// answered 9000 (card reference §3.2). That answer is a status word,
+	// never evidence that a key is verified: such a key is not in
+	// verified, a held secret is still presented to it, and nothing
+	// reports it accepted.
+	said9000 map[uint16]bool
 }
 
 // PromptGate runs a prompt while no transaction holds the card: a PC/SC
@@ -97,6 +103,7 @@ func NewSession(card *apdu.Card, p Prompter, opts ...Option) *Session {
 		wrong:    map[myna.Secret]bool{},
 		verified: map[uint16]bool{},
 		tries:    map[myna.KeyName]int{},
+		said9000: map[uint16]bool{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -149,6 +156,7 @@ func (s *Session) Invalidate() {
 func (s *Session) invalidateLocked() {
 	s.current = 0
 	s.verified = map[uint16]bool{}
+	s.said9000 = map[uint16]bool{}
 	s.tries = map[myna.KeyName]int{}
 }
 
@@ -230,6 +238,7 @@ func (s *Session) selectLocked(ctx context.Context, a myna.Applet) error {
 	}
 	s.current = 0
 	s.verified = map[uint16]bool{}
+	s.said9000 = map[uint16]bool{}
 	if err := s.card.SelectAID(ctx, a.AID()); err != nil {
 		return s.check(fmt.Errorf("select %s: %w", a.JapaneseName(), err))
 	}
@@ -247,6 +256,7 @@ func (s *Session) selectMFLocked(ctx context.Context) error {
 	}
 	s.current = 0
 	s.verified = map[uint16]bool{}
+	s.said9000 = map[uint16]bool{}
 	if err := s.card.SelectAID(ctx, myna.ISDAID()); err != nil {
 		return s.check(fmt.Errorf("select the issuer security domain: %w", err))
 	}
@@ -301,15 +311,18 @@ func (s *Session) openLocked(ctx context.Context, a myna.Applet, fid uint16) err
 		if s.heldFor(key) != nil {
 			continue // tried above
 		}
-		_, verified, err := s.triesLocked(ctx, key)
+		_, said9000, err := s.triesLocked(ctx, key)
 		switch {
 		case err != nil && fallBack(err):
 			note(err)
 			continue
 		case err != nil:
 			return err
-		case verified:
-			return nil // the card answered 9000: nothing to ask
+		case said9000:
+			// The card says the key needs nothing now: read on without
+			// asking. The key is not recorded as verified (a status word
+			// proves nothing); a file the card then refuses is a refusal.
+			return nil
 		}
 		sec, err := s.askFor(ctx, key)
 		if err != nil {
@@ -407,26 +420,29 @@ func fallBack(err error) bool {
 }
 
 // triesLocked reads, without using a try, how many tries key has left in
-// the current applet — once per key while the card's state is known. ok is
-// true when the card answered 9000 (the key is verified: some cards do, card
-// reference §3.2).
-func (s *Session) triesLocked(ctx context.Context, key myna.Key) (left int, verified bool, err error) {
-	if s.verified[key.FID] {
-		return -1, true, nil
-	}
+// the current applet — once per key while the card's state is known.
+//
+// said9000 is true when the card answered the query 9000 instead of 63Cx.
+// Card reference §3.2 records two readings — "already verified in this card
+// session" and "full counter" — and either means the counter is full, so
+// left is then the key's limit. It is only ever that: a status word is not
+// evidence, so the key is not taken as verified, a held secret is still
+// sent to it, and nothing reports it accepted (a shim answering 9000 for a
+// code never sent would otherwise pass as the card's acceptance).
+func (s *Session) triesLocked(ctx context.Context, key myna.Key) (left int, said9000 bool, err error) {
 	if n, ok := s.tries[key.Name]; ok {
-		return n, false, nil
+		return n, s.said9000[key.FID], nil
 	}
-	left, verified, err = s.card.VerifyStatus(ctx, apdu.KeySFI(key.FID))
+	left, said9000, err = s.card.VerifyStatus(ctx, apdu.KeySFI(key.FID))
 	if err != nil {
 		return 0, false, s.check(fmt.Errorf("tries left on %s: %w", key.Name, err))
 	}
-	if verified {
-		s.verified[key.FID] = true
-		return -1, true, nil
+	if said9000 {
+		s.said9000[key.FID] = true
+		left = key.MaxTries
 	}
 	s.tries[key.Name] = left
-	return left, false, nil
+	return left, said9000, nil
 }
 
 // ask prompts for the secret key needs, after checking locally that the key
@@ -439,14 +455,15 @@ func (s *Session) ask(ctx context.Context, key myna.Key) (*Secret, error) {
 	if err := s.selectLocked(ctx, key.Applet); err != nil {
 		return nil, err
 	}
-	left, verified, err := s.triesLocked(ctx, key)
+	left, said9000, err := s.triesLocked(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	if verified {
-		left = -1
-	} else if err := s.guardCheck(key, left); err != nil {
+	if err := s.guardCheck(key, left); err != nil {
 		return nil, err
+	}
+	if said9000 {
+		left = -1 // the card did not say
 	}
 	req := Request{Kind: key.Secret, Remaining: left, Retry: s.wrong[key.Secret]}
 	var raw []byte
@@ -495,12 +512,12 @@ func (s *Session) verifyLocked(ctx context.Context, key myna.Key, sec *Secret) e
 	if err := s.selectLocked(ctx, key.Applet); err != nil {
 		return err
 	}
-	left, verified, err := s.triesLocked(ctx, key)
+	if s.verified[key.FID] {
+		return nil // this session's own VERIFY, since the applet was selected
+	}
+	left, _, err := s.triesLocked(ctx, key)
 	if err != nil {
 		return err
-	}
-	if verified {
-		return nil
 	}
 	if err := s.guardCheck(key, left); err != nil {
 		return err
@@ -555,19 +572,17 @@ func (s *Session) Verify(ctx context.Context, key myna.Key) error {
 	if err := s.selectLocked(ctx, key.Applet); err != nil {
 		return err
 	}
+	if s.verified[key.FID] {
+		return nil // this session's own VERIFY, since the applet was selected
+	}
+	// A card that answers the tries query 9000 is still sent the secret:
+	// Verify checks a value, and a status word alone checks none.
 	sec := s.heldFor(key)
 	if sec == nil {
-		// Ask only when the card says the key is not verified already
-		// (it answers the tries query with 9000 then).
-		if _, verified, err := s.triesLocked(ctx, key); err != nil || verified {
-			return err
-		}
 		var err error
 		if sec, err = s.askFor(ctx, key); err != nil {
 			return err
 		}
-	} else if s.verified[key.FID] {
-		return nil
 	}
 	return s.verifyLocked(ctx, key, sec)
 }

@@ -18,8 +18,11 @@ type KeyStatus struct {
 	// MaxAssumed is true when no source gives this key's limit: Max is
 	// then myna's assumption, or the most tries seen if more.
 	MaxAssumed bool `json:"max_assumed,omitempty"`
-	// Verified is true when the card answered 9000: the key is verified in
-	// this card session, and the card did not say how many tries it has.
+	// Verified is true when the card answered the tries query 9000 rather
+	// than 63Cx: some cards do once a key is verified in the card session
+	// (card reference §3.2). The card did not say how many tries the key
+	// has (Remaining is then Max), and the answer is only a status word:
+	// the session never takes it as a verification.
 	Verified bool `json:"verified,omitempty"`
 }
 
