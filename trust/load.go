@@ -54,7 +54,15 @@ func loadEmbedded() {
 			embeddedErr = fmt.Errorf("embedded anchor %s: %v", n, err)
 			return
 		}
-		s.AddRoot(certs[0], Anchor{Name: embeddedRoots[n], Production: true})
+		role := CertRoleAuth
+		if strings.HasPrefix(n, "jlis-sign_") {
+			role = CertRoleSign
+		}
+		if CertRoleOf(certs[0]) != role {
+			embeddedErr = fmt.Errorf("embedded anchor %s: its subject does not name the role its file does", n)
+			return
+		}
+		s.AddRootRole(certs[0], Anchor{Name: embeddedRoots[n], Production: true}, role)
 	}
 	b, err := anchorFiles.ReadFile("anchors/jlis-cv-ca-keys.json")
 	if err != nil {

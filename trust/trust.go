@@ -142,10 +142,73 @@ type CVKey struct {
 	Anchor Anchor
 }
 
+// CertRole is what a JPKI X.509 root may issue (card reference §5.2,
+// §5.3): the user-authentication root issues only 利用者証明用 certificates,
+// the signing root only 署名用 ones. A root verifies nothing outside its
+// role, so a signing certificate served from the authentication
+// certificate's EF fails, as does a root of one role stored as the card's
+// CA certificate of the other.
+type CertRole int
+
+const (
+	CertRoleUnknown CertRole = iota
+	CertRoleAuth             // 利用者証明用: OU=JPKI for user authentication
+	CertRoleSign             // 署名用: OU=JPKI for digital signature
+)
+
+func (r CertRole) String() string {
+	switch r {
+	case CertRoleAuth:
+		return "user-authentication (利用者証明用)"
+	case CertRoleSign:
+		return "signing (署名用)"
+	}
+	return "unknown role"
+}
+
+// CertRoleOf reads a JPKI root's role from its subject's organisational
+// units, "JPKI for user authentication" or "JPKI for digital signature"
+// (the J-LIS DN pattern, card reference §5.2, which the JPKI-TEST and the
+// simulator's roots follow). A subject naming both or neither has no role.
+func CertRoleOf(cert *x509.Certificate) CertRole {
+	var auth, sign bool
+	for _, ou := range cert.Subject.OrganizationalUnit {
+		switch strings.ToLower(strings.TrimSpace(ou)) {
+		case "jpki for user authentication":
+			auth = true
+		case "jpki for digital signature":
+			sign = true
+		}
+	}
+	switch {
+	case auth && !sign:
+		return CertRoleAuth
+	case sign && !auth:
+		return CertRoleSign
+	}
+	return CertRoleUnknown
+}
+
+// CertRoleFor is the role a check of the given name requires: the
+// authentication certificate and its CA the authentication role, the
+// signing certificate and its CA (and a CMS signer) the signing role.
+func CertRoleFor(name CheckName) CertRole {
+	switch name {
+	case CheckAuthCert, CheckAuthCACert:
+		return CertRoleAuth
+	case CheckSignCert, CheckSignCACert, CheckCMSSignature:
+		return CertRoleSign
+	}
+	return CertRoleUnknown
+}
+
 // Root is an X.509 trust anchor.
 type Root struct {
 	Cert   *x509.Certificate
 	Anchor Anchor
+	// Role is what the root may issue; a root of unknown role verifies
+	// nothing.
+	Role CertRole
 }
 
 // Store is a set of anchors. The zero Store is empty and usable.
@@ -176,14 +239,21 @@ func (s *Store) CVKey(id []byte) (CVKey, bool) {
 	return CVKey{}, false
 }
 
-// AddRoot adds an X.509 anchor.
+// AddRoot adds an X.509 anchor whose role its subject names (CertRoleOf).
 func (s *Store) AddRoot(cert *x509.Certificate, a Anchor) {
+	s.AddRootRole(cert, a, CertRoleOf(cert))
+}
+
+// AddRootRole adds an X.509 anchor of the given role. A certificate
+// already in the store is not added again (the first role wins, so
+// embedded anchors cannot be re-roled).
+func (s *Store) AddRootRole(cert *x509.Certificate, a Anchor, role CertRole) {
 	for _, r := range s.roots {
 		if r.Cert.Equal(cert) {
 			return
 		}
 	}
-	s.roots = append(s.roots, Root{Cert: cert, Anchor: a})
+	s.roots = append(s.roots, Root{Cert: cert, Anchor: a, Role: role})
 }
 
 // AddCVKey adds a CV CA key; a later key with the same ID replaces nothing

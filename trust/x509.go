@@ -29,8 +29,13 @@ type CertOptions struct {
 	// whose certificate was revoked is never plain genuine.
 	RevokedFails bool
 	// NonRepudiation requires the contentCommitment key usage (the signing
-	// certificate, card reference §5.2).
+	// certificate, card reference §5.2); the signing role requires it anyway.
 	NonRepudiation bool
+	// Role is the role of root the certificate must chain to (zero: the
+	// role CertRoleFor(Name) names, or the signing role with
+	// NonRepudiation). A root of another role fails the certificate; with
+	// no role at all the check is unknown.
+	Role CertRole
 	// CRL, when set, is checked for the certificate's serial.
 	CRL *x509.RevocationList
 }
@@ -46,7 +51,27 @@ func (s *Store) VerifyCertificate(cert *x509.Certificate, opts CertOptions) Chec
 	if at.IsZero() {
 		at = time.Now()
 	}
+	role := opts.Role
+	if role == CertRoleUnknown {
+		role = CertRoleFor(opts.Name)
+	}
+	if role == CertRoleUnknown && opts.NonRepudiation {
+		role = CertRoleSign
+	}
+	if role == CertRoleUnknown {
+		c.Result, c.Detail = Unknown, "no certificate role given: an anchor verifies only the certificates of its own role"
+		return c
+	}
 	root, keyMatched, ok := s.issuerOf(cert)
+	if ok && root.Role != role {
+		c = root.Anchor.Rests(c)
+		if root.Role == CertRoleUnknown {
+			c.Result, c.Detail = Unknown, "issued by an anchor whose subject names no role (neither user authentication nor digital signature)"
+			return c
+		}
+		c.Result, c.Detail = Fail, fmt.Sprintf("issued by a %s root, where a %s root is required", root.Role, role)
+		return c
+	}
 	if !ok {
 		if len(keyMatched) > 0 {
 			c = keyMatched[0].Anchor.Rests(c)
@@ -79,10 +104,10 @@ func (s *Store) VerifyCertificate(cert *x509.Certificate, opts CertOptions) Chec
 	if !root.Cert.IsCA || root.Cert.KeyUsage&x509.KeyUsageCertSign == 0 {
 		return fail("anchor is not a CA allowed to sign certificates")
 	}
-	if cert.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		return fail("certificate lacks the digitalSignature key usage")
+	if role == CertRoleAuth && cert.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return fail("user-authentication certificate lacks the digitalSignature key usage")
 	}
-	if opts.NonRepudiation && cert.KeyUsage&x509.KeyUsageContentCommitment == 0 {
+	if (role == CertRoleSign || opts.NonRepudiation) && cert.KeyUsage&x509.KeyUsageContentCommitment == 0 {
 		return fail("signing certificate lacks the nonRepudiation key usage")
 	}
 	if cert.IsCA {
@@ -98,6 +123,10 @@ func (s *Store) VerifyCertificate(cert *x509.Certificate, opts CertOptions) Chec
 			now = time.Now()
 		}
 		if why := crlWindow(opts.CRL, now); why != "" {
+			c.Result, c.Detail = Unknown, why
+			return c
+		}
+		if why := crlScope(opts.CRL, cert); why != "" {
 			c.Result, c.Detail = Unknown, why
 			return c
 		}
@@ -187,10 +216,17 @@ func LoadCRL(path string) (*x509.RevocationList, error) {
 // and subject — fails; a copy that resembles no anchor is unknown.
 func (s *Store) CompareCardCA(name CheckName, ca, leaf *x509.Certificate) Check {
 	c := Check{Name: name}
+	role := CertRoleFor(name)
+	if role == CertRoleUnknown {
+		c.Result, c.Detail = Unknown, "no certificate role given for the card's CA certificate"
+		return c
+	}
 	if leaf != nil {
 		if root, _, ok := s.issuerOf(leaf); ok {
 			c = root.Anchor.Rests(c)
-			if bytes.Equal(ca.Raw, root.Cert.Raw) {
+			if root.Role != role {
+				c.Result, c.Detail = Fail, fmt.Sprintf("the certificate was issued by a %s root, where a %s root is required", root.Role, role)
+			} else if bytes.Equal(ca.Raw, root.Cert.Raw) {
 				c.Result, c.Detail = Pass, "the card's CA certificate is the anchor that issued its certificate"
 			} else {
 				c.Result, c.Detail = Fail, "the card's CA certificate differs from the anchor that issued its certificate"
@@ -201,7 +237,11 @@ func (s *Store) CompareCardCA(name CheckName, ca, leaf *x509.Certificate) Check 
 	for _, r := range s.roots {
 		if bytes.Equal(ca.Raw, r.Cert.Raw) {
 			c = r.Anchor.Rests(c)
-			c.Result, c.Detail = Pass, "the card's CA certificate is a trust anchor"
+			if r.Role != role {
+				c.Result, c.Detail = Fail, fmt.Sprintf("the card's CA certificate is the %s root, where the %s root belongs", r.Role, role)
+				return c
+			}
+			c.Result, c.Detail = Pass, "the card's CA certificate is a trust anchor of its role"
 			return c
 		}
 	}

@@ -88,7 +88,7 @@ func TestReadersAcceptTheImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts := trust.CertOptions{Name: trust.CheckAuthCert, At: at, NonRepudiation: c.nr}
+		opts := trust.CertOptions{Name: trust.CheckAuthCert, At: at, NonRepudiation: c.nr, Role: map[bool]trust.CertRole{false: trust.CertRoleAuth, true: trust.CertRoleSign}[c.nr]}
 		if ch := sim.VerifyCertificate(cert, opts); ch.Result != trust.Pass {
 			t.Errorf("EF %04X under the simulator roots: %+v", c.fid, ch)
 		}
