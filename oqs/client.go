@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mynakit/mynakit/internal/atomicfile"
 )
 
 // Folder names under the share root.
@@ -49,6 +51,9 @@ type Config struct {
 	Timeout time.Duration
 	// MaxFileSize caps result files (default 1 MiB).
 	MaxFileSize int
+	// FileTimeout bounds each file operation on the share (default
+	// DefaultFileTimeout): a hung share ends in an error, never a hang.
+	FileTimeout time.Duration
 	// AlsoLookIn lists folders, relative to Root or absolute, where a
 	// result may have been moved by another program (default: trash).
 	AlsoLookIn []string
@@ -87,6 +92,9 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.MaxFileSize <= 0 {
 		cfg.MaxFileSize = DefaultMaxFileSize
 	}
+	if cfg.FileTimeout <= 0 {
+		cfg.FileTimeout = DefaultFileTimeout
+	}
 	if cfg.AlsoLookIn == nil {
 		cfg.AlsoLookIn = []string{DirTrash}
 	}
@@ -94,8 +102,8 @@ func NewClient(cfg Config) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	for _, d := range []string{DirRequests, DirResults} {
-		if fi, err := os.Stat(filepath.Join(cfg.Root, d)); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("oqs: %s is not a terminal share: no %s folder", cfg.Root, d)
+		if err := isDir(context.Background(), cfg.FileTimeout, filepath.Join(cfg.Root, d)); err != nil {
+			return nil, fmt.Errorf("oqs: %s is not a terminal share: no %s folder: %w", cfg.Root, d, err)
 		}
 	}
 	c := &Client{cfg: cfg, store: store{dir: cfg.StateDir}}
@@ -195,7 +203,7 @@ func (c *Client) taken(name string) (bool, error) {
 		return false, err
 	}
 	for _, p := range append([]string{c.path(DirRequests, name)}, c.resultPaths(res)...) {
-		if ok, err := exists(p); err != nil || ok {
+		if ok, err := exists(context.Background(), c.cfg.FileTimeout, p); err != nil || ok {
 			return ok, err
 		}
 	}
@@ -321,7 +329,7 @@ func (c *Client) finish(j *Job, resumed bool, path string, raw []byte) (*Result,
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if j.State != JobAnswered {
-		if err := writeFileSync(c.store.resultPath(j.ResultName), raw, 0o600); err != nil {
+		if err := atomicfile.WriteFile(c.store.resultPath(j.ResultName), raw, atomicfile.Private); err != nil {
 			return nil, fmt.Errorf("keep a copy of %s: %w", j.ResultName, err)
 		}
 		j.State = JobAnswered
@@ -333,10 +341,12 @@ func (c *Client) finish(j *Job, resumed bool, path string, raw []byte) (*Result,
 	return &Result{Job: *j, Resumed: resumed, Path: path, Raw: raw, Message: msg, Interpretation: Interpret(msg)}, nil
 }
 
-// publish puts the job's request into req: a temporary name first, flushed
-// to disk, then renamed, so the terminal never sees a partial file. The job
-// is marked publishing before the rename: if anything fails from there on
-// it is never published again.
+// publish puts the job's request into req: written to a temporary file
+// with an unpredictable name, created exclusively and never through a
+// link (atomicfile.Publish), flushed to disk, then renamed, so the
+// terminal never sees a partial file and nothing planted in req is written
+// through. The job is marked publishing before the rename: if anything
+// fails from there on it is never published again.
 func (c *Client) publish(j *Job) error {
 	if t, err := c.taken(j.ID); err != nil {
 		return err
@@ -347,31 +357,19 @@ func (c *Client) publish(j *Job) error {
 		return fmt.Errorf("%w: %s", ErrNameTaken, j.ID)
 	}
 	dir := filepath.Join(c.cfg.Root, DirRequests)
-	tmp := filepath.Join(dir, ".mynakit-"+strings.TrimSuffix(j.ID, ".xml")+".tmp")
-	if err := writeFileSync(tmp, j.RequestFile, 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write request %s: %w", j.ID, err)
-	}
 	j.State = JobPublishing
 	if err := c.store.save(j); err != nil {
-		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, j.ID)); err != nil {
+	_, err := fileOp(context.Background(), c.cfg.FileTimeout, "publish", filepath.Join(dir, j.ID), func() (struct{}, error) {
+		return struct{}{}, atomicfile.Publish(dir, j.ID, j.RequestFile, 0o644)
+	})
+	if err != nil {
 		return fmt.Errorf("publish %s (the job stays pending and is not sent again): %w", j.ID, err)
 	}
-	syncDir(dir)
 	j.State = JobPublished
 	j.Published = c.cfg.Now()
 	return c.store.save(j)
-}
-
-// syncDir flushes a directory entry where the platform allows it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 // wait polls for the exact result name (file-system notifications are not
@@ -379,15 +377,17 @@ func syncDir(dir string) {
 // identical and parse as a result that belongs to the job.
 func (c *Client) wait(ctx context.Context, j *Job, header func([]byte) (*ResultHeader, error)) ([]byte, string, error) {
 	start := time.Now()
-	timer := time.NewTimer(c.cfg.Timeout)
-	defer timer.Stop()
+	// Every file operation ends by the deadline too: a hung share or a
+	// FIFO at the result's name ends in the timeout, not a hang.
+	wctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
 	tick := time.NewTicker(c.cfg.PollInterval)
 	defer tick.Stop()
 	paths := c.resultPaths(j.ResultName)
 	var prev []byte
 	var last error
 	for {
-		b, path, err := readFirst(paths, c.cfg.MaxFileSize)
+		b, path, err := readFirst(wctx, c.cfg.FileTimeout, paths, c.cfg.MaxFileSize)
 		switch {
 		case err == nil:
 			if prev != nil && bytes.Equal(prev, b) {
@@ -402,13 +402,17 @@ func (c *Client) wait(ctx context.Context, j *Job, header func([]byte) (*ResultH
 			}
 			prev = b
 		case errors.Is(err, fs.ErrNotExist):
+		case wctx.Err() != nil:
 		default:
 			last = err
 		}
 		select {
 		case <-ctx.Done():
 			return nil, "", fmt.Errorf("waiting for %s (the job stays pending): %w", j.ResultName, ctx.Err())
-		case <-timer.C:
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				return nil, "", fmt.Errorf("waiting for %s (the job stays pending): %w", j.ResultName, ctx.Err())
+			}
 			return nil, "", &TimeoutError{Job: *j, Waited: time.Since(start), Last: last}
 		case <-tick.C:
 		}
@@ -489,7 +493,7 @@ func (c *Client) Register(ctx context.Context, g Registration) (*RegistrationRes
 		return nil, *j, err
 	}
 	if j.State != JobAnswered {
-		if err := writeFileSync(c.store.resultPath(j.ResultName), raw, 0o600); err != nil {
+		if err := atomicfile.WriteFile(c.store.resultPath(j.ResultName), raw, atomicfile.Private); err != nil {
 			return nil, *j, err
 		}
 		j.State, j.Answered = JobAnswered, c.cfg.Now()

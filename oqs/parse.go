@@ -1,6 +1,7 @@
 package oqs
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 )
@@ -119,7 +120,7 @@ func ReadFile(path string) (*File, error) {
 	if _, err := KindOf(name); err != nil {
 		return nil, err
 	}
-	b, err := readCapped(path, DefaultMaxFileSize)
+	b, err := readCapped(context.Background(), DefaultFileTimeout, path, DefaultMaxFileSize)
 	if err != nil {
 		return nil, err
 	}

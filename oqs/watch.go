@@ -1,7 +1,6 @@
 package oqs
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/mynakit/mynakit/internal/atomicfile"
 )
 
 // DefaultScanInterval is how often the face folder is scanned.
@@ -30,6 +31,9 @@ type WatchConfig struct {
 	Interval time.Duration
 	// MaxFileSize caps face files (default 1 MiB).
 	MaxFileSize int
+	// FileTimeout bounds each file operation on the share (default
+	// DefaultFileTimeout).
+	FileTimeout time.Duration
 	// CopyDir, when set, receives a private copy of every file reported.
 	CopyDir string
 	// AllDays takes files of any date; by default only today's are taken,
@@ -46,7 +50,10 @@ type WatchConfig struct {
 }
 
 // FaceResult is one file the terminal dropped into face after a card was
-// presented at the face-recognition reader.
+// presented at the face-recognition reader — or, with an empty Name and an
+// Err matching ErrFaceFolder, the news that the face folder itself cannot
+// be read (gone, or the share hangs). That is reported once per outage;
+// the folder is looked at again at every scan.
 type FaceResult struct {
 	Name string    // file name
 	Path string    // where it was read
@@ -70,10 +77,34 @@ type FaceResult struct {
 // outcome).
 func (f *FaceResult) Eligibility() Eligibility {
 	if f.Message == nil {
-		return Eligibility{Kind: KindFaceResult.String(), Outcome: OutcomeError, Reasons: []string{f.Err.Error()}, Qualifications: []QualificationSummary{}}
+		why := "no result"
+		if f.Err != nil {
+			why = f.Err.Error()
+		}
+		return Eligibility{Kind: KindFaceResult.String(), Outcome: OutcomeError, Reasons: []string{why}, Qualifications: []QualificationSummary{}}
 	}
 	return Summarize(f.Message, KindFaceResult)
 }
+
+// ErrFaceFolder is matched by a *FolderError.
+var ErrFaceFolder = errors.New("oqs: the face folder cannot be read")
+
+// FolderError says the face folder could not be listed: it is missing
+// (the share was unmounted, the folder moved) or did not answer in time.
+type FolderError struct {
+	Path string
+	Err  error
+}
+
+func (e *FolderError) Error() string {
+	return fmt.Sprintf("oqs: face folder %s cannot be read, retrying at every scan: %v", e.Path, e.Err)
+}
+
+// Is makes errors.Is(err, ErrFaceFolder) true.
+func (e *FolderError) Is(target error) bool { return target == ErrFaceFolder }
+
+// Unwrap returns the cause.
+func (e *FolderError) Unwrap() error { return e.Err }
 
 // Watcher reports each face file once: a file is taken after two identical
 // reads (it may still be being written), deduplicated by name and by the
@@ -85,12 +116,23 @@ type Watcher struct {
 	done    map[string]bool   // names reported or judged
 	hashes  map[string]string // content hash → name reported
 	pending map[string]*pendingFile
+	// faceDown: the face folder could not be listed at the last scan
+	// (reported once until it can be again).
+	faceDown bool
 }
 
+// pendingFile is a file read once (or read again and found changed). Only
+// a file that parses as a result keeps its bytes (and what they say) until
+// it is taken; one that does not — perhaps half written, perhaps junk —
+// keeps only its hash, so many large unparseable files cost no memory
+// while they settle.
 type pendingFile struct {
-	data    []byte
+	sum     [32]byte
+	data    []byte         // nil unless msg is set
+	msg     *ConfirmResult // nil: did not parse (perr)
+	perr    error
 	path    string
-	changed time.Time // when data was last seen to change
+	changed time.Time // when the bytes were last seen to change
 	gone    time.Time // when it was first found nowhere; zero while present
 }
 
@@ -111,6 +153,9 @@ func NewWatcher(cfg WatchConfig) (*Watcher, error) {
 	if cfg.MaxFileSize <= 0 {
 		cfg.MaxFileSize = DefaultMaxFileSize
 	}
+	if cfg.FileTimeout <= 0 {
+		cfg.FileTimeout = DefaultFileTimeout
+	}
 	if cfg.Settle <= 0 {
 		cfg.Settle = DefaultSettle
 	}
@@ -120,8 +165,8 @@ func NewWatcher(cfg WatchConfig) (*Watcher, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if fi, err := os.Stat(filepath.Join(cfg.Root, DirFace)); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("oqs: %s is not a terminal share: no %s folder", cfg.Root, DirFace)
+	if err := isDir(context.Background(), cfg.FileTimeout, filepath.Join(cfg.Root, DirFace)); err != nil {
+		return nil, fmt.Errorf("oqs: %s is not a terminal share: no %s folder: %w", cfg.Root, DirFace, err)
 	}
 	if cfg.CopyDir != "" {
 		if err := os.MkdirAll(cfg.CopyDir, 0o700); err != nil {
@@ -136,7 +181,7 @@ func (w *Watcher) Run(ctx context.Context, fn func(FaceResult)) error {
 	t := time.NewTicker(w.cfg.Interval)
 	defer t.Stop()
 	for {
-		for _, r := range w.Poll() {
+		for _, r := range w.PollContext(ctx) {
 			fn(r)
 		}
 		select {
@@ -176,17 +221,31 @@ func (w *Watcher) dirs() []string {
 }
 
 // Poll scans once and returns what became ready.
-func (w *Watcher) Poll() []FaceResult {
+func (w *Watcher) Poll() []FaceResult { return w.PollContext(context.Background()) }
+
+// PollContext is Poll; when ctx ends, file operations still running are
+// abandoned and the scan returns what it has.
+func (w *Watcher) PollContext(ctx context.Context) []FaceResult {
 	now := w.cfg.Now().In(w.cfg.Location)
 	if today := now.Format("20060102"); today != w.day {
 		// A new day: forget yesterday's names and hashes.
 		w.day = today
 		w.done, w.hashes, w.pending = map[string]bool{}, map[string]string{}, map[string]*pendingFile{}
 	}
+	var out []FaceResult
 	seen := map[string]string{}
 	var names []string
-	for _, d := range w.dirs() {
-		ents, err := os.ReadDir(d)
+	for i, d := range w.dirs() {
+		ents, err := readDir(ctx, w.cfg.FileTimeout, d)
+		if ctx.Err() != nil {
+			return out
+		}
+		if i == 0 { // the face folder
+			if err != nil && !w.faceDown {
+				out = append(out, FaceResult{Path: d, Err: &FolderError{Path: d, Err: err}})
+			}
+			w.faceDown = err != nil
+		}
 		if err != nil {
 			continue // a missing trash folder is normal
 		}
@@ -201,9 +260,20 @@ func (w *Watcher) Poll() []FaceResult {
 			}
 		}
 	}
+	if w.faceDown {
+		// Files elsewhere are still taken, but a pending file missing
+		// from an unreadable face folder is not judged gone.
+		for n, p := range w.pending {
+			if _, ok := seen[n]; !ok {
+				seen[n] = p.path
+			}
+		}
+	}
 	sort.Strings(names)
-	var out []FaceResult
 	for _, n := range names {
+		if ctx.Err() != nil {
+			return out
+		}
 		if w.done[n] {
 			continue
 		}
@@ -217,7 +287,7 @@ func (w *Watcher) Poll() []FaceResult {
 			w.done[n] = true // not today's: never taken
 			continue
 		}
-		if r, ok := w.look(n, seen[n], fn.Time); ok {
+		if r, ok := w.look(ctx, n, seen[n], fn.Time); ok {
 			out = append(out, r...)
 		}
 	}
@@ -232,51 +302,61 @@ func (w *Watcher) Poll() []FaceResult {
 	for _, n := range gone {
 		p := w.pending[n]
 		fn, _ := ParseFaceName(n, w.cfg.Location)
-		if msg, err := ParseConfirmResult(p.data); err == nil {
+		if p.msg != nil {
 			// Moved where we do not look after one complete read: take it.
-			out = append(out, w.finish(n, p.path, fn.Time, p.data, msg, "read once: the file was moved away before a second read")...)
+			out = append(out, w.finish(n, p.path, fn.Time, p.data, p.msg, "read once: the file was moved away before a second read")...)
 			continue
 		}
 		if p.gone.IsZero() {
 			p.gone = time.Now()
 		}
 		if time.Since(p.gone) >= w.cfg.Settle {
-			out = append(out, w.finish(n, p.path, fn.Time, p.data, nil, "")...)
-			out[len(out)-1].Err = fmt.Errorf("%s vanished before it could be read completely", n)
+			r := w.finish(n, p.path, fn.Time, nil, nil, "")
+			r[len(r)-1].SHA256 = hex.EncodeToString(p.sum[:])
+			r[len(r)-1].Err = fmt.Errorf("%s vanished before it could be read completely", n)
+			out = append(out, r...)
 		}
 	}
 	return out
 }
 
 // look reads one file and reports it once two reads agree.
-func (w *Watcher) look(name, path string, t time.Time) ([]FaceResult, bool) {
-	b, err := readCapped(path, w.cfg.MaxFileSize)
-	if errors.Is(err, fs.ErrNotExist) {
+func (w *Watcher) look(ctx context.Context, name, path string, t time.Time) ([]FaceResult, bool) {
+	b, err := readCapped(ctx, w.cfg.FileTimeout, path, w.cfg.MaxFileSize)
+	if errors.Is(err, fs.ErrNotExist) || ctx.Err() != nil {
 		return nil, false // moving: it will be found elsewhere, or counted as gone
 	}
 	if err != nil {
+		// Not a regular file, too large, or the share hung: reported once
+		// and left where it is.
 		w.done[name] = true
 		delete(w.pending, name)
 		return []FaceResult{{Name: name, Path: path, Time: t, Err: err}}, true
 	}
+	sum := sha256.Sum256(b)
 	p := w.pending[name]
-	if p == nil || !bytes.Equal(p.data, b) {
-		w.pending[name] = &pendingFile{data: b, path: path, changed: time.Now()}
+	if p == nil || p.sum != sum {
+		np := &pendingFile{sum: sum, path: path, changed: time.Now()}
+		if msg, perr := ParseConfirmResult(b); perr == nil {
+			np.data, np.msg = b, msg
+		} else {
+			np.perr = perr
+		}
+		w.pending[name] = np
 		return nil, false
 	}
 	p.path, p.gone = path, time.Time{}
-	msg, perr := ParseConfirmResult(b)
-	if perr != nil {
+	if p.msg == nil {
 		// Stable but unreadable: the writer may have stalled. Give it time
 		// before calling it bad.
 		if time.Since(p.changed) < w.cfg.Settle {
 			return nil, false
 		}
 		r := w.finish(name, path, t, b, nil, "")
-		r[len(r)-1].Err = fmt.Errorf("%s: %w", name, perr)
+		r[len(r)-1].Err = fmt.Errorf("%s: %w", name, p.perr)
 		return r, true
 	}
-	return w.finish(name, path, t, b, msg, ""), true
+	return w.finish(name, path, t, b, p.msg, ""), true
 }
 
 // finish marks a file done and returns its report, unless the same bytes
@@ -293,9 +373,11 @@ func (w *Watcher) finish(name, path string, t time.Time, b []byte, msg *ConfirmR
 		w.hashes[h] = name
 	}
 	r := FaceResult{Name: name, Path: path, Time: t, Raw: append([]byte(nil), b...), SHA256: h, Message: msg, Note: note}
-	if w.cfg.CopyDir != "" {
+	if w.cfg.CopyDir != "" && b != nil {
+		// Only bytes read from a regular file get here; the copy is made
+		// locally, never through a link.
 		cp := filepath.Join(w.cfg.CopyDir, name)
-		if err := writeFileSync(cp, b, 0o600); err == nil {
+		if err := atomicfile.WriteFile(cp, b, atomicfile.Private); err == nil {
 			r.CopyPath = cp
 		} else if r.Err == nil {
 			r.Note = strings.TrimSpace(r.Note + "; copy failed: " + err.Error())
