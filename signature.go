@@ -30,6 +30,10 @@ type SignatureOptions struct {
 	TSARoots []*x509.Certificate
 	// Now is the current time (zero: time.Now()).
 	Now time.Time
+	// AllowSHA1 accepts a SHA-1 signature, with a warning in the report
+	// (SignatureReport.Warnings). Without it a SHA-1 signature is unknown:
+	// SHA-1 is no longer evidence.
+	AllowSHA1 bool
 }
 
 // SignatureReport is a verified detached CMS signature.
@@ -77,7 +81,7 @@ func VerifySignature(content, sig []byte, opts SignatureOptions) (*SignatureRepo
 	if err != nil {
 		return nil, err
 	}
-	res, err := jpki.VerifyCMS(content, sig, jpki.CMSOptions{Store: store, CRL: opts.CRL, TSARoots: opts.TSARoots, Now: opts.Now})
+	res, err := jpki.VerifyCMS(content, sig, jpki.CMSOptions{Store: store, CRL: opts.CRL, TSARoots: opts.TSARoots, Now: opts.Now, AllowSHA1: opts.AllowSHA1})
 	if err != nil {
 		return nil, err
 	}

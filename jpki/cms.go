@@ -3,10 +3,12 @@ package jpki
 import (
 	"bytes"
 	"crypto"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/digitorus/timestamp"
@@ -68,6 +70,11 @@ type CMSOptions struct {
 	TSARoots []*x509.Certificate
 	// Now is the current time (zero: time.Now()).
 	Now time.Time
+	// AllowSHA1 accepts SHA-1 digests and signatures (and timestamps over
+	// SHA-1), with a warning in the result. Without it a SHA-1 signature
+	// is unknown: SHA-1 is no longer evidence (chosen-prefix collisions
+	// are practical), so a SHA-1 signature may be over another document.
+	AllowSHA1 bool
 }
 
 // CMSResult is what VerifyCMS found.
@@ -85,8 +92,130 @@ type CMSResult struct {
 	// TimestampNote says why a timestamp the signature carries was not
 	// used ("" when it was used, or there is none).
 	TimestampNote string
-	Checks        []trust.Check
-	Verdict       trust.Verdict
+	// Warnings are what a verdict that stands must be shown with (a SHA-1
+	// signature accepted under AllowSHA1).
+	Warnings []string
+	Checks   []trust.Check
+	Verdict  trust.Verdict
+}
+
+var (
+	oidSHA1          = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
+	oidSHA256        = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	oidSHA384        = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
+	oidSHA512        = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
+	oidRSAEncryption = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+	oidSHA1WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 5}
+	oidSHA256WithRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
+	oidSHA384WithRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}
+	oidSHA512WithRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}
+)
+
+func digestHash(oid asn1.ObjectIdentifier) (crypto.Hash, bool) {
+	switch {
+	case oid.Equal(oidSHA1):
+		return crypto.SHA1, true
+	case oid.Equal(oidSHA256):
+		return crypto.SHA256, true
+	case oid.Equal(oidSHA384):
+		return crypto.SHA384, true
+	case oid.Equal(oidSHA512):
+		return crypto.SHA512, true
+	}
+	return 0, false
+}
+
+// signatureHash is the digest an RSA signature algorithm names (0 for
+// rsaEncryption, which takes the SignerInfo's digest algorithm).
+func signatureHash(oid asn1.ObjectIdentifier) (crypto.Hash, bool) {
+	switch {
+	case oid.Equal(oidRSAEncryption):
+		return 0, true
+	case oid.Equal(oidSHA1WithRSA):
+		return crypto.SHA1, true
+	case oid.Equal(oidSHA256WithRSA):
+		return crypto.SHA256, true
+	case oid.Equal(oidSHA384WithRSA):
+		return crypto.SHA384, true
+	case oid.Equal(oidSHA512WithRSA):
+		return crypto.SHA512, true
+	}
+	return 0, false
+}
+
+// SHA1Warning is the warning a SHA-1 signature accepted with AllowSHA1
+// carries.
+const SHA1Warning = "SHA-1 signature accepted on request (--allow-sha1): SHA-1 is no longer evidence, and this signature may be over another document"
+
+// signatureCheck verifies the one SignerInfo's signature over content
+// itself (RFC 5652 §5.4, §5.6): the messageDigest attribute against the
+// content, then the RSA PKCS#1 v1.5 signature over the DER of the signed
+// attributes (or over the content when there are none) with the signer
+// certificate's key. Nothing about time is judged here: the signingTime
+// attribute is what the signer wrote, and the certificate is judged later
+// at the current or a trusted timestamp's time. (smallstep/pkcs7's Verify
+// rejects a signature whose claimed signingTime lies outside the
+// certificate's validity, which would let a signer repudiate their own
+// signature by writing a false time; it is therefore not used.)
+func signatureCheck(p7 *pkcs7.PKCS7, signer *x509.Certificate, content []byte, allowSHA1 bool) (trust.Check, string) {
+	c := trust.Check{Name: trust.CheckCMSSignature}
+	fail := func(r trust.Result, d string) (trust.Check, string) {
+		c.Result, c.Detail = r, d
+		return c, ""
+	}
+	si := p7.Signers[0]
+	h, ok := digestHash(si.DigestAlgorithm.Algorithm)
+	if !ok {
+		return fail(trust.Unknown, fmt.Sprintf("digest algorithm %v is not one mynakit verifies (SHA-256, SHA-384, SHA-512)", si.DigestAlgorithm.Algorithm))
+	}
+	sh, ok := signatureHash(si.DigestEncryptionAlgorithm.Algorithm)
+	if !ok {
+		return fail(trust.Unknown, fmt.Sprintf("signature algorithm %v is not one mynakit verifies (RSA PKCS#1 v1.5)", si.DigestEncryptionAlgorithm.Algorithm))
+	}
+	if sh != 0 && sh != h {
+		return fail(trust.Fail, "the signature algorithm names another digest than the SignerInfo's digest algorithm")
+	}
+	pub, ok := signer.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return fail(trust.Unknown, "the signer's key is not RSA")
+	}
+	signed := content
+	if len(si.AuthenticatedAttributes) > 0 {
+		n := 0
+		for _, a := range si.AuthenticatedAttributes {
+			if a.Type.Equal(pkcs7.OIDAttributeMessageDigest) {
+				n++
+			}
+		}
+		var digest []byte
+		if n != 1 || p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeMessageDigest, &digest) != nil {
+			return fail(trust.Fail, "the signed attributes do not hold exactly one message digest")
+		}
+		sum := h.New()
+		sum.Write(content)
+		if !bytes.Equal(sum.Sum(nil), digest) {
+			return fail(trust.Fail, "the file's digest differs from the message digest the signer signed: the file was changed, or the signature is over another file")
+		}
+		der, err := asn1.MarshalWithParams(si.AuthenticatedAttributes, "set")
+		if err != nil {
+			return fail(trust.Fail, "the signed attributes do not encode: "+err.Error())
+		}
+		signed = der
+	}
+	sum := h.New()
+	sum.Write(signed)
+	if err := rsa.VerifyPKCS1v15(pub, h, sum.Sum(nil), si.EncryptedDigest); err != nil {
+		return fail(trust.Fail, "the signature does not verify with the signer certificate's key")
+	}
+	if h == crypto.SHA1 {
+		if !allowSHA1 {
+			return fail(trust.Unknown, "SHA-1 is no longer evidence: the signature verifies, but over a SHA-1 digest, which a forger can make collide (--allow-sha1 accepts it with a warning)")
+		}
+		c.Result, c.Detail = trust.Pass, "SignedData signature verifies over the file, with SHA-1 — WARNING: "+SHA1Warning
+		return c, SHA1Warning
+	}
+	c.Result, c.Detail = trust.Pass, "SignedData signature verifies over the file ("+h.String()+")"
+	return c, ""
 }
 
 // VerifyCMS checks a detached CMS signature over content: the signature
@@ -115,11 +244,9 @@ func VerifyCMS(content, sig []byte, opts CMSOptions) (*CMSResult, error) {
 		res.SigningTime = st
 	}
 	p7.Content = content
-	c := trust.Check{Name: trust.CheckCMSSignature}
-	if err := p7.Verify(); err != nil {
-		c.Result, c.Detail = trust.Fail, err.Error()
-	} else {
-		c.Result, c.Detail = trust.Pass, "SignedData signature verifies over the file"
+	c, warn := signatureCheck(p7, signer, content, opts.AllowSHA1)
+	if warn != "" {
+		res.Warnings = append(res.Warnings, warn)
 	}
 	res.Checks = append(res.Checks, c)
 	if ts, ok := timestampCheck(p7, opts, now); ok {
@@ -189,7 +316,21 @@ func timestampCheck(p7 *pkcs7.PKCS7, opts CMSOptions, now time.Time) (tsResult, 
 		ch.Result, ch.Detail = trust.Unknown, "no trusted time-stamping authority is configured"+ignored
 		return tsResult{check: ch}, true
 	}
-	if _, err := tsa.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: ts.Time, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
+	if ts.HashAlgorithm == crypto.SHA1 && !opts.AllowSHA1 {
+		ch.Result, ch.Detail = trust.Unknown, "the timestamp is over a SHA-1 digest, which is no longer evidence"+ignored
+		return tsResult{check: ch}, true
+	}
+	// RFC 3161 §2.3: the authority's certificate carries the timeStamping
+	// extended key usage. Go's chain check would take a certificate with
+	// no extended key usage at all as good for any, so it is required
+	// here explicitly.
+	if !slices.Contains(tsa.ExtKeyUsage, x509.ExtKeyUsageTimeStamping) {
+		ch.Result, ch.Detail = trust.Unknown, "the timestamp's authority certificate lacks the timeStamping extended key usage"+ignored
+		return tsResult{check: ch}, true
+	}
+	// The authority's chain is judged now, never at the time the token
+	// itself claims (a key compromised since could stamp any time).
+	if _, err := tsa.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
 		ch.Result, ch.Detail = trust.Unknown, "the timestamp's authority is not trusted: "+err.Error()+ignored
 		return tsResult{check: ch}, true
 	}

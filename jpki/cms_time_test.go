@@ -6,12 +6,14 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"math/big"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/digitorus/timestamp"
+	"github.com/smallstep/pkcs7"
 
 	"github.com/mynakit/mynakit/trust"
 )
@@ -84,14 +86,21 @@ type tsa struct {
 
 func newTSA(t *testing.T, at time.Time) *tsa {
 	t.Helper()
+	return newTSAWith(t, at, at.Add(12*time.Hour), []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping})
+}
+
+// newTSAWith makes an authority whose certificate is valid from an hour
+// before at to notAfter, with the extended key usages given.
+func newTSAWith(t *testing.T, at, notAfter time.Time, eku []x509.ExtKeyUsage) *tsa {
+	t.Helper()
 	rootKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	rt := &x509.Certificate{SerialNumber: big.NewInt(10), Subject: pkix.Name{CommonName: "unit TSA root"}, NotBefore: at.Add(-24 * time.Hour), NotAfter: at.Add(24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
 	der, _ := x509.CreateCertificate(rand.Reader, rt, rt, &rootKey.PublicKey, rootKey)
 	root, _ := x509.ParseCertificate(der)
-	ct := &x509.Certificate{SerialNumber: big.NewInt(11), Subject: pkix.Name{CommonName: "unit TSA"}, NotBefore: at.Add(-time.Hour), NotAfter: at.Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}
+	ct := &x509.Certificate{SerialNumber: big.NewInt(11), Subject: pkix.Name{CommonName: "unit TSA"}, NotBefore: at.Add(-time.Hour), NotAfter: notAfter,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: eku}
 	der, err := x509.CreateCertificate(rand.Reader, ct, root, &key.PublicKey, rootKey)
 	if err != nil {
 		t.Fatal(err)
@@ -157,4 +166,176 @@ func findNamed(checks []trust.Check, n trust.CheckName) (trust.Check, bool) {
 		}
 	}
 	return trust.Check{}, false
+}
+
+// Finding 10 of issue 14: an authority certificate without the
+// timeStamping extended key usage does not set the time, and neither does
+// one whose certificate has expired by now (its chain is judged now, not
+// at the time the token claims).
+func TestCMSTimestampAuthorityJudgedStrictly(t *testing.T) {
+	h := newHierarchy(t)
+	signed := time.Now()
+	now := signed.Add(2 * time.Hour)
+	crl := revokedLater(t, h, signed.Add(time.Hour), signed.Add(90*time.Minute), signed.Add(3*time.Hour))
+	content := []byte("timestamped\n")
+	for _, tc := range []struct {
+		name string
+		a    *tsa
+		note string
+	}{
+		{"no extended key usage", newTSAWith(t, signed, signed.Add(12*time.Hour), nil), "timeStamping"},
+		{"another extended key usage", newTSAWith(t, signed, signed.Add(12*time.Hour), []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}), "timeStamping"},
+		{"expired since it stamped", newTSAWith(t, signed, signed.Add(time.Hour), []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}), "not trusted"},
+	} {
+		sig, err := SignCMS(content, h.key, h.leaf, tc.a.stamp, h.root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := VerifyCMS(content, sig, CMSOptions{Store: h.store(), CRL: crl, Now: now, TSARoots: []*x509.Certificate{tc.a.root}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict != trust.NotGenuine || !res.Timestamp.IsZero() || !strings.Contains(res.TimestampNote, tc.note) {
+			t.Errorf("%s: %s, timestamp %s, note %q", tc.name, res.Verdict, res.Timestamp, res.TimestampNote)
+		}
+	}
+}
+
+// resign rewrites the signer's signed attributes with edit and signs them
+// again with key (nil: keeps the old signature), as a signer with its own
+// software could.
+func resign(t *testing.T, sig []byte, key *rsa.PrivateKey, h crypto.Hash, edit func(p7 *pkcs7.PKCS7)) []byte {
+	t.Helper()
+	p7, err := pkcs7.Parse(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(p7)
+	si := &p7.Signers[0]
+	if key != nil {
+		der, err := asn1.MarshalWithParams(si.AuthenticatedAttributes, "set")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := h.New()
+		sum.Write(der)
+		if si.EncryptedDigest, err = rsa.SignPKCS1v15(nil, key, h, sum.Sum(nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Re-encode the SignedData around the new SignerInfo.
+	var outer struct {
+		ContentType asn1.ObjectIdentifier
+		Content     asn1.RawValue `asn1:"explicit,optional,tag:0"`
+	}
+	if _, err := asn1.Unmarshal(sig, &outer); err != nil {
+		t.Fatal(err)
+	}
+	var inner struct {
+		Version          int
+		DigestAlgorithms asn1.RawValue
+		ContentInfo      asn1.RawValue
+		Certificates     asn1.RawValue `asn1:"optional,tag:0"`
+		SignerInfos      asn1.RawValue
+	}
+	if _, err := asn1.Unmarshal(outer.Content.Bytes, &inner); err != nil {
+		t.Fatal(err)
+	}
+	siDER, err := asn1.MarshalWithParams(p7.Signers, "set")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner.SignerInfos = asn1.RawValue{FullBytes: siDER}
+	innerDER, err := asn1.Marshal(inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer.Content = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: innerDER}
+	out, err := asn1.Marshal(outer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Finding 6 of issue 14: the signingTime the signer wrote is never what a
+// signature is judged by. A signature whose claimed signingTime (2001)
+// lies long before its certificate was issued is judged now, and stands.
+func TestCMSClaimedSigningTimeIsNotJudged(t *testing.T) {
+	h := newHierarchy(t)
+	content := []byte("signed, claiming 2001\n")
+	sig, err := SignCMS(content, h.key, h.leaf, nil, h.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed := time.Date(2001, 4, 1, 9, 0, 0, 0, time.UTC)
+	claim := func(at time.Time) func(p7 *pkcs7.PKCS7) {
+		return func(p7 *pkcs7.PKCS7) {
+			for i, a := range p7.Signers[0].AuthenticatedAttributes {
+				if a.Type.Equal(pkcs7.OIDAttributeSigningTime) {
+					v, _ := asn1.Marshal(at)
+					set, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: v})
+					p7.Signers[0].AuthenticatedAttributes[i].Value = asn1.RawValue{FullBytes: set}
+				}
+			}
+		}
+	}
+	unsigned := resign(t, sig, nil, crypto.SHA256, claim(claimed))
+	sig = resign(t, sig, h.key, crypto.SHA256, claim(claimed))
+	now := time.Now()
+	res, err := VerifyCMS(content, sig, CMSOptions{Store: h.store(), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != trust.Genuine || !res.SigningTime.Equal(claimed) || !res.JudgedAt.Equal(now) {
+		t.Fatalf("claimed 2001: %s, signing time %s, judged at %s: %+v", res.Verdict, res.SigningTime, res.JudgedAt, res.Checks)
+	}
+	// The same file changed is still caught.
+	if res, _ := VerifyCMS([]byte("other"), sig, CMSOptions{Store: h.store(), Now: now}); res.Verdict != trust.NotGenuine {
+		t.Fatalf("changed file: %s", res.Verdict)
+	}
+	// A signed attribute changed without signing again fails.
+	if res, _ := VerifyCMS(content, unsigned, CMSOptions{Store: h.store(), Now: now}); res.Verdict != trust.NotGenuine || res.Checks[0].Result != trust.Fail {
+		t.Fatalf("signing time changed after signing: %s %+v", res.Verdict, res.Checks)
+	}
+}
+
+// Finding 7 of issue 14: a SHA-1 signature is not evidence. It is unknown,
+// unless AllowSHA1, and then it stands with a warning.
+func TestCMSSHA1IsUnknown(t *testing.T) {
+	h := newHierarchy(t)
+	content := []byte("signed with SHA-1\n")
+	sd, err := pkcs7.NewSignedData(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA1)
+	if err := sd.AddSigner(h.leaf, h.key, pkcs7.SignerInfoConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	sd.Detach()
+	sig, err := sd.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := VerifyCMS(content, sig, CMSOptions{Store: h.store()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := findNamed(res.Checks, trust.CheckCMSSignature)
+	if res.Verdict != trust.Undecided || c.Result != trust.Unknown || !strings.Contains(c.Detail, "SHA-1 is no longer evidence") || len(res.Warnings) != 0 {
+		t.Fatalf("SHA-1: %s %+v", res.Verdict, res.Checks)
+	}
+	res, _ = VerifyCMS(content, sig, CMSOptions{Store: h.store(), AllowSHA1: true})
+	if res.Verdict != trust.Genuine || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "SHA-1") {
+		t.Fatalf("SHA-1 allowed: %s %v %+v", res.Verdict, res.Warnings, res.Checks)
+	}
+	if res, _ := VerifyCMS([]byte("other"), sig, CMSOptions{Store: h.store(), AllowSHA1: true}); res.Verdict != trust.NotGenuine {
+		t.Fatalf("SHA-1 allowed, changed file: %s", res.Verdict)
+	}
+	// SHA-256 carries no warning.
+	sig, _ = SignCMS(content, h.key, h.leaf, nil, h.root)
+	if res, _ := VerifyCMS(content, sig, CMSOptions{Store: h.store(), AllowSHA1: true}); res.Verdict != trust.Genuine || len(res.Warnings) != 0 {
+		t.Fatalf("SHA-256: %s %v", res.Verdict, res.Warnings)
+	}
 }

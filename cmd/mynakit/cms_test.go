@@ -86,6 +86,25 @@ func TestSignInteropWithOpenSSL(t *testing.T) {
 	if out, _, code := run(t, "", "--simulator", "verify-signature", changed, theirs); code != exitNotGenuine {
 		t.Fatalf("changed file: exit %d\n%s", code, out)
 	}
+	// SHA-1 (finding 7 of issue 14; an older client's default): unknown,
+	// unless --allow-sha1, which accepts it with a visible warning.
+	sha1sig := filepath.Join(dir, "sha1.p7s")
+	if b, err := exec.Command("openssl", "cms", "-sign", "-binary", "-md", "sha1", "-outform", "DER", "-in", doc,
+		"-signer", cert, "-inkey", key, "-certfile", root, "-out", sha1sig).CombinedOutput(); err != nil {
+		t.Fatalf("openssl cms -sign -md sha1: %v\n%s", err, b)
+	}
+	if out, _, code := run(t, "", "--simulator", "verify-signature", doc, sha1sig); code != exitUnknown || !strings.Contains(out, "SHA-1 is no longer evidence") {
+		t.Fatalf("SHA-1 signature: exit %d, want 2\n%s", code, out)
+	}
+	if out, _, code := run(t, "", "--simulator", "verify-signature", "--allow-sha1", doc, sha1sig); code != 0 || !strings.Contains(out, "WARNING") || !strings.Contains(out, "SHA-1") {
+		t.Fatalf("SHA-1 signature with --allow-sha1: exit %d\n%s", code, out)
+	}
+	if out, _, code := run(t, "", "--simulator", "verify-signature", "--json", "--allow-sha1", doc, sha1sig); code != 0 || !strings.Contains(out, `"warnings"`) {
+		t.Fatalf("SHA-1 signature with --allow-sha1, JSON: exit %d\n%s", code, out)
+	}
+	if _, _, code := run(t, "", "--simulator", "verify-signature", "--allow-sha1", changed, sha1sig); code != exitNotGenuine {
+		t.Fatalf("SHA-1 signature over a changed file: exit %d", code)
+	}
 	// Without the simulator's anchors the signer is not trusted.
 	if _, _, code := run(t, "", "verify-signature", doc, theirs); code != exitUnknown {
 		t.Fatalf("no anchor: exit %d, want 2", code)

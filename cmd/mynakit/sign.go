@@ -68,7 +68,7 @@ address, birth date): it is written with mode 0600. Verify with
 }
 
 func newVerifySignatureCmd(a *app) *cobra.Command {
-	var asJSON bool
+	var asJSON, allowSHA1 bool
 	var crlPath string
 	var tsaRoots []string
 	cmd := &cobra.Command{
@@ -81,8 +81,10 @@ The certificate's validity and revocation are judged now. The signing time the
 signer wrote is shown but never trusted (a revoked key could backdate a new
 signature); only an RFC 3161 timestamp from an authority given with
 --tsa-root may set an earlier time. A CRL outside its thisUpdate-nextUpdate
-window makes the result unknown. With --simulator or --sim-image the
-simulator's test hierarchy is trusted too.
+window makes the result unknown. A SHA-1 digest or signature is unknown
+(SHA-1 is no longer evidence) unless --allow-sha1, and then it is shown with
+a warning. With --simulator or --sim-image the simulator's test hierarchy is
+trusted too.
 
 Exit status: 0 genuine, 1 not genuine, 2 unknown, 3 usage errors, 4 the
 certificate has expired (and no trusted timestamp says the signature is older).`,
@@ -96,7 +98,7 @@ certificate has expired (and no trusted timestamp says the signature is older).`
 			if err != nil {
 				return fail(err)
 			}
-			opts := mynakit.SignatureOptions{TrustDirs: a.trustDirs}
+			opts := mynakit.SignatureOptions{TrustDirs: a.trustDirs, AllowSHA1: allowSHA1}
 			if a.simulated() {
 				opts.TestAnchors = simulator.TestHierarchy{}
 			}
@@ -127,6 +129,9 @@ certificate has expired (and no trusted timestamp says the signature is older).`
 				if res.TimestampNote != "" {
 					v["timestamp_ignored"] = res.TimestampNote
 				}
+				if len(res.Warnings) > 0 {
+					v["warnings"] = res.Warnings
+				}
 				if err := writeJSON(a, v); err != nil {
 					return err
 				}
@@ -146,12 +151,16 @@ certificate has expired (and no trusted timestamp says the signature is older).`
 				fmt.Fprintf(a.out, "判定時刻 Judged at: %s\n", res.JudgedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 				printChecks(a, res.Checks)
 				fmt.Fprintln(a.out, strings.TrimSpace(verdictLine(res.Verdict, res.Checks)))
+				for _, w := range res.Warnings {
+					fmt.Fprintf(a.out, "警告 WARNING: %s\n", w)
+				}
 			}
 			return exitFor(res.Verdict)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&crlPath, "crl", "", "check the signer's certificate against this CRL (DER or PEM)")
+	cmd.Flags().BoolVar(&allowSHA1, "allow-sha1", false, "accept a SHA-1 signature, with a warning (otherwise it is unknown: SHA-1 is no longer evidence)")
 	cmd.Flags().StringArrayVar(&tsaRoots, "tsa-root", nil, "PEM file of a trusted RFC 3161 time-stamping authority root; repeatable")
 	return cmd
 }
