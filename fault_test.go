@@ -76,18 +76,19 @@ func TestFaultMatrix(t *testing.T) {
 		if r.Verdict != trust.Genuine {
 			continue
 		}
-		// The one response whose every byte may change without changing
-		// what the verdict rests on: the card's challenge R. The host's
-		// own nonce under the signature is what makes the proof fresh, and
-		// the card signs what the host sends.
+		// The responses whose every byte may change without changing
+		// what the verdict rests on: the card's challenges R, one per
+		// presence proof (the text applet's and the card face's). The
+		// host's own nonce under each signature is what makes a proof
+		// fresh, and the card signs what the host sends.
 		if c := sent[k-1]; c.INS == 0x84 {
 			harmless++
 			continue
 		}
 		t.Errorf("bit flipped in response %d (to % X): still genuine", k, sent[k-1].INS)
 	}
-	if harmless != 1 {
-		t.Errorf("%d flipped challenges went unnoticed, want exactly the one GET CHALLENGE", harmless)
+	if harmless != 2 {
+		t.Errorf("%d flipped challenges went unnoticed, want exactly the two GET CHALLENGEs", harmless)
 	}
 	t.Logf("%d APDUs in a full read; every fault ended in an error or a verdict other than genuine", n)
 }

@@ -75,7 +75,8 @@ type ReadOptions struct {
 	MyNumberImage bool
 	// Photo decodes the JPEG 2000 photo into Report.Surface.PhotoImage
 	// (package face; a photo that does not decode leaves it nil and says
-	// why in PhotoError).
+	// why in PhotoError). A photo whose card-face signature did not verify
+	// is never decoded (face.DecodeVerified).
 	Photo bool
 	// CRL, when set, is checked for the authentication certificate.
 	CRL *x509.RevocationList
@@ -128,9 +129,10 @@ type reading struct {
 	now  time.Time
 	r    *Report
 
-	absent  []myna.Applet // applets the card lacks
-	visited []myna.Applet // applets the read selected
-	phone   bool          // a JPKI-only token
+	absent  []myna.Applet        // applets the card lacks
+	visited []myna.Applet        // applets the read selected
+	known   map[myna.Applet]bool // whether each applet selected is present
+	phone   bool                 // a JPKI-only token
 
 	tokenRead  bool
 	learnedA   bool // 照合番号A came from the verified text applet
@@ -140,7 +142,7 @@ type reading struct {
 }
 
 func newReading(c *Card, opts ReadOptions) *reading {
-	rd := &reading{c: c, sess: c.sess, opts: opts, want: map[Part]bool{}, now: opts.Now, r: &Report{Reader: c.reader}}
+	rd := &reading{c: c, sess: c.sess, opts: opts, want: map[Part]bool{}, known: map[myna.Applet]bool{}, now: opts.Now, r: &Report{Reader: c.reader}}
 	parts := opts.Parts
 	if parts == nil {
 		parts = AllParts()
@@ -171,13 +173,20 @@ func (rd *reading) progress(step string, part Part, done bool) {
 
 func (rd *reading) add(checks ...trust.Check) { rd.r.Checks = append(rd.r.Checks, checks...) }
 
-// present selects applet a and reports whether the card has it. Only "file
-// not found" means absent; a lost command is an error.
+// present selects applet a and reports whether the card has it. Only an
+// answer from the card means absent; a lost command is an error. An applet
+// found missing once is not selected again.
 func (rd *reading) present(ctx context.Context, a myna.Applet) (bool, error) {
+	if ok, seen := rd.known[a]; seen && !ok {
+		return false, nil
+	}
 	err := rd.sess.Select(ctx, a)
 	switch {
 	case err == nil:
-		rd.visited = append(rd.visited, a)
+		if _, seen := rd.known[a]; !seen {
+			rd.visited = append(rd.visited, a)
+		}
+		rd.known[a] = true
 		return true, nil
 	case apdu.Answered(err):
 		// Not there (6A82) — or refused, which a card never does for an
@@ -185,6 +194,7 @@ func (rd *reading) present(ctx context.Context, a myna.Applet) (bool, error) {
 		// card:applets depends on the token, read now.
 		rd.visited = append(rd.visited, a)
 		rd.absent = append(rd.absent, a)
+		rd.known[a] = false
 		if a != myna.JPKI {
 			if err := rd.token(ctx); err != nil {
 				return false, err
@@ -195,8 +205,59 @@ func (rd *reading) present(ctx context.Context, a myna.Applet) (bool, error) {
 	return false, err
 }
 
+// lacking reports whether the card lacks an applet a card has (a
+// smartphone token lacks them by design): the read then asks for no
+// secret.
+func (rd *reading) lacking() bool { return len(rd.absent) > 0 && !rd.phone }
+
+// plan lists the applets the read will visit, in the order it visits them:
+// the text applet also when only the card face is wanted, to learn its
+// 照合番号A (unless 照合番号B opens the face).
+func (rd *reading) plan() []myna.Applet {
+	var out []myna.Applet
+	if rd.want[PartText] || rd.want[PartSurface] && !rd.c.codeBFirst {
+		out = append(out, myna.Text)
+	}
+	for _, p := range []struct {
+		part Part
+		a    myna.Applet
+	}{{PartSurface, myna.Surface}, {PartCommon, myna.Common}, {PartJPKI, myna.JPKI}} {
+		if rd.want[p.part] {
+			out = append(out, p.a)
+		}
+	}
+	return out
+}
+
+// probe learns which applets the read visits are on the card before any
+// secret is asked (a SELECT asks for none), so that a card lacking one
+// fails card:applets with no prompt answered and no try spent — and a
+// secret typed for one applet is never taken for another's, as a PIN
+// line taken as 照合番号B when the text applet is missing. The applet
+// visited first is selected last, where the read then begins: a complete
+// card costs one SELECT more per other applet the read visits. A read
+// that asks for no secret (the 共通AP, the JPKI certificate without its
+// key proof) needs no probe.
+func (rd *reading) probe(ctx context.Context) error {
+	plan := rd.plan()
+	secret := false
+	for _, a := range plan {
+		secret = secret || a == myna.Text || a == myna.Surface || a == myna.JPKI && rd.opts.ProveJPKIKey
+	}
+	if !secret || len(plan) < 2 {
+		return nil // one applet: its own SELECT comes before its secret
+	}
+	rd.progress("applets on the card", "", false)
+	for _, a := range append(plan[1:], plan[0]) {
+		if _, err := rd.present(ctx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (rd *reading) run(ctx context.Context) error {
-	steps := []func(context.Context) error{rd.text, rd.surface, rd.tieText, rd.common, rd.jpki, rd.chain}
+	steps := []func(context.Context) error{rd.probe, rd.text, rd.surface, rd.bindCodeA, rd.common, rd.jpki, rd.chain}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -249,7 +310,13 @@ func (rd *reading) token(ctx context.Context) error {
 }
 
 // text reads the 券面事項入力補助AP when it is wanted, or when the card face
-// is wanted and its 照合番号A (the My Number) must come from here.
+// is wanted and its 照合番号A (the My Number) must come from here. When its
+// facts are shown, the applet proves its own presence (presence:text):
+// the key of its EF 0007, which J-LIS's signature under the applet's CV
+// certificate vouches for, signs SHA-256(R ‖ N) over the card's challenge
+// R and the host's fresh nonce N (card reference §5.8, §5.9). Nothing else
+// ties the text data to the chip in the reader: the card face accepting
+// its My Number as 照合番号A is a status word, which a shim answers at will.
 func (rd *reading) text(ctx context.Context) error {
 	codeB := rd.c.codeBFirst
 	deriveOnly := !rd.want[PartText] && rd.want[PartSurface] && !codeB
@@ -257,7 +324,7 @@ func (rd *reading) text(ctx context.Context) error {
 	if rd.phone {
 		return rd.phoneLacks(ctx, PartText, myna.Text)
 	}
-	if !rd.want[PartText] && !deriveOnly {
+	if !rd.want[PartText] && !deriveOnly || rd.lacking() {
 		return nil
 	}
 	rd.progress("券面事項入力補助AP (text)", PartText, false)
@@ -265,7 +332,7 @@ func (rd *reading) text(ctx context.Context) error {
 	if err != nil || !ok {
 		return err
 	}
-	opts := cardap.TextOptions{Attributes: !deriveOnly || age, MyNumber: true, CVCache: rd.c.cvCache}
+	opts := cardap.TextOptions{Attributes: !deriveOnly || age, MyNumber: true, SignedKey: !deriveOnly, CVCache: rd.c.cvCache}
 	raw, err := cardap.ReadText(ctx, rd.sess, opts)
 	if err != nil {
 		if deriveOnly && pin.Unavailable(err) {
@@ -284,6 +351,16 @@ func (rd *reading) text(ctx context.Context) error {
 	if deriveOnly {
 		return nil // read only to learn 照合番号A; the text part is not shown
 	}
+	// The proof runs while the applet is still selected and open: EF 0007
+	// was read with the other files, so it costs a challenge and a
+	// signature, and the text facts leave with their own proof.
+	rd.progress("card-presence proof (券面事項入力補助AP)", PartText, false)
+	signed, _ := findCheck(checks, trust.CheckTextSignedKey)
+	proof, _, err := cardap.ProvePresence(ctx, rd.sess, myna.Text, trust.CheckPresenceText, t.CardKey(), signed, rd.opts.Random)
+	if err != nil {
+		return err
+	}
+	checks = append(checks, proof)
 	rd.r.text = t
 	rd.r.Text = &TextPart{MyNumber: t.MyNumber, Name: t.Name, Address: t.Address, BirthDate: t.BirthDate, Sex: t.Sex}
 	rd.add(checks...)
@@ -316,7 +393,7 @@ func (rd *reading) surface(ctx context.Context) error {
 	if rd.phone {
 		return rd.phoneLacks(ctx, PartSurface, myna.Surface)
 	}
-	if !rd.want[PartSurface] {
+	if !rd.want[PartSurface] || rd.lacking() {
 		return nil
 	}
 	if rd.r.Text != nil && !rd.learnedA && !rd.c.codeBFirst && trust.Decide(rd.r.Checks) == trust.NotGenuine {
@@ -356,7 +433,8 @@ func (rd *reading) surface(ctx context.Context) error {
 		ExpiryDate: s.ExpiryDate, MunicipalityCode: s.MunicipalityCode, SecurityCodeImage: s.SecurityCodeImage,
 	}
 	if rd.opts.Photo && s.Photo != nil {
-		if img, err := face.Decode(s.Photo); err != nil {
+		// Only a photo the card-face signature covers is decoded.
+		if img, err := face.DecodeVerified(s.Photo, checks); err != nil {
 			rd.r.Surface.PhotoError = err.Error()
 		} else {
 			rd.r.Surface.PhotoImage = img
@@ -374,54 +452,36 @@ func (rd *reading) surface(ctx context.Context) error {
 	return nil
 }
 
-// tieText ties the text data to the chip: through the card face, which
-// accepted the text applet's My Number as 照合番号A on the chip that just
-// proved its presence, or else by a presence proof on the text applet
-// itself (its EF 0007 key).
-func (rd *reading) tieText(ctx context.Context) error {
+// bindCodeA reports what the card face answered to the text applet's My
+// Number as 照合番号A, the code that opens the face. It is not what ties the
+// text data to the chip — a status word is never evidence, and a shim in
+// front of one genuine card answers 90 00 for another person's text data —
+// so it passes only beside a passing presence proof of the card face, and
+// presence:text stays required. A refusal fails: the text data is not this
+// card face's.
+func (rd *reading) bindCodeA(context.Context) error {
 	if rd.r.Text == nil {
 		return nil
 	}
 	bind := trust.Check{Name: trust.CheckBindingCodeA}
-	if rd.codeARefus {
-		bind.Result, bind.Detail = trust.Fail, "the card face refused the text applet's My Number as 照合番号A: the text data is not this chip's"
-		rd.add(bind)
-		return nil
-	}
-	if rd.r.Surface != nil && rd.learnedA && slices.Contains(rd.sess.Verified(myna.Surface), myna.KeySurfaceCodeA) {
+	switch {
+	case rd.codeARefus:
+		bind.Result, bind.Detail = trust.Fail, "the card face refused the text applet's My Number as 照合番号A: the text data is not this card face's"
+	case rd.r.Surface != nil && rd.learnedA && slices.Contains(rd.sess.Verified(myna.Surface), myna.KeySurfaceCodeA):
 		proof, _ := findCheck(rd.r.Checks, trust.CheckPresenceSurface)
 		bind.Anchor, bind.Production = proof.Anchor, proof.Production
 		switch proof.Result {
 		case trust.Pass:
-			bind.Result, bind.Detail = trust.Pass, "the chip that proved its presence accepted the text applet's My Number as 照合番号A"
+			bind.Result, bind.Detail = trust.Pass, "the card face, which proved its presence, answered 90 00 to the text applet's My Number as 照合番号A (a status word: reported, not evidence; presence:text ties the text data)"
 		case trust.Unknown:
-			bind.Result, bind.Detail = trust.Unknown, "the card face accepted the My Number, but its presence proof is unknown"
+			bind.Result, bind.Detail = trust.Unknown, "the card face answered 90 00 to the My Number as 照合番号A, but its presence proof is unknown"
 		default:
-			bind.Result, bind.Detail = trust.Fail, "the card face accepted the My Number, but the chip did not prove its presence"
+			bind.Result, bind.Detail = trust.Fail, "the card face answered 90 00 to the My Number as 照合番号A, but did not prove its presence"
 		}
-		rd.add(bind)
-		return nil
+	default:
+		return nil // the card face was not read, or 照合番号B opened it
 	}
-	// The card face was not read, or was opened with 照合番号B: prove the
-	// text applet's own presence.
-	rd.progress("card-presence proof (券面事項入力補助AP)", PartText, false)
-	b, fault, err := cardap.ReadSignedKey(ctx, rd.sess)
-	if err != nil {
-		return err
-	}
-	if fault != nil {
-		rd.add(trust.Check{Name: trust.CheckTextSignedKey, Result: trust.Fail, Detail: fault.String()},
-			trust.Check{Name: trust.CheckPresenceText, Result: trust.Fail, Detail: "no verified card key to prove the text applet's presence with"})
-		return nil
-	}
-	cvCheck, _ := findCheck(rd.r.Checks, trust.CheckTextCV)
-	key, keyCheck := cardap.VerifySignedKey(b, rd.r.text.CV(), cvCheck)
-	rd.add(keyCheck)
-	proof, _, err := cardap.ProvePresence(ctx, rd.sess, myna.Text, trust.CheckPresenceText, key, keyCheck, rd.opts.Random)
-	if err != nil {
-		return err
-	}
-	rd.add(proof)
+	rd.add(bind)
 	return nil
 }
 
@@ -499,7 +559,7 @@ func (rd *reading) jpki(ctx context.Context) error {
 			return err
 		}
 	}
-	if rd.opts.ProveJPKIKey || rd.phone {
+	if (rd.opts.ProveJPKIKey || rd.phone) && !rd.lacking() {
 		rd.progress("key proof (利用者証明用電子証明書)", PartJPKI, false)
 		proof, err := jc.ProveAuthKey(ctx, cert, certCheck, rd.opts.Random)
 		if err != nil {
@@ -555,6 +615,16 @@ func (rd *reading) finish() {
 	}
 	r.Expiry.CardExpired = r.Expiry.Card != "" && expiredOn(r.Expiry.Card, rd.now)
 	rd.consistency()
+	// Each applet whose facts are shown proves its own presence.
+	for _, p := range []struct {
+		shown bool
+		name  trust.CheckName
+		what  string
+	}{{r.Text != nil, trust.CheckPresenceText, "the text applet"}, {r.Surface != nil, trust.CheckPresenceSurface, "the card face"}} {
+		if _, ok := findCheck(r.Checks, p.name); p.shown && !ok {
+			rd.add(trust.Check{Name: p.name, Result: trust.Fail, Detail: p.what + " did not prove its presence"})
+		}
+	}
 	// Something shown must be tied to the chip.
 	tied := false
 	for _, c := range r.Checks {

@@ -13,28 +13,42 @@ import (
 	"github.com/mynakit/mynakit/trust"
 )
 
-// A full read of the default persona costs at most 26 APDUs (the e2e suite
+// A full read of the default persona costs at most 28 APDUs (the e2e suite
 // counts them again in pcscd's own log), and fewer bytes never mean fewer
 // checks: every check the verdict rule needs for a full read is made.
+//
+// 28 = 22 before issue 14, + 3 for the text applet's presence proof (EF
+// 0007, GET CHALLENGE, the signature), + 3 SELECTs with which the read
+// learns that the card face, the 共通AP and the JPKI applet are there
+// before it asks for the PIN.
 func TestReadPlan(t *testing.T) {
 	var ins []byte
 	count := simulator.WithFault(func(c apdu.Command) (uint16, bool) { ins = append(ins, c.INS); return 0, false })
 	r := read(t, simtest.Image(t), mynakit.ReadOptions{}, count)
-	if n := len(ins); n > 26 || int64(n) != r.Stats.Commands {
-		t.Fatalf("%d APDUs (report says %d), want at most 26", n, r.Stats.Commands)
+	if n := len(ins); n > 28 || int64(n) != r.Stats.Commands {
+		t.Fatalf("%d APDUs (report says %d), want at most 28", n, r.Stats.Commands)
 	}
-	// SFI addressing: applets are selected, EFs never are.
-	selects := 0
+	// SFI addressing: applets are selected, EFs never are — each applet
+	// once to learn it is there, then once to read it, the first one
+	// (the text applet) only once.
+	selects, signs := 0, 0
 	for _, b := range ins {
-		if b == 0xA4 {
+		switch b {
+		case 0xA4:
 			selects++
+		case 0x2A:
+			signs++
 		}
 	}
-	if selects > 4 {
-		t.Errorf("%d SELECTs for four applets", selects)
+	if selects > 7 {
+		t.Errorf("%d SELECTs for four applets, want at most 7", selects)
+	}
+	if signs != 2 {
+		t.Errorf("%d signatures, want one presence proof per card-surface applet", signs)
 	}
 	for _, name := range []trust.CheckName{
 		trust.CheckTextFormat, trust.CheckTextCV, trust.CheckTextMyNumberDigest, trust.CheckTextAttrDigest, trust.CheckTextIntegrity, trust.CheckTextCheckDigit,
+		trust.CheckTextSignedKey, trust.CheckPresenceText,
 		trust.CheckSurfaceFormat, trust.CheckSurfaceCV, trust.CheckSurfaceFace, trust.CheckPresenceSurface, trust.CheckBindingCodeA,
 		trust.CheckCommonFormat, trust.CheckCardToken, trust.CheckCardApplets, trust.CheckAuthCert,
 		trust.CheckBirthDate, trust.CheckSex, trust.CheckExpiry,

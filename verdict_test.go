@@ -126,11 +126,14 @@ func TestReplayingCloneIsNotGenuine(t *testing.T) {
 // Finding 2: a missing applet fails, and a read of public data alone is
 // not proof of anything.
 func TestMissingAppletsAndUntiedParts(t *testing.T) {
+	// Issue 14, finding 9: the read learns the card face is missing before
+	// it asks for the PIN, so it asks for none and spends no try.
 	noFace := simtest.Image(t)
 	delete(noFace.Applets, simtest.AID(myna.Surface))
-	r := read(t, noFace, mynakit.ReadOptions{})
-	if r.Verdict != trust.NotGenuine || r.Text == nil {
-		t.Fatalf("without the card-face applet: %s", r.Verdict)
+	p := simtest.NewPrompter(simtest.PIN)
+	r, err := simtest.Open(t, simtest.Sim(t, noFace), mynakit.OpenOptions{Prompter: p}).Read(context.Background(), mynakit.ReadOptions{})
+	if err != nil || r.Verdict != trust.NotGenuine || r.Text != nil || p.Count() != 0 {
+		t.Fatalf("without the card-face applet: %v %s, text read %v, %d prompts", err, r.Verdict, r.Text != nil, p.Count())
 	}
 	mustCheck(t, r, trust.CheckCardApplets, trust.Fail)
 

@@ -8,6 +8,8 @@ import (
 	"image/color"
 
 	jpeg2000 "github.com/ajroetker/go-jpeg2000"
+
+	"github.com/mynakit/mynakit/trust"
 )
 
 // Errors of the decoders and checkers; test with errors.Is.
@@ -58,6 +60,37 @@ func (l Limits) Decode(b []byte) (image.Image, error) {
 		return toGray(img), nil
 	}
 	return img, nil
+}
+
+// DecodeVerified decodes the card photo only when checks hold a pass of
+// the J-LIS signature that covers it (PartPhoto.CoveredBy, the card-face
+// signature). Otherwise nothing is decoded, and the error wraps
+// ErrUnverified and says why: a photo no J-LIS key vouches for is hostile
+// input, and the decoder is the largest attack surface of a read.
+func DecodeVerified(photo []byte, checks []trust.Check) (image.Image, error) {
+	if err := photoVerified(checks); err != nil {
+		return nil, err
+	}
+	return Decode(photo)
+}
+
+// photoVerified is nil when checks hold a pass of the photo's signature.
+func photoVerified(checks []trust.Check) error {
+	name := PartPhoto.CoveredBy()
+	for _, c := range checks {
+		if c.Name != name {
+			continue
+		}
+		if c.Result == trust.Pass {
+			return nil
+		}
+		why := fmt.Sprintf("%s is %s", name, c.Result)
+		if c.Detail != "" {
+			why += ": " + c.Detail
+		}
+		return fmt.Errorf("%w: photo not decoded: signature not verified (%s)", ErrUnverified, why)
+	}
+	return fmt.Errorf("%w: photo not decoded: signature not verified (%s was not checked)", ErrUnverified, name)
 }
 
 // decodeGuarded runs the JPEG 2000 decoder and turns a run-time panic on

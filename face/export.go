@@ -110,7 +110,8 @@ type ExportOptions struct {
 	JPEGQuality int
 	// Unverified exports parts whose covering signature did not verify, and
 	// the security-code image, which no signature covers. Each such Export
-	// is marked Verified false.
+	// is marked Verified false. Such a photo is written exactly as stored
+	// (photo.jp2, JPEG 2000), never decoded.
 	Unverified bool
 }
 
@@ -149,8 +150,9 @@ func Exportable(im Images, unverified bool) []Part {
 // Exports turns the card-face pictures into files. A part is exported only
 // when the check named by its CoveredBy is among checks with the result
 // pass (so under a verified CV certificate), unless opts.Unverified is set;
-// the security-code image needs Unverified always. The photo is decoded
-// and written as PNG or JPEG; the PNG images are checked with CheckPNG and
+// the security-code image needs Unverified always. A verified photo is
+// decoded and written as PNG or JPEG, an unverified one as stored (JP2,
+// never decoded: see DecodeVerified); the PNG images are checked with CheckPNG and
 // written exactly as stored. A requested part that was not read is an error.
 func Exports(im Images, checks []trust.Check, opts ExportOptions) ([]Export, error) {
 	passed := map[trust.CheckName]bool{}
@@ -184,6 +186,12 @@ func Exports(im Images, checks []trust.Check, opts ExportOptions) ([]Export, err
 				why = "no signature covers it"
 			}
 			refused = append(refused, fmt.Sprintf("%s (%s)", p, why))
+			continue
+		}
+		if p == PartPhoto && !verified {
+			// A photo no verified signature covers is hostile input: it is
+			// written exactly as stored and never decoded.
+			out = append(out, Export{Part: p, Filename: "photo.jp2", Data: data})
 			continue
 		}
 		e, err := exportOne(p, data, opts)
