@@ -121,6 +121,27 @@ func (c *Card) SignDocument(ctx context.Context, content []byte, opts SignOption
 	return jpki.SignCMS(content, cardSigner{c: c, ctx: ctx, cert: cert}, cert, opts.Timestamper, ca)
 }
 
+// SigningKey reads the card's signing certificate and its CA certificate
+// in one transaction and returns the signing key as a crypto.Signer whose
+// every signature is a transaction of its own (the signing password is
+// asked once per session). For signatures other than SignDocument's
+// detached CMS, e.g. package pdfsig's PAdES signatures.
+func (c *Card) SigningKey(ctx context.Context) (signer crypto.Signer, cert, ca *x509.Certificate, err error) {
+	err = c.do(ctx, func(ctx context.Context) error {
+		jc := jpki.NewCard(c.sess)
+		var err error
+		if cert, err = jc.SignCertificate(ctx); err != nil {
+			return err
+		}
+		ca, err = jc.SignCACertificate(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cardSigner{c: c, ctx: ctx, cert: cert}, cert, ca, nil
+}
+
 // cardSigner is the card's signing key as a crypto.Signer whose every
 // signature is one transaction of its own.
 type cardSigner struct {
