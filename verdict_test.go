@@ -3,7 +3,9 @@ package mynakit_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"math/big"
 	"strings"
@@ -524,5 +526,174 @@ func TestTimestampOutsideTransaction(t *testing.T) {
 	rep, err := mynakit.VerifySignature([]byte("doc"), sig, mynakit.SignatureOptions{TestAnchors: simtest.Sim(t, simtest.Image(t))})
 	if err != nil || rep.Verdict != trust.Genuine {
 		t.Fatalf("%v %+v", err, rep)
+	}
+}
+
+// victimPersona is another holder with the default persona's birth date
+// and sex — the two facts the card face's signed data shares with the text
+// applet — but their own name, address, My Number and municipality.
+func victimPersona(t *testing.T) *persona.Persona {
+	t.Helper()
+	first11 := "12345678901"
+	d, ok := myna.CheckDigit(first11)
+	if !ok {
+		t.Fatal("check digit")
+	}
+	v := persona.Default()
+	v.Name, v.Kana, v.Address = "両儀　式", "リョウギ　シキ", "東京都三鷹市下連雀１－２－３"
+	v.MyNumber = simulator.Secret(first11 + string(d))
+	v.Municipality, v.Serial = "13204", "400000099999991"
+	return v
+}
+
+// shimImage is what an APDU shim in front of the attacker's own genuine
+// card serves (issue 14, finding 1): the attacker's card face, which
+// "accepts" the victim's My Number as 照合番号A (the shim answers 90 00),
+// and a copy of the victim's text applet — every file with its valid J-LIS
+// signatures — whose signing key the shim does not have. signWith, when
+// set, is the key the shim signs challenges with instead (its own).
+func shimImage(t *testing.T, signWith *rsa.PrivateKey) (*simulator.Image, *persona.Persona) {
+	t.Helper()
+	victim := victimPersona(t)
+	own, stolen := simtest.Image(t), simtest.Image(t, func(p *persona.Persona) { *p = *victim })
+	text := simtest.Applet(stolen, myna.Text)
+	text.PrivateKeys = nil
+	if signWith != nil {
+		der, err := x509.MarshalPKCS8PrivateKey(signWith)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text.PrivateKeys = map[string]string{simulator.FIDString(myna.TextCardKey): string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
+	}
+	own.Applets[simtest.AID(myna.Text)] = text
+	codeA := victim.MyNumber
+	simtest.Applet(own, myna.Surface).Keys[simulator.FIDString(myna.SurfaceCodeA)].Value = &codeA
+	return own, victim
+}
+
+// Issue 14, finding 1 — the acceptance test: a shim serving another
+// person's signed text data beside the attacker's own genuine card face,
+// which answers 90 00 to that person's My Number, is not genuine. The text
+// applet proves its own presence, always; 照合番号A opens the card face but
+// ties nothing.
+func TestShimWithAnotherPersonsTextIsNotGenuine(t *testing.T) {
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		key  *rsa.PrivateKey
+	}{{"key-less copy", nil}, {"copy signing with the shim's own key", other}} {
+		t.Run(tc.name, func(t *testing.T) {
+			img, victim := shimImage(t, tc.key)
+			r := read(t, img, mynakit.ReadOptions{})
+			if r.Text == nil || r.Text.Name != victim.Name || r.Surface == nil {
+				t.Fatalf("the attack did not run as planned: text %+v, surface read %v", r.Text, r.Surface != nil)
+			}
+			if r.Verdict != trust.NotGenuine {
+				v, bad := simtest.Verdict(r)
+				t.Fatalf("verdict %s with another person's text data: %v", v, bad)
+			}
+			// Everything J-LIS signed verifies, the card face proves its
+			// chip and answers 90 00 to the victim's My Number, and the
+			// facts the two applets share agree: only the text applet's own
+			// presence proof catches it.
+			for _, n := range []trust.CheckName{trust.CheckTextIntegrity, trust.CheckTextSignedKey, trust.CheckPresenceSurface, trust.CheckBindingCodeA, trust.CheckBirthDate, trust.CheckSex} {
+				mustCheck(t, r, n, trust.Pass)
+			}
+			mustCheck(t, r, trust.CheckPresenceText, trust.Fail)
+		})
+	}
+	// The same shim when only the text part is read, and with 照合番号B
+	// opening everything: the text applet's proof fails the same way.
+	img, _ := shimImage(t, nil)
+	r := read(t, img, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartText}})
+	mustCheck(t, r, trust.CheckPresenceText, trust.Fail)
+	c := simtest.Open(t, simtest.Sim(t, img), mynakit.OpenOptions{Prompter: simtest.NewPrompter(simtest.CodeB), CodeBFirst: true})
+	if r, err = c.Read(context.Background(), mynakit.ReadOptions{}); err != nil || r.Verdict != trust.NotGenuine {
+		t.Fatalf("with 照合番号B: %v %v", err, r)
+	}
+	mustCheck(t, r, trust.CheckPresenceText, trust.Fail)
+}
+
+// The text applet's proof runs on every read that shows its facts — also
+// when the card face accepted the My Number — and the genuine card passes
+// it with one signature per card-surface applet.
+func TestTextProvesItsOwnPresence(t *testing.T) {
+	var signs []byte
+	log := simulator.WithFault(func(c apdu.Command) (uint16, bool) {
+		if c.INS == 0x2A {
+			signs = append(signs, c.P2)
+		}
+		return 0, false
+	})
+	r := read(t, simtest.Image(t), mynakit.ReadOptions{}, log)
+	if r.Verdict != trust.Genuine || len(signs) != 2 {
+		t.Fatalf("verdict %s, %d signatures", r.Verdict, len(signs))
+	}
+	mustCheck(t, r, trust.CheckPresenceText, trust.Pass)
+	mustCheck(t, r, trust.CheckBindingCodeA, trust.Pass)
+	// A card whose text applet cannot sign is not genuine, though its card
+	// face accepted the My Number as 照合番号A.
+	img := simtest.Image(t)
+	simtest.Applet(img, myna.Text).PrivateKeys = nil
+	r = read(t, img, mynakit.ReadOptions{})
+	if r.Verdict != trust.NotGenuine {
+		t.Fatalf("text applet without its key: %s", r.Verdict)
+	}
+	mustCheck(t, r, trust.CheckBindingCodeA, trust.Pass)
+	mustCheck(t, r, trust.CheckPresenceText, trust.Fail)
+}
+
+// Issue 14, finding 9: a card without the text applet, read with secrets
+// from a list as --pin-stdin gives them, asks for nothing: the PIN line is
+// never taken as 照合番号B, no try is spent, and the verdict is not genuine
+// (card:applets), not an error.
+func TestMissingTextAppletAsksNoSecret(t *testing.T) {
+	img := simtest.Image(t)
+	delete(img.Applets, simtest.AID(myna.Text))
+	var verifies int
+	count := simulator.WithFault(func(c apdu.Command) (uint16, bool) {
+		if c.INS == 0x20 && len(c.Data) > 0 {
+			verifies++
+		}
+		return 0, false
+	})
+	sc := simtest.Sim(t, img, count)
+	p := simtest.NewPrompter(simtest.PIN)
+	r, err := simtest.Open(t, sc, mynakit.OpenOptions{Prompter: p}).Read(context.Background(), mynakit.ReadOptions{})
+	if err != nil {
+		t.Fatalf("an error for a card that lacks an applet: %v", err)
+	}
+	if p.Count() != 0 || verifies != 0 {
+		t.Fatalf("%d prompts (%v), %d VERIFY with a value", p.Count(), p.Asked, verifies)
+	}
+	if r.Verdict != trust.NotGenuine || r.Surface != nil {
+		t.Fatalf("verdict %s, card face read %v", r.Verdict, r.Surface != nil)
+	}
+	if c := mustCheck(t, r, trust.CheckCardApplets, trust.Fail); !strings.Contains(c.Detail, "券面事項入力補助AP") {
+		t.Errorf("card:applets %q does not name the text applet", c.Detail)
+	}
+	for _, k := range myna.AllKeys() {
+		if left, max, ok := sc.KeyState(k.Applet, k.FID); ok && left < max {
+			t.Errorf("%s: %d of %d tries left", k.Name, left, max)
+		}
+	}
+	// The same with 照合番号B first, and for a card face read alone.
+	for _, tc := range []struct {
+		name string
+		oo   mynakit.OpenOptions
+		ro   mynakit.ReadOptions
+	}{
+		{"照合番号B first", mynakit.OpenOptions{CodeBFirst: true}, mynakit.ReadOptions{}},
+		{"card face alone", mynakit.OpenOptions{}, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartSurface}}},
+	} {
+		p := simtest.NewPrompter(simtest.CodeB, simtest.PIN)
+		tc.oo.Prompter = p
+		r, err := simtest.Open(t, simtest.Sim(t, img), tc.oo).Read(context.Background(), tc.ro)
+		if err != nil || r.Verdict != trust.NotGenuine || p.Count() != 0 {
+			t.Fatalf("%s: %v, %d prompts", tc.name, err, p.Count())
+		}
 	}
 }
