@@ -11,7 +11,8 @@
 // date, My Number, PIN or certificate serial, and the card appears only as
 // HMAC-SHA-256 of its serial under a per-installation key kept beside the
 // log (mode 0600), which links the entries of one card without saying
-// which card it is to anyone without the key.
+// which card it is to anyone without the key. The same key (through a
+// key derived from it) keys the hash chain.
 //
 // # The file
 //
@@ -22,23 +23,47 @@
 // Append (or Sync) makes durable before anything depends on it.
 // Each line carries
 //
-//	{"seq":N,"time":…,"id":…,"event":"begin|end|note",…,"prev":"<hash of entry N-1>","hash":"<SHA-256 of this line up to its hash>"}
+//	{"seq":N,"time":…,"id":…,"event":"begin|end|note",…,"prev":"<hash of entry N-1>","hash":"<HMAC-SHA-256 of this line up to its hash>"}
 //
-// so an entry changed after it was written no longer matches its own hash,
-// and an entry removed or reordered breaks the chain (prev) or the
-// sequence. The first entry's prev is 64 zeros. The chain shows accidental
-// damage and changes made without rewriting every later entry; anyone who
-// can write the file can also rewrite it whole, which is why the entries
-// can be mirrored to the system's collector as they are written (Sink:
-// syslog or journald), where a municipality with many counters gathers
-// them.
+// The hash is keyed with a key derived from access.key, so an entry
+// changed after it was written no longer matches its own hash, an entry
+// removed or reordered breaks the chain (prev) or the sequence, and a log
+// rewritten whole by someone without the key fails at every entry (named
+// "forged" when the forger used plain SHA-256). The first entry's prev is
+// 64 zeros.
+//
+// # The head
+//
+// Cutting entries off the end leaves a chain that is intact as far as it
+// goes. So the log's head — the number and hash of its last durable entry
+// — is kept beside it in access.head, rewritten in place and fsync'd after
+// every group commit (never ahead of the entries it names), and sent to
+// the sinks as a line of its own ({"head":{"seq":N,"hash":…}}). Verify
+// reports entries missing at the end (the log is shorter than its head; an
+// emptied log is called so), an entry at the head's number that is not the
+// head's, and a missing head. Someone who can write the folder can also
+// rewrite the head; the sinks — the system's collector (syslog or
+// journald), where a municipality with many counters gathers the entries
+// — keep the entries and the head where they cannot.
+//
+// # One writer
+//
+// Open takes an exclusive OS lock on the log file (flock on Unix,
+// LockFileEx on Windows; elsewhere none is taken, a documented
+// limitation), held until Close or the process ends. A second writer —
+// another bridge on the same folder — gets ErrLocked, instead of two
+// processes interleaving entries into a chain neither can keep. Verify
+// takes no lock and can run beside the writer.
 //
 // # Recovery
 //
 // Open checks the whole file. A torn last line (a crash mid-write) is cut
 // away, and a note entry saying how many bytes were cut is appended, so
-// the cut stays visible; nothing before it is touched. Damage further back
-// (a changed entry, a broken chain) is reported with the entry number and
-// left as it is; new entries still append, chained to the last entry as
-// it stands. Verify checks a file without changing it.
+// the cut stays visible; nothing before it is touched. A log shorter than
+// its head (or whose entry at the head's number is not the head's) gets a
+// note entry of its own (action log-gap) before anything else is written,
+// and Verify keeps reporting that recorded gap. Damage further back (a
+// changed entry, a broken chain) is reported with the entry number and
+// left as it is; new entries still append, chained to the last entry as it
+// stands. Verify checks a file without changing it.
 package accesslog

@@ -23,6 +23,9 @@ import (
 const (
 	FileName    = "access.log"
 	KeyFileName = "access.key"
+	// HeadFileName keeps the log's head: the number and hash of its last
+	// durable entry (see the package doc).
+	HeadFileName = "access.head"
 )
 
 // Event says which end of an operation an entry records.
@@ -84,9 +87,11 @@ type Options struct {
 
 // Log is an open access log. Its methods are safe for concurrent use.
 type Log struct {
-	dir  string
-	key  []byte
-	opts Options
+	dir   string
+	key   []byte
+	chain []byte // the chain's HMAC key, derived from key
+	opts  Options
+	head  *os.File
 
 	mu     sync.Mutex // writes, in chain order
 	f      *os.File
@@ -94,8 +99,10 @@ type Log struct {
 	last   string // the chain value of the last entry
 	closed bool
 
-	syncMu sync.Mutex
-	synced int64 // entries known durable
+	syncMu      sync.Mutex
+	synced      int64 // entries known durable
+	headSeq     int64 // the entry the head file records
+	headWritten bool
 
 	recovery Report
 }
@@ -103,9 +110,18 @@ type Log struct {
 // ErrClosed: the log was closed.
 var ErrClosed = errors.New("access log closed")
 
-// Open opens (or creates) the log in dir, creating the key on first use,
-// and recovers a torn last entry (see the package doc). What was found is
-// in Recovery.
+// ErrLocked: another writer has the log open (another mynakit serve on the
+// same --access-log folder).
+var ErrLocked = errors.New("アクセス記録は別のプロセスが書き込み中です another process is writing this access log (is another mynakit serve running on it?)")
+
+var errLocked = ErrLocked
+
+// Open opens (or creates) the log in dir for writing, creating the key on
+// first use, and takes the log's lock: a second writer gets ErrLocked. It
+// recovers a torn last entry and records, as a note entry of its own
+// before anything else is written, entries missing at the end (the log is
+// shorter than its head) or a last entry that is not the one the head
+// recorded (see the package doc). What was found is in Recovery.
 func Open(dir string, opts Options) (*Log, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -121,33 +137,84 @@ func Open(dir string, opts Options) (*Log, error) {
 	if err := refuseLink(path); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|oNoFollow, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("access log: %w", err)
 	}
-	rep, good, last, err := scan(f)
-	if err != nil {
+	if err := lockFile(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("access log %s: %w", path, err)
+		if errors.Is(err, ErrLocked) {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, fmt.Errorf("access log %s: lock: %w", path, err)
 	}
-	l := &Log{dir: dir, key: key, opts: opts, f: f, seq: int64(rep.Entries), last: last, recovery: rep}
-	l.synced = l.seq
-	if rep.TornBytes > 0 {
-		if err := f.Truncate(good); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("access log: cut the torn entry: %w", err)
+	l := &Log{dir: dir, key: key, chain: chainKey(key), opts: opts, f: f}
+	if err := l.recover(); err != nil {
+		l.f.Close()
+		if l.head != nil {
+			l.head.Close()
 		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("access log: %w", err)
-		}
-		if _, err := l.Append(Entry{Event: Note, Action: "log-recovered", Outcome: "torn-entry-cut",
-			Note: fmt.Sprintf("cut %d bytes of an incomplete entry %d at open", rep.TornBytes, rep.Entries+1)}); err != nil {
-			f.Close()
-			return nil, err
-		}
+		return nil, err
 	}
 	return l, nil
+}
+
+// recover checks the file at open, cuts a torn last entry, records what
+// the head says is missing, and writes the head.
+func (l *Log) recover() error {
+	path := l.Path()
+	hashes := map[int64]string{} // by position
+	rep, good, last, err := scanWith(l.f, l.chain, func(n int, e Entry) { hashes[int64(n)] = e.Hash })
+	if err != nil {
+		return fmt.Errorf("access log %s: %w", path, err)
+	}
+	l.seq, l.last, l.recovery = int64(rep.Entries), last, rep
+	l.synced = l.seq
+	head, herr := readHead(l.dir)
+	if herr != nil && !errors.Is(herr, fs.ErrNotExist) {
+		return herr
+	}
+	hp := filepath.Join(l.dir, HeadFileName)
+	if err := refuseLink(hp); err != nil {
+		return err
+	}
+	if l.head, err = os.OpenFile(hp, os.O_RDWR|os.O_CREATE|oNoFollow, 0o600); err != nil {
+		return fmt.Errorf("access log head: %w", err)
+	}
+	if rep.TornBytes > 0 {
+		if err := l.f.Truncate(good); err != nil {
+			return fmt.Errorf("access log: cut the torn entry: %w", err)
+		}
+		if err := l.f.Sync(); err != nil {
+			return fmt.Errorf("access log: %w", err)
+		}
+		if _, err := l.Write(Entry{Event: Note, Action: "log-recovered", Outcome: "torn-entry-cut",
+			Note: fmt.Sprintf("cut %d bytes of an incomplete entry %d at open", rep.TornBytes, rep.Entries+1)}); err != nil {
+			return err
+		}
+	}
+	n := int64(rep.Entries)
+	switch {
+	case herr != nil:
+		if n > 0 {
+			if _, err := l.Write(Entry{Event: Note, Action: ActionHeadMissing, Outcome: "head-missing",
+				Note: fmt.Sprintf("the log had %d entries but no head file beside it: entries missing at its end cannot be ruled out", n)}); err != nil {
+				return err
+			}
+		}
+	case head.Seq > n:
+		// Before anything else: the gap becomes an entry of its own.
+		if _, err := l.Write(Entry{Event: Note, Action: ActionGap, Outcome: "entries-missing",
+			Note: fmt.Sprintf("the log ended at entry %d but its head recorded entry %d (hash %s): entries %d to %d are missing", n, head.Seq, head.Hash, n+1, head.Seq)}); err != nil {
+			return err
+		}
+	case head.Seq > 0 && hashes[head.Seq] != head.Hash:
+		if _, err := l.Write(Entry{Event: Note, Action: ActionGap, Outcome: "entries-replaced",
+			Note: fmt.Sprintf("entry %d is not the one the head recorded (hash %s): the log was rewritten from there or before", head.Seq, head.Hash)}); err != nil {
+			return err
+		}
+	}
+	return l.Sync()
 }
 
 // Path is the log file's path.
@@ -177,10 +244,12 @@ func (l *Log) Append(e Entry) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	if err := l.syncTo(e.Seq); err != nil {
+	h, err := l.syncTo(e.Seq)
+	if err != nil {
 		return Entry{}, err
 	}
 	l.send(line)
+	l.sendHead(h)
 	return e, nil
 }
 
@@ -201,9 +270,14 @@ func (l *Log) Write(e Entry) (Entry, error) {
 // Sync makes every entry written so far durable.
 func (l *Log) Sync() error {
 	l.mu.Lock()
-	seq := l.seq
+	seq, closed := l.seq, l.closed
 	l.mu.Unlock()
-	return l.syncTo(seq)
+	if closed {
+		return ErrClosed
+	}
+	h, err := l.syncTo(seq)
+	l.sendHead(h)
+	return err
 }
 
 // send hands the line as written to the sinks.
@@ -230,7 +304,7 @@ func (l *Log) write(e Entry) (Entry, []byte, error) {
 	if e.Prev == "" {
 		e.Prev = zeroHash
 	}
-	line, hash, err := encode(e)
+	line, hash, err := encode(l.chain, e)
 	if err != nil {
 		l.mu.Unlock()
 		return Entry{}, nil, err
@@ -247,31 +321,48 @@ func (l *Log) write(e Entry) (Entry, []byte, error) {
 
 // syncTo makes every entry up to seq durable: one fsync covers all the
 // entries written before it started.
-func (l *Log) syncTo(seq int64) error {
+func (l *Log) syncTo(seq int64) (Head, error) {
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
-	if l.synced >= seq {
-		return nil
+	if l.synced >= seq && l.headSeq == l.synced && l.headWritten {
+		return Head{}, nil
 	}
 	l.mu.Lock()
-	upto := l.seq
+	upto, last := l.seq, l.last
 	f := l.f
 	l.mu.Unlock()
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("access log: fsync: %w", err)
+		return Head{}, fmt.Errorf("access log: fsync: %w", err)
 	}
 	l.synced = upto
-	return nil
+	// The head follows the entries on disk, never leads them.
+	h := Head{Seq: upto, Hash: last}
+	if err := writeHead(l.head, h); err != nil {
+		return Head{}, err
+	}
+	l.headSeq, l.headWritten = upto, true
+	return h, nil
 }
 
-// Close closes the log and its sinks.
+// Close makes every entry durable, writes the head, and closes the log
+// (releasing its lock) and its sinks.
 func (l *Log) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	serr := l.Sync()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil
 	}
 	l.closed = true
+	if serr != nil && !errors.Is(serr, ErrClosed) {
+		l.head.Close()
+		l.f.Close()
+		return serr
+	}
+	l.head.Close()
 	err := l.f.Close()
 	for _, s := range l.opts.Sinks {
 		_ = s.Close()
@@ -279,15 +370,29 @@ func (l *Log) Close() error {
 	return err
 }
 
-// encode writes e without its hash, then appends the hash of those bytes.
-func encode(e Entry) (line []byte, hash string, err error) {
+// chainKey is the key of the chain's HMAC, apart from the card hashes'.
+func chainKey(key []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("mynakit access log chain v1"))
+	return m.Sum(nil)
+}
+
+// mac is the hex HMAC-SHA-256 of an entry's bytes under the chain key.
+func mac(chain, body []byte) string {
+	m := hmac.New(sha256.New, chain)
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// encode writes e without its hash, then appends the keyed hash of those
+// bytes.
+func encode(chain []byte, e Entry) (line []byte, hash string, err error) {
 	e.Hash = ""
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, "", err
 	}
-	sum := sha256.Sum256(b)
-	hash = hex.EncodeToString(sum[:])
+	hash = mac(chain, b)
 	line = append(b[:len(b)-1:len(b)-1], `,"hash":"`+hash+`"}`...)
 	return line, hash, nil
 }
@@ -303,14 +408,39 @@ const (
 	// Altered: an entry does not match its own hash: it was changed
 	// after it was written.
 	Altered ProblemKind = "altered"
+	// Forged: an entry's hash is not keyed with access.key: the entry was
+	// written, or the log rewritten, by someone without the key.
+	Forged ProblemKind = "forged"
 	// Chain: an entry's prev is not the previous entry's hash: an entry
 	// before it was removed, replaced or reordered.
 	Chain ProblemKind = "chain"
 	// Sequence: an entry's number is not its position.
 	Sequence ProblemKind = "sequence"
+	// Missing: entries are missing at the end of the log: the log is
+	// shorter than its head (it was cut or emptied), or a writer found it
+	// so and recorded the gap.
+	Missing ProblemKind = "missing"
+	// Replaced: the entry the head records is not the one in the log.
+	Replaced ProblemKind = "replaced"
+	// NoHead: the head file beside the log is missing or unreadable, so
+	// entries missing at the end cannot be ruled out.
+	NoHead ProblemKind = "no-head"
+	// NoKey: access.key is missing, so no entry can be authenticated.
+	NoKey ProblemKind = "no-key"
 )
 
-// Problem is one place the log is damaged; Entry is the 1-based line.
+// Note actions the log writes about itself.
+const (
+	// ActionGap: at open, the log was shorter than its head, or its entry
+	// at the head's number was not the head's.
+	ActionGap = "log-gap"
+	// ActionHeadMissing: at open, a log with entries had no head.
+	ActionHeadMissing = "log-head-missing"
+)
+
+// Problem is one place the log is damaged; Entry is the 1-based line (for
+// entries missing at the end, the first missing one; 0: the log as a
+// whole).
 type Problem struct {
 	Entry  int         `json:"entry"`
 	Kind   ProblemKind `json:"kind"`
@@ -324,30 +454,83 @@ type Report struct {
 	Problems []Problem `json:"problems"`
 	// TornBytes is the length of an incomplete last line (0: none).
 	TornBytes int64 `json:"torn_bytes,omitempty"`
+	// Head is the head file's record (nil: none could be read).
+	Head *Head `json:"head,omitempty"`
 }
 
 // Intact reports whether nothing is damaged.
 func (r Report) Intact() bool { return len(r.Problems) == 0 }
 
-// Verify checks the log file at path without changing it and returns the
-// entries that could be read (damaged ones included, as they stand).
+// Verify checks the log file at path without changing it, with the key
+// and the head beside it, and returns the entries that could be read
+// (damaged ones included, as they stand). It finds entries changed,
+// removed, reordered or forged without the key, entries missing at the
+// end (against the head), and the gaps writers recorded.
 func Verify(path string) (Report, []Entry, error) {
+	dir := filepath.Dir(path)
+	var chain []byte
+	key, kerr := LoadKey(dir)
+	switch {
+	case kerr == nil:
+		chain = chainKey(key)
+	case !errors.Is(kerr, fs.ErrNotExist):
+		return Report{}, nil, kerr
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Report{}, nil, err
 	}
 	defer f.Close()
 	var entries []Entry
-	rep, _, _, err := scanWith(f, func(e Entry) { entries = append(entries, e) })
-	return rep, entries, err
+	hashes := map[int64]string{} // by position
+	rep, _, _, err := scanWith(f, chain, func(n int, e Entry) {
+		entries = append(entries, e)
+		hashes[int64(n)] = e.Hash
+	})
+	if err != nil {
+		return rep, entries, err
+	}
+	if chain == nil {
+		rep.Problems = append([]Problem{{Kind: NoKey, Detail: KeyFileName + " is missing beside the log: no entry can be authenticated"}}, rep.Problems...)
+	}
+	for _, e := range entries {
+		if e.Event == Note && e.Action == ActionGap {
+			rep.Problems = append(rep.Problems, Problem{Entry: int(e.Seq), Kind: Missing, Detail: "recorded when the log was reopened: " + e.Note})
+		}
+	}
+	head, herr := readHead(dir)
+	switch {
+	case herr != nil && errors.Is(herr, fs.ErrNotExist):
+		if rep.Entries > 0 {
+			rep.Problems = append(rep.Problems, Problem{Kind: NoHead, Detail: HeadFileName + " is missing beside the log: entries missing at its end cannot be ruled out"})
+		}
+	case herr != nil:
+		rep.Problems = append(rep.Problems, Problem{Kind: NoHead, Detail: herr.Error()})
+	default:
+		rep.Head = &head
+		n := int64(rep.Entries)
+		switch {
+		case head.Seq > n && n == 0:
+			rep.Problems = append(rep.Problems, Problem{Entry: 1, Kind: Missing,
+				Detail: fmt.Sprintf("the log is empty but its head records %d entries: it was emptied", head.Seq)})
+		case head.Seq > n:
+			rep.Problems = append(rep.Problems, Problem{Entry: int(n) + 1, Kind: Missing,
+				Detail: fmt.Sprintf("%d entries are missing at the end (entries %d to %d): the log ends at entry %d but its head records entry %d; it was cut", head.Seq-n, n+1, head.Seq, n, head.Seq)})
+		case head.Seq > 0 && hashes[head.Seq] != head.Hash:
+			rep.Problems = append(rep.Problems, Problem{Entry: int(head.Seq), Kind: Replaced,
+				Detail: "the entry is not the one the head recorded: the log was rewritten"})
+		}
+	}
+	return rep, entries, nil
 }
 
-func scan(r io.Reader) (Report, int64, string, error) { return scanWith(r, nil) }
+func scan(r io.Reader, chain []byte) (Report, int64, string, error) { return scanWith(r, chain, nil) }
 
-// scanWith reads every line, checks it and the chain, and returns the
-// report, the offset after the last complete line and the chain value of
-// the last complete line.
-func scanWith(r io.Reader, each func(Entry)) (rep Report, good int64, last string, err error) {
+// scanWith reads every line, checks it (its keyed hash, with chain; only
+// its form without) and the chain, and returns the report, the offset
+// after the last complete line and the chain value of the last complete
+// line.
+func scanWith(r io.Reader, chain []byte, each func(n int, e Entry)) (rep Report, good int64, last string, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	rep.Problems = []Problem{}
 	prev := zeroHash
@@ -366,10 +549,10 @@ func scanWith(r io.Reader, each func(Entry)) (rep Report, good int64, last strin
 		}
 		good += int64(len(line)) + 1
 		rep.Entries = n
-		e, chainValue, problems := check(n, line, prev)
+		e, chainValue, problems := check(n, line, prev, chain)
 		rep.Problems = append(rep.Problems, problems...)
 		if each != nil && e != nil {
-			each(*e)
+			each(n, *e)
 		}
 		prev, last = chainValue, chainValue
 		if errors.Is(rerr, errLong) {
@@ -411,8 +594,8 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 
 // check verifies one line against the chain value of the line before it
 // and returns the entry (nil if unreadable), its own chain value and the
-// problems found.
-func check(n int, line []byte, prev string) (*Entry, string, []Problem) {
+// problems found. Without a chain key only the form is checked.
+func check(n int, line []byte, prev string, chain []byte) (*Entry, string, []Problem) {
 	raw := sha256.Sum256(line)
 	fallback := hex.EncodeToString(raw[:])
 	var e Entry
@@ -422,14 +605,17 @@ func check(n int, line []byte, prev string) (*Entry, string, []Problem) {
 	var out []Problem
 	const tail = len(`,"hash":"`) + 64 + len(`"}`)
 	ok := len(line) > tail && validHash(e.Hash) && bytes.HasSuffix(line, []byte(`,"hash":"`+e.Hash+`"}`))
-	chain := fallback
+	chainValue := fallback
 	if ok {
 		body := append(append([]byte(nil), line[:len(line)-tail]...), '}')
-		sum := sha256.Sum256(body)
-		if hex.EncodeToString(sum[:]) != e.Hash {
-			out = append(out, Problem{Entry: n, Kind: Altered, Detail: "the entry does not match its hash: it was changed after it was written"})
+		if chain != nil && !hmac.Equal([]byte(mac(chain, body)), []byte(e.Hash)) {
+			if plain := sha256.Sum256(body); hex.EncodeToString(plain[:]) == e.Hash {
+				out = append(out, Problem{Entry: n, Kind: Forged, Detail: "the entry's hash is not keyed with " + KeyFileName + ": it was written, or the log rewritten, without the key"})
+			} else {
+				out = append(out, Problem{Entry: n, Kind: Altered, Detail: "the entry does not match its keyed hash: it was changed after it was written, or written without " + KeyFileName})
+			}
 		}
-		chain = e.Hash
+		chainValue = e.Hash
 	} else {
 		out = append(out, Problem{Entry: n, Kind: Altered, Detail: "the entry has no valid hash at its end"})
 	}
@@ -443,7 +629,7 @@ func check(n int, line []byte, prev string) (*Entry, string, []Problem) {
 	if e.Seq != int64(n) {
 		out = append(out, Problem{Entry: n, Kind: Sequence, Detail: fmt.Sprintf("numbered %d at position %d", e.Seq, n)})
 	}
-	return &e, chain, out
+	return &e, chainValue, out
 }
 
 func validHash(s string) bool {

@@ -26,8 +26,9 @@ func newLogCmd(a *app) *cobra.Command {
 its time, the web origin that asked, the reader, which data, the outcome and
 the card (as a keyed hash of its serial, never the serial itself).
 
-  --verify  check that no entry was changed, removed or cut off, and say where
-            the log is damaged (exit 0 intact, 1 damaged, 3 error)
+  --verify  check that no entry was changed, removed, cut off the end or
+            rewritten without the log's key (access.key), and say where the
+            log is damaged (exit 0 intact, 1 damaged, 3 error)
   --card    only the operations on the card in the reader, so its holder sees
             who read it and what (reads the card's serial; no PIN)
   --json    the entries as stored, one JSON object per line (with --verify:
@@ -76,7 +77,7 @@ the card (as a keyed hash of its serial, never the serial itself).
 
 func (a *app) printVerify(rep accesslog.Report, path string, asJSON bool) error {
 	if asJSON {
-		if err := writeJSON(a, map[string]any{"path": path, "intact": rep.Intact(), "entries": rep.Entries, "problems": rep.Problems}); err != nil {
+		if err := writeJSON(a, map[string]any{"path": path, "intact": rep.Intact(), "entries": rep.Entries, "head": rep.Head, "problems": rep.Problems}); err != nil {
 			return err
 		}
 	} else if rep.Intact() {
@@ -84,7 +85,11 @@ func (a *app) printVerify(rep accesslog.Report, path string, asJSON bool) error 
 	} else {
 		fmt.Fprintf(a.out, "アクセス記録が損傷しています the access log is damaged (%s): %d entries\n", path, rep.Entries)
 		for _, p := range rep.Problems {
-			fmt.Fprintf(a.out, "  entry %d: %s — %s\n", p.Entry, p.Kind, p.Detail)
+			where := fmt.Sprintf("entry %d", p.Entry)
+			if p.Entry == 0 {
+				where = "log"
+			}
+			fmt.Fprintf(a.out, "  %s: %s — %s\n", where, p.Kind, p.Detail)
 		}
 	}
 	if !rep.Intact() {
