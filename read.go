@@ -652,6 +652,17 @@ func (rd *reading) finish() {
 
 // consistency compares the copies of one fact the card holds more than
 // once.
+//
+// What the two card-surface applets' signed data can compare is the birth
+// date and the sex (and the age record's birth date, when read): the text
+// applet's name and address are text, the card face's are images. The
+// municipality in the CV certificates' holder references is not compared:
+// the card reference records one holder reference, the card face's on the
+// test card (1322121/000, whose first five digits are the issuer's code,
+// §5.4), and none for the text applet's certificate. A rule drawn from one
+// sample of one applet would fail genuine cards if the text applet's holder
+// reference is laid out otherwise, and the presence proofs already tie each
+// applet's data to the chip in the reader.
 func (rd *reading) consistency() {
 	r := rd.r
 	type copyOf struct{ where, value string }
