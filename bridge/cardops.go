@@ -346,7 +346,12 @@ func (b *Bridge) handlePhoto(w http.ResponseWriter, r *http.Request) {
 			return nil, err
 		}
 		png := photoPNG(rep)
+		if png == nil && rep.Surface != nil && rep.Covered(face.PartPhoto) {
+			// Signed, but refused by the decoder's checks (or not there).
+			return &result{verdict: string(rep.Verdict)}, newError(http.StatusUnprocessableEntity, "bad-photo", "写真を表示できません the photo could not be decoded: "+rep.Surface.PhotoError)
+		}
 		if png == nil {
+			// Never decoded: the library decodes only a signed photo.
 			return &result{verdict: string(rep.Verdict)}, notGenuine("写真の署名を確認できません the photo's J-LIS signature did not verify")
 		}
 		return &result{png: png, verdict: string(rep.Verdict)}, nil
