@@ -1,8 +1,15 @@
 package mynakit_test
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mynakit/mynakit"
 	"github.com/mynakit/mynakit/internal/simtest"
@@ -37,5 +44,45 @@ func TestAuthRootInTheSignCAEFFails(t *testing.T) {
 	mustCheck(t, r, trust.CheckAuthCACert, trust.Pass)
 	if r.Verdict != trust.NotGenuine {
 		t.Fatalf("verdict %s", r.Verdict)
+	}
+}
+
+// Finding 8 of issue 14: the status says what was checked. A self-signed
+// certificate in the authentication EF is unknown, and nothing — the JPKI
+// part's status, its JSON, the key-proof check — calls it valid.
+func TestSelfSignedAuthCertificateIsNotCalledValid(t *testing.T) {
+	img := simtest.Image(t)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(99), Subject: pkix.Name{CommonName: "self-signed"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	simtest.SetEF(t, img, myna.JPKI, myna.JPKIAuthCert, simtest.Filler(der))
+	r := read(t, img, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartJPKI}})
+	mustCheck(t, r, trust.CheckAuthCert, trust.Unknown)
+	if r.Verdict != trust.Undecided {
+		t.Fatalf("verdict %s", r.Verdict)
+	}
+	if s := r.JPKI.Status(); !strings.Contains(s, "not verified") {
+		t.Errorf("status %q", s)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "certificate valid") {
+		t.Errorf("the JSON calls the certificate valid:\n%s", b)
+	}
+	if c := mustCheck(t, r, trust.CheckPresenceJPKI, trust.Unknown); strings.Contains(c.Detail, "certificate valid") {
+		t.Errorf("presence detail %q", c.Detail)
+	}
+	// A genuine certificate is still called valid.
+	if r := read(t, simtest.Image(t), mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartJPKI}}); r.JPKI.Status() != "certificate valid, key not proven" {
+		t.Errorf("genuine certificate: %q", r.JPKI.Status())
 	}
 }

@@ -82,12 +82,24 @@ type CertificateOptions struct {
 	// NoVerify only reads the certificate (for export).
 	NoVerify bool
 	// ProveKey has the chip sign a fresh host nonce with its
-	// user-authentication key (asking for the JPKI PIN), which ties what
-	// was read to the chip. Without it the verdict is at best unknown: a
-	// certificate is public, and a blank card can serve a copy of it.
+	// user-authentication key (asking for the JPKI PIN), which ties the
+	// authentication certificate to the chip. Without it the verdict is at
+	// best unknown: a certificate is public, and a blank card can serve a
+	// copy of it. It does not tie the signing certificate: nothing on the
+	// card links the two keys (see ProveSignKey and MatchText).
 	ProveKey bool
-	CRL      *x509.RevocationList
-	Now      time.Time
+	// ProveSignKey (CertSign) has the signing key sign a fresh host nonce
+	// under the signing password, domain-separated so that it can never be
+	// a document signature (jpki.SignKeyProofContext): the one proof that
+	// ties the signing certificate itself to the chip.
+	ProveSignKey bool
+	// MatchText (CertSign) ties the signing certificate by its holder
+	// facts instead: the text applet is read and tied to the chip (asking
+	// for its PIN), and the certificate's name, address, birth date and
+	// sex must equal its facts.
+	MatchText bool
+	CRL       *x509.RevocationList
+	Now       time.Time
 	// Random is the nonce source of the key proof (nil: crypto/rand).
 	Random io.Reader
 }
@@ -139,20 +151,22 @@ func (c *Card) Certificate(ctx context.Context, kind CertKind, opts CertificateO
 			c.store.VerifyCertificate(rep.Certificate, trust.CertOptions{Name: check, At: now, Now: now, NonRepudiation: kind == CertSign, CRL: opts.CRL}),
 			c.store.CompareCardCA(caCheck, rep.CA, rep.Certificate),
 		}
-		if !opts.ProveKey {
-			rep.Checks = append(rep.Checks, trust.Check{Name: trust.CheckPresenceJPKI, Result: trust.Unknown,
-				Detail: "certificate valid, key not proven: a certificate is public; prove the key (JPKI PIN) to tie it to the chip"})
+		if kind == CertSign {
+			if opts.ProveSignKey {
+				proof, err := jc.ProveSignKey(ctx, rep.Certificate, rep.Checks[0], opts.Random)
+				if err != nil {
+					return err
+				}
+				rep.Checks = append(rep.Checks, proof)
+			}
 			return nil
 		}
-		auth, authCheck := rep.Certificate, rep.Checks[0]
-		if kind != CertAuth {
-			if auth, err = jc.Certificate(ctx, myna.JPKIAuthCert); err != nil {
-				return err
-			}
-			authCheck = c.store.VerifyCertificate(auth, trust.CertOptions{Name: trust.CheckAuthCert, At: now, Now: now, CRL: opts.CRL})
-			rep.Checks = append(rep.Checks, authCheck)
+		if !opts.ProveKey {
+			rep.Checks = append(rep.Checks, trust.Check{Name: trust.CheckPresenceJPKI, Result: trust.Unknown,
+				Detail: unprovenDetail(rep.Checks[0], "prove the key (JPKI PIN) to tie it to the chip")})
+			return nil
 		}
-		proof, err := jc.ProveAuthKey(ctx, auth, authCheck, opts.Random)
+		proof, err := jc.ProveAuthKey(ctx, rep.Certificate, rep.Checks[0], opts.Random)
 		if err != nil {
 			return err
 		}
@@ -165,10 +179,52 @@ func (c *Card) Certificate(ctx context.Context, kind CertKind, opts CertificateO
 	if a, err := jpki.ParseAttributes(rep.Certificate); err == nil {
 		rep.Attributes = a
 	}
+	if kind == CertSign && !opts.NoVerify && !opts.ProveSignKey {
+		tie, err := c.tieSignCertificate(ctx, rep, opts)
+		if err != nil {
+			return nil, err
+		}
+		rep.Checks = append(rep.Checks, tie)
+	}
 	if !opts.NoVerify {
 		rep.Verdict = trust.Decide(rep.Checks)
 	}
 	return rep, nil
+}
+
+// tieSignCertificate is the binding:sign-certificate check of a signing
+// certificate whose own key was not proven: its holder facts against the
+// text applet's facts tied to the chip (opts.MatchText), else unknown. The
+// authentication key's proof is never taken for it: nothing on the card
+// links the signing certificate to that key, and a signing certificate is
+// inside every CMS its holder signs, so any card could serve another
+// person's.
+func (c *Card) tieSignCertificate(ctx context.Context, rep *CertificateReport, opts CertificateOptions) (trust.Check, error) {
+	if !opts.MatchText {
+		return trust.Check{Name: trust.CheckBindingSignCert, Result: trust.Unknown,
+			Detail: unprovenDetail(rep.Checks[0], "a signing certificate is public; prove its own key (--prove-sign-key, signing password) or match it with the chip's text facts (--match-text) to tie it to the chip")}, nil
+	}
+	r, err := c.Read(ctx, ReadOptions{Parts: []Part{PartText}, CRL: opts.CRL, Now: opts.Now, Random: opts.Random})
+	if err != nil {
+		return trust.Check{}, err
+	}
+	rep.Checks = append(rep.Checks, r.Checks...)
+	if r.Text == nil {
+		return trust.Check{Name: trust.CheckBindingSignCert, Result: trust.Unknown, Detail: "the text applet's facts could not be read to compare the signing certificate with"}, nil
+	}
+	tied := trust.Check{Name: trust.CheckBindingSignCert, Result: trust.Unknown}
+	if v := r.Verdict; v == trust.Genuine || v == trust.GenuineExpired {
+		tied.Result = trust.Pass
+		for _, ch := range r.Checks {
+			if ch.Anchor != "" {
+				tied.Anchor, tied.Production = ch.Anchor, ch.Production
+				break
+			}
+		}
+	}
+	t := r.Text
+	f := jpki.TextFacts{Name: t.Name, Address: t.Address, BirthDate: t.BirthDate, Sex: string(t.Sex)}
+	return jpki.MatchTextFacts(rep.Attributes, f, tied), nil
 }
 
 // ErrSecretInAPDU: a raw command would carry a secret (VERIFY, CHANGE

@@ -540,6 +540,7 @@ func (rd *reading) jpki(ctx context.Context) error {
 	part := &JPKIPart{AuthCertificate: cert}
 	rd.r.JPKI = part
 	certCheck := rd.c.store.VerifyCertificate(cert, trust.CertOptions{Name: trust.CheckAuthCert, At: rd.now, Now: rd.now, CRL: rd.opts.CRL})
+	part.CertificateCheck = certCheck
 	rd.add(certCheck)
 	if rd.opts.Thorough {
 		if part.AuthCA, err = jc.AuthCACertificate(ctx); err == nil {
@@ -635,7 +636,7 @@ func (rd *reading) finish() {
 	if !tied {
 		name, detail := trust.CheckCardPresence, "nothing read is tied to the chip in the reader"
 		if r.JPKI != nil {
-			name, detail = trust.CheckPresenceJPKI, "certificate valid, key not proven: a certificate is public; give the JPKI PIN (prove the key) to tie it to the chip"
+			name, detail = trust.CheckPresenceJPKI, unprovenDetail(r.JPKI.CertificateCheck, "a certificate is public; give the JPKI PIN (prove the key) to tie it to the chip")
 		}
 		rd.add(trust.Check{Name: name, Result: trust.Unknown, Detail: detail})
 	}

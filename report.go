@@ -131,9 +131,11 @@ type JPKIPart struct {
 	AuthCertificate *x509.Certificate
 	// KeyProven is true when the chip signed a host nonce with the
 	// certificate's key (check presence:jpki). Without it the part shows
-	// "certificate valid, key not proven": a certificate is public, and
-	// anyone can copy one.
+	// "key not proven": a certificate is public, and anyone can copy one.
 	KeyProven bool
+	// CertificateCheck is the authentication certificate's own check
+	// (x509:auth-certificate): Status says exactly what it found.
+	CertificateCheck trust.Check
 	// AuthCA and SignCA are the CA certificates the card carries, read for
 	// a thorough read; they are compared with the anchors, never trusted.
 	AuthCA, SignCA *x509.Certificate
@@ -317,12 +319,40 @@ type trafficJSON struct {
 	BytesReceived int64 `json:"bytes_received"`
 }
 
-// Status describes the JPKI part in words.
+// Status describes the JPKI part in words, saying exactly what was
+// checked: the certificate's own check (valid, expired or revoked, not
+// verified, invalid) and whether the chip proved its key.
 func (p *JPKIPart) Status() string {
+	key := "key not proven"
 	if p.KeyProven {
-		return "certificate valid, key proven"
+		key = "key proven"
 	}
-	return "certificate valid, key not proven"
+	return certificateState(p.CertificateCheck) + ", " + key
+}
+
+// certificateState is what a certificate's check found, in words.
+func certificateState(c trust.Check) string {
+	switch c.Result {
+	case trust.Pass:
+		if c.Revoked {
+			return "certificate verified, but revoked"
+		}
+		if c.Expired {
+			return "certificate verified, but expired"
+		}
+		return "certificate valid"
+	case trust.Unknown:
+		return "certificate not verified (no trust anchor or CRL vouches for it)"
+	case trust.Fail:
+		return "certificate invalid"
+	}
+	return "certificate not checked"
+}
+
+// unprovenDetail is the detail of a key proof that was not made: what the
+// certificate's own check found, then how to tie the certificate.
+func unprovenDetail(certCheck trust.Check, how string) string {
+	return certificateState(certCheck) + ", key not proven: " + how
 }
 
 // MarshalJSON writes the documented contract (README, "read --json").

@@ -474,7 +474,7 @@ func TestCertificateAloneIsNotProof(t *testing.T) {
 	certVerdict := func(img *simulator.Image, kind mynakit.CertKind, prove bool, answers ...string) (trust.Verdict, []trust.Check) {
 		t.Helper()
 		c := simtest.Open(t, simtest.Sim(t, img), mynakit.OpenOptions{Prompter: simtest.NewPrompter(answers...)})
-		rep, err := c.Certificate(context.Background(), kind, mynakit.CertificateOptions{ProveKey: prove})
+		rep, err := c.Certificate(context.Background(), kind, mynakit.CertificateOptions{ProveKey: prove, ProveSignKey: prove && kind == mynakit.CertSign})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,6 +33,10 @@ const (
 	CheckPresenceText    CheckName = "presence:text"    // the text applet's EF 0007 key signed SHA-256(R ‖ N)
 	CheckPresenceJPKI    CheckName = "presence:jpki"    // the JPKI user-authentication key signed a host nonce
 	CheckBindingCodeA    CheckName = "binding:text-code-a"
+	// The signing certificate is tied to the chip: its own key signed a
+	// host nonce (jpki.ProveSignKey), or its holder facts match text
+	// facts the same read tied to the chip.
+	CheckBindingSignCert CheckName = "binding:sign-certificate"
 
 	// The card as a whole.
 	CheckCardApplets  CheckName = "card:applets"  // a token that says "card" has every applet
@@ -69,7 +73,7 @@ func KnownChecks() []CheckName {
 	return []CheckName{
 		CheckTextCV, CheckTextMyNumberDigest, CheckTextAttrDigest, CheckTextIntegrity, CheckTextSignedKey, CheckTextCheckDigit, CheckTextFormat,
 		CheckSurfaceCV, CheckSurfaceFace, CheckSurfaceAge, CheckSurfaceMyNumberImage, CheckSurfaceFormat,
-		CheckPresenceSurface, CheckPresenceText, CheckPresenceJPKI, CheckBindingCodeA,
+		CheckPresenceSurface, CheckPresenceText, CheckPresenceJPKI, CheckBindingCodeA, CheckBindingSignCert,
 		CheckCardApplets, CheckCardPresence, CheckCardToken, CheckChainRoot, CheckChainID, CheckChainLower, CheckCommonFormat,
 		CheckBirthDate, CheckSex, CheckExpiry, CheckMunicipality,
 		CheckAuthCert, CheckAuthCACert, CheckSignCert, CheckSignCACert, CheckJPKIFormat,

@@ -26,6 +26,7 @@
     'presence:text': ['券面事項入力補助APのカード存在証明', 'proof that the text applet\'s chip is in the reader'],
     'presence:jpki': ['利用者証明用の鍵の存在証明', 'proof that the chip holds the authentication key'],
     'binding:text-code-a': ['個人番号による2つのAPの結び付き', 'the text data tied to the chip by the My Number'],
+    'binding:sign-certificate': ['署名用電子証明書とカードの結び付き', 'the signing certificate tied to the chip'],
     'card:applets': ['カードのAPがすべてそろっていること', 'the card has every applet'],
     'card:presence': ['読み取った情報とカードの結び付き', 'what was read is tied to the chip'],
     'card:token': ['カードの種別（トークン情報）', 'the kind of token (card or smartphone)'],

@@ -19,7 +19,7 @@ func init() { register(newCertCmd) }
 
 func newCertCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "cert", Short: "JPKI certificates (電子証明書)"}
-	var asPEM, asJSON, prove bool
+	var asPEM, asJSON, prove, proveSign, matchText bool
 	var out, crlPath string
 	show := &cobra.Command{
 		Use:   "show auth|sign",
@@ -34,15 +34,27 @@ certificate holds the holder's name, address and birth date: --out writes it
 with mode 0600). Otherwise the exit status is the verdict: 0 genuine, 1 not
 genuine, 2 unknown, 3 error, 4 expired or revoked. A certificate is public
 and a blank card can serve a copy, so the verdict is at best unknown unless
---prove-key has the chip sign a fresh nonce with its authentication key
-(asking for the JPKI PIN).`,
+the certificate is tied to the chip:
+
+  auth  --prove-key: the authentication key signs a fresh host nonce (JPKI PIN).
+  sign  --prove-sign-key: the signing key signs a fresh host nonce under a
+        fixed context that can never be a document signature (the signing
+        password, already asked to read the certificate); or --match-text:
+        the certificate's name, address, birth date and sex must equal the
+        text applet's facts, read and tied to the chip (its PIN).
+        The authentication key's proof does not tie a signing certificate:
+        nothing links the two keys, and a signing certificate is inside
+        every document its holder signs.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := mynakit.CertKind(args[0])
 			if kind != mynakit.CertAuth && kind != mynakit.CertSign {
 				return fail(fmt.Errorf("show which certificate? %q (want auth or sign)", args[0]))
 			}
-			opts := mynakit.CertificateOptions{NoVerify: asPEM || out != "", ProveKey: prove}
+			if kind == mynakit.CertSign && prove && !proveSign && !matchText {
+				fmt.Fprintln(a.err, "note: --prove-key proves the authentication key, which does not tie the signing certificate; use --prove-sign-key or --match-text")
+			}
+			opts := mynakit.CertificateOptions{NoVerify: asPEM || out != "", ProveKey: prove, ProveSignKey: proveSign && kind == mynakit.CertSign, MatchText: matchText && kind == mynakit.CertSign}
 			if crlPath != "" {
 				crl, err := trust.LoadCRL(crlPath)
 				if err != nil {
@@ -101,7 +113,9 @@ and a blank card can serve a copy, so the verdict is at best unknown unless
 	}
 	show.Flags().BoolVar(&asPEM, "pem", false, "print (or write) PEM, without verification")
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	show.Flags().BoolVar(&prove, "prove-key", false, "prove the chip holds the card's keys (asks for the JPKI PIN); without it the verdict is at best unknown")
+	show.Flags().BoolVar(&prove, "prove-key", false, "prove the chip holds the authentication certificate's key (asks for the JPKI PIN); without a proof the verdict is at best unknown")
+	show.Flags().BoolVar(&proveSign, "prove-sign-key", false, "sign: prove the chip holds the signing certificate's key (a domain-separated nonce signature, never a document signature)")
+	show.Flags().BoolVar(&matchText, "match-text", false, "sign: tie the signing certificate by its holder facts to the text applet's facts, read and tied to the chip")
 	show.Flags().StringVar(&out, "out", "", "write the certificate to this file (DER, or PEM with --pem), without verification")
 	show.Flags().StringVar(&crlPath, "crl", "", "check the certificate against this CRL (DER or PEM)")
 	cmd.AddCommand(show)

@@ -129,9 +129,17 @@ func TestCertShowAndDumpReplay(t *testing.T) {
 	if _, _, code := run(t, "ABC123\n", "--simulator", "--pin-stdin", "cert", "show", "sign"); code != exitUnknown {
 		t.Fatalf("cert show sign without a key proof: exit %d, want 2", code)
 	}
-	out, errs, code = run(t, "ABC123\n1234\n", "--simulator", "--pin-stdin", "cert", "show", "sign", "--prove-key")
+	// The authentication key's proof does not tie the signing certificate
+	// (finding 3 of issue 14): unknown.
+	if out, errs, code := run(t, "ABC123\n1234\n", "--simulator", "--pin-stdin", "cert", "show", "sign", "--prove-key"); code != exitUnknown || !strings.Contains(out, "binding:sign-certificate") {
+		t.Fatalf("cert show sign --prove-key: exit %d, want 2\n%s%s", code, out, errs)
+	}
+	if out, errs, code := run(t, "ABC123\n1234\n", "--simulator", "--pin-stdin", "cert", "show", "sign", "--match-text"); code != 0 {
+		t.Fatalf("cert show sign --match-text: exit %d\n%s%s", code, out, errs)
+	}
+	out, errs, code = run(t, "ABC123\n", "--simulator", "--pin-stdin", "cert", "show", "sign", "--prove-sign-key")
 	if code != 0 {
-		t.Fatalf("cert show sign --prove-key: %d\n%s", code, errs)
+		t.Fatalf("cert show sign --prove-sign-key: %d\n%s", code, errs)
 	}
 	for _, want := range []string{"氏名 Name", "黒桐　幹也", "1980-02-17"} {
 		if !strings.Contains(out, want) {
