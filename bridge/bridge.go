@@ -36,6 +36,20 @@ type Options struct {
 	// Clinic turns on the clinic mode (オンライン資格確認); nil: off.
 	Clinic *ClinicOptions
 
+	// Secret is the launch secret (see Launch): the one-time counter URLs
+	// and the local applications' tokens are derived from it. Nil: a fresh
+	// one, held in memory only.
+	Secret []byte
+	// DigestSigners are the principals (web origins, or "app:NAME" for a
+	// local application) allowed to have a raw digest signed with the
+	// signing key, whose content the holder cannot be shown. Off for
+	// everyone else (a document is signed instead).
+	DigestSigners []string
+	// ArmDelay is how long the consent and pairing pages must have been
+	// shown before their buttons count (default 1s): a click meant for
+	// something else cannot approve.
+	ArmDelay time.Duration
+
 	// QueueDepth is how many operations may wait for one reader (default
 	// 64); more are refused with 429.
 	QueueDepth int
@@ -43,13 +57,18 @@ type Options struct {
 	// 30s); longer is 503.
 	QueueWait time.Duration
 	// ConsentTimeout is how long an operation waits for the holder on the
-	// consent page (default 2 minutes).
+	// consent page (default 60s); meanwhile, others waiting for the reader
+	// are told "waiting-for-consent", and the counter page may cancel it.
 	ConsentTimeout time.Duration
 	// ResultTTL is how long a finished operation's result is kept for its
 	// caller (default 2 minutes; a card's results go when it is pulled).
 	ResultTTL time.Duration
 	// MaxDocument bounds a document sent for signing (default 16 MiB).
 	MaxDocument int64
+	// SpoolDir holds documents waiting to be signed, in private
+	// temporary files (default: the system's temporary folder; serve uses
+	// the runtime directory).
+	SpoolDir string
 
 	// Logger gets the bridge's own messages (never a secret or a card
 	// fact). Nil: discarded.
@@ -78,10 +97,12 @@ type Bridge struct {
 	clinic   *clinic
 	limiter  *limiter
 	tokens   *tokens
+	sessions *sessions
 	closeOne sync.Once
 
-	tokenOnce sync.Once
-	ownToken  string
+	secret     []byte
+	cookieName string
+	digestOK   map[string]bool
 
 	// readTimeout and writeTimeout are the server's (fields so that tests
 	// can shorten them).
@@ -91,7 +112,8 @@ type Bridge struct {
 	readers   []*reader
 	ops       map[string]*operation
 	joinable  map[string]*operation // status operations not yet started, by reader and origin
-	lastFacts map[string]cardFacts  // by origin: the last genuine read, for the clinic match
+	lastFacts map[string]cardFacts  // by principal: the last genuine read, for the clinic match
+	clinicOK  map[string]bool       // principals paired for the clinic mode's face results
 }
 
 // Defaults.
@@ -99,7 +121,8 @@ const (
 	DefaultAddr           = "127.0.0.1:7457"
 	defaultQueueDepth     = 64
 	defaultQueueWait      = 30 * time.Second
-	defaultConsentTimeout = 2 * time.Minute
+	defaultConsentTimeout = 60 * time.Second
+	defaultArmDelay       = time.Second
 	defaultResultTTL      = 2 * time.Minute
 	defaultMaxDocument    = 16 << 20
 )
@@ -128,6 +151,15 @@ func New(opts Options) (*Bridge, error) {
 	if opts.ConsentTimeout <= 0 {
 		opts.ConsentTimeout = defaultConsentTimeout
 	}
+	if opts.ArmDelay <= 0 {
+		opts.ArmDelay = defaultArmDelay
+	}
+	if opts.Secret == nil {
+		opts.Secret = NewSecret()
+	}
+	if len(opts.Secret) < 16 {
+		return nil, errors.New("bridge: Options.Secret is too short")
+	}
 	if opts.ResultTTL <= 0 {
 		opts.ResultTTL = defaultResultTTL
 	}
@@ -144,8 +176,9 @@ func New(opts Options) (*Bridge, error) {
 	b := &Bridge{
 		opts: opts, logger: logger, now: opts.Now,
 		hosts: map[string]bool{}, selfAlt: map[string]bool{}, allowed: map[string]bool{},
-		ops: map[string]*operation{}, joinable: map[string]*operation{}, lastFacts: map[string]cardFacts{},
-		events: newHub[event](subBuffer), limiter: newLimiter(opts.Now), tokens: newTokens(),
+		ops: map[string]*operation{}, joinable: map[string]*operation{}, lastFacts: map[string]cardFacts{}, clinicOK: map[string]bool{},
+		events: newHub[event](subBuffer), limiter: newLimiter(opts.Now), tokens: newTokens(), sessions: newSessions(opts.Now),
+		secret: append([]byte(nil), opts.Secret...), cookieName: "mynakit-session-" + port, digestOK: map[string]bool{},
 		readTimeout: readTimeout, writeTimeout: writeTimeout,
 	}
 	for _, h := range hostNames(host) {
@@ -163,6 +196,17 @@ func New(opts Options) (*Bridge, error) {
 			return nil, fmt.Errorf("bridge: --allow-origin %q: %w", o, err)
 		}
 		b.allowed[c] = true
+	}
+	for _, o := range opts.DigestSigners {
+		if isApp(o) {
+			b.digestOK[o] = true
+			continue
+		}
+		c, err := canonicalOrigin(o)
+		if err != nil {
+			return nil, fmt.Errorf("bridge: digest signer %q: %w", o, err)
+		}
+		b.digestOK[c] = true
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	if opts.Clinic != nil {
@@ -186,6 +230,22 @@ func New(opts Options) (*Bridge, error) {
 // Origin is the bridge's own origin (http://127.0.0.1:PORT): its counter
 // page, and the consent page where secrets are typed.
 func (b *Bridge) Origin() string { return b.self }
+
+// Launch is what to write to the runtime directory (see WriteLaunch) for
+// the programs of this OS user: the launch secret and this bridge's URL.
+func (b *Bridge) Launch() Launch {
+	return Launch{Secret: append([]byte(nil), b.secret...), URL: b.self}
+}
+
+// AppToken is the token of the local application name (see
+// Launch.AppToken).
+func (b *Bridge) AppToken(name string) (string, error) { return appToken(b.secret, name) }
+
+// OpenURL is a one-time URL to the counter page, valid for ttl.
+func (b *Bridge) OpenURL(ttl time.Duration) string {
+	l := b.Launch()
+	return l.OpenURL(b.now(), min(ttl, maxTicketTTL))
+}
 
 // Close stops following readers, cancels every operation (a waiting
 // consent page answers "cancelled") and ends every event stream. The
@@ -234,10 +294,10 @@ const (
 	maxHeaderBytes    = 32 << 10
 )
 
-// Serve serves the bridge on ln (from Listen) until ctx ends, then shuts
-// down: it closes the bridge (ending event streams and operations) and
-// waits for requests under way.
-func (b *Bridge) Serve(ctx context.Context, ln net.Listener) error {
+// Serve serves the bridge on ln (from Listen) and on more (from ListenUnix)
+// until ctx ends, then shuts down: it closes the bridge (ending event
+// streams and operations) and waits for requests under way.
+func (b *Bridge) Serve(ctx context.Context, ln net.Listener, more ...net.Listener) error {
 	srv := &http.Server{
 		Handler:           b,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -247,12 +307,25 @@ func (b *Bridge) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          b.logger,
 		BaseContext:       func(net.Listener) context.Context { return b.ctx },
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if pc, ok := c.(*peerConn); ok {
+				return context.WithValue(ctx, socketKey{}, socketPeer{uid: pc.uid})
+			}
+			return ctx
+		},
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	lns := append([]net.Listener{ln}, more...)
+	done := make(chan error, len(lns))
+	for _, l := range lns {
+		go func() { done <- srv.Serve(l) }()
+	}
 	select {
 	case err := <-done:
 		b.Close()
+		srv.Close()
+		for range lns[1:] {
+			<-done
+		}
 		return err
 	case <-ctx.Done():
 	case <-b.ctx.Done():
@@ -267,8 +340,10 @@ func (b *Bridge) Serve(ctx context.Context, ln net.Listener) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = srv.Close()
 	}
-	if e := <-done; !errors.Is(e, http.ErrServerClosed) && err == nil {
-		err = e
+	for range lns {
+		if e := <-done; !errors.Is(e, http.ErrServerClosed) && err == nil {
+			err = e
+		}
 	}
 	return err
 }

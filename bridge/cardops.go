@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/accesslog"
 	"github.com/mynakit/mynakit/face"
 	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/qr"
@@ -113,10 +114,12 @@ func (b *Bridge) launch(w http.ResponseWriter, r *http.Request, op *operation, r
 
 // --- GET /v1/readers/{reader}/card ---
 
+// cardStatusJSON is what /card tells without consent: whether a card is
+// in and the tries left on its keys, nothing that tells one card (or
+// person) from another.
 type cardStatusJSON struct {
 	Reader      string `json:"reader"`
 	CardPresent bool   `json:"card_present"`
-	ATR         string `json:"atr,omitempty"`
 	PINs        any    `json:"pins,omitempty"`
 }
 
@@ -139,7 +142,7 @@ func (b *Bridge) handleCard(w http.ResponseWriter, r *http.Request) {
 		write(w, r, http.StatusOK, cardStatusJSON{Reader: name})
 		return
 	}
-	key := rd.name + "\x00" + c.origin
+	key := rd.name + "\x00" + c.principal
 	op := b.joinable[key]
 	if op != nil && op.gen == rd.gen {
 		op.mu.Lock()
@@ -154,14 +157,13 @@ func (b *Bridge) handleCard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	atr := strings.ToUpper(hex.EncodeToString(rd.atr))
-	op = newOperation(b.ctx, c.origin, "status", rd, rd.gen, []string{"pin-status"}, purpose{}, b.now())
+	op = newOperation(b.ctx, c.principal, "status", rd, rd.gen, []string{"pin-status"}, purpose{}, b.now())
 	run := b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		pins, err := card.PINStatus(ctx)
 		if err != nil {
 			return nil, err
 		}
-		j, err := json.Marshal(cardStatusJSON{Reader: rd.name, CardPresent: true, ATR: atr, PINs: pins})
+		j, err := json.Marshal(cardStatusJSON{Reader: rd.name, CardPresent: true, PINs: pins})
 		return &result{json: j}, err
 	})
 	op.run = func(ctx context.Context, op *operation) (*result, error) {
@@ -229,6 +231,47 @@ func (q ReadRequest) readOptions() (mynakit.ReadOptions, []string, error) {
 	return ro, data, nil
 }
 
+// identifiesWithoutSecret says whether a read gets something that tells
+// the card or the person apart (the 共通AP's serial, municipality and
+// expiry; the authentication certificate) without the holder typing a
+// secret first. The text and card-face parts are read first and need the
+// PIN or the card-face data, which is the holder's consent to the whole
+// read; without them, the holder is asked.
+func identifiesWithoutSecret(ro mynakit.ReadOptions) bool {
+	var ident, secret bool
+	for _, p := range ro.Parts {
+		switch p {
+		case mynakit.PartCommon, mynakit.PartJPKI:
+			ident = true
+		case mynakit.PartText, mynakit.PartSurface:
+			secret = true
+		}
+	}
+	return ident && !secret
+}
+
+// askFirst asks the holder to allow op before run; a refusal (or no
+// answer) is recorded in the access log like any operation's end.
+func (b *Bridge) askFirst(run func(ctx context.Context, op *operation) (*result, error)) func(ctx context.Context, op *operation) (*result, error) {
+	return func(ctx context.Context, op *operation) (*result, error) {
+		ok, err := b.askYesNo(ctx, op)
+		if err == nil && !ok {
+			err = errDenied
+		}
+		if err != nil {
+			e := accesslog.Entry{Origin: op.origin, Action: op.action, Data: op.data}
+			if op.reader != nil {
+				e.Reader = op.reader.name
+			}
+			return nil, b.logged(e, func(end *accesslog.Entry) error {
+				end.Outcome = b.outcome(op, nil, err)
+				return err
+			})
+		}
+		return run(ctx, op)
+	}
+}
+
 func (b *Bridge) handleRead(w http.ResponseWriter, r *http.Request) {
 	var q ReadRequest
 	if aerr := decodeBody(w, r, maxJSONBody, &q); aerr != nil {
@@ -245,11 +288,14 @@ func (b *Bridge) handleRead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	op := newOperation(b.ctx, c.origin, "read", rd, gen, data, purpose{What: "カードの情報を読み取ります read the card", Items: describeData(data)}, b.now())
+	op := newOperation(b.ctx, c.principal, "read", rd, gen, data, purpose{What: "カードの情報を読み取ります read the card", Items: describeData(data)}, b.now())
 	op.codeBFirst = q.CodeB
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		return b.read(ctx, card, op, ro)
 	})
+	if identifiesWithoutSecret(ro) {
+		op.run = b.askFirst(op.run)
+	}
 	b.launch(w, r, op, renderJSON)
 }
 
@@ -338,7 +384,7 @@ func (b *Bridge) handlePhoto(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerOf(r)
 	data := []string{"surface", "photo"}
-	op := newOperation(b.ctx, c.origin, "photo", rd, gen, data, purpose{What: "顔写真を読み取ります read the photo", Items: describeData(data)}, b.now())
+	op := newOperation(b.ctx, c.principal, "photo", rd, gen, data, purpose{What: "顔写真を読み取ります read the photo", Items: describeData(data)}, b.now())
 	op.codeBFirst = codeB
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		rep, err := card.Read(ctx, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartSurface}, Photo: true})
@@ -399,7 +445,7 @@ func (b *Bridge) handleQR(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerOf(r)
 	data := []string{"surface", "age-record"}
-	op := newOperation(b.ctx, c.origin, "qr", rd, gen, data, purpose{What: "年齢確認のQRコードを作ります make an age-verification QR code", Items: describeData(data)}, b.now())
+	op := newOperation(b.ctx, c.principal, "qr", rd, gen, data, purpose{What: "年齢確認のQRコードを作ります make an age-verification QR code", Items: describeData(data)}, b.now())
 	op.codeBFirst = codeB
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		rep, err := card.Read(ctx, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartSurface}, AgeRecord: true})
@@ -450,7 +496,7 @@ func (b *Bridge) handleCertificate(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerOf(r)
 	data := []string{string(kind) + "-certificate"}
-	op := newOperation(b.ctx, c.origin, "certificate", rd, gen, data, purpose{What: "電子証明書を読み取ります read a certificate", Items: describeData(data)}, b.now())
+	op := newOperation(b.ctx, c.principal, "certificate", rd, gen, data, purpose{What: "電子証明書を読み取ります read a certificate", Items: describeData(data)}, b.now())
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		rep, err := card.Certificate(ctx, kind, mynakit.CertificateOptions{})
 		if err != nil {
@@ -470,6 +516,11 @@ func (b *Bridge) handleCertificate(w http.ResponseWriter, r *http.Request) {
 		j, err := json.Marshal(out)
 		return &result{json: j, verdict: string(rep.Verdict)}, err
 	})
+	if kind == mynakit.CertAuth {
+		// The authentication certificate needs no PIN, yet names the
+		// person: the holder is asked first.
+		op.run = b.askFirst(op.run)
+	}
 	b.launch(w, r, op, renderJSON)
 }
 
@@ -506,7 +557,7 @@ func (b *Bridge) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
 	sum := sha256.Sum256(q.Challenge)
 	data := []string{"auth-key", "auth-certificate"}
-	op := newOperation(b.ctx, c.origin, "authenticate", rd, gen, data, purpose{
+	op := newOperation(b.ctx, c.principal, "authenticate", rd, gen, data, purpose{
 		What:   "利用者証明用電子証明書でログインします log in with the user-authentication certificate",
 		Items:  describeData(data),
 		Digest: hex.EncodeToString(sum[:]),
@@ -550,60 +601,104 @@ func parseHash(s string) (crypto.Hash, error) {
 	return 0, fmt.Errorf("unknown hash %q (want sha256, sha384 or sha512)", s)
 }
 
+// maxSignJSON bounds a JSON or CBOR signing request: a digest, or a small
+// document; a larger document is sent as application/octet-stream, which
+// is hashed as it streams and never held in memory while it waits.
+const maxSignJSON = 256 << 10
+
 func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
-	var q SignRequest
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == "application/octet-stream" {
-		doc, aerr := readBody(w, r, b.opts.MaxDocument)
-		if aerr != nil {
-			writeError(w, r, aerr)
-			return
-		}
-		q.Document = doc
-	} else if aerr := decodeBody(w, r, b.opts.MaxDocument*4/3+4096, &q); aerr != nil {
+	// The token (checkRequest), the route, the card and a place in the
+	// reader's queue come before the body is read.
+	rd, gen, ok := b.cardFor(w, r)
+	if !ok {
+		return
+	}
+	if !b.reserve(rd) {
+		aerr, _ := b.apiErrorOf(nil, errQueueFull)
 		writeError(w, r, aerr)
 		return
 	}
+	reserved := true
+	defer func() {
+		if reserved {
+			b.unreserve(rd)
+		}
+	}()
+	c := callerOf(r)
+	var q SignRequest
+	var doc *spooled
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "application/octet-stream" {
+		var aerr *apiError
+		if doc, aerr = b.spool(w, r, b.opts.MaxDocument); aerr != nil {
+			writeError(w, r, aerr)
+			return
+		}
+		doc.name = documentName(r)
+	} else if aerr := decodeBody(w, r, maxSignJSON, &q); aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	defer func() {
+		if reserved && doc != nil {
+			doc.close()
+		}
+	}()
 	h, err := parseHash(q.Hash)
 	switch {
 	case err != nil:
-	case (q.Digest == nil) == (q.Document == nil):
+	case doc != nil && (q.Digest != nil || q.Document != nil):
+		err = errors.New("give either digest or document")
+	case doc == nil && (q.Digest == nil) == (q.Document == nil):
 		err = errors.New("give either digest or document")
 	case q.Digest != nil && len(q.Digest) != h.Size():
 		err = fmt.Errorf("a %v digest is %d bytes, not %d", h, h.Size(), len(q.Digest))
-	case int64(len(q.Document)) > b.opts.MaxDocument:
-		writeError(w, r, tooLarge(b.opts.MaxDocument))
-		return
+	case q.Document != nil && h != crypto.SHA256:
+		err = errors.New("a document is signed with SHA-256")
 	}
 	if err != nil {
 		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "署名の指定が違います "+err.Error()))
 		return
 	}
-	rd, gen, ok := b.cardFor(w, r)
-	if !ok {
+	if q.Digest != nil && !b.digestOK[c.principal] {
+		writeError(w, r, newError(http.StatusForbidden, "digest-not-allowed", "ダイジェストへの署名は許可されていません。文書を送ってください signing a raw digest is not allowed for this caller (its content cannot be shown to the holder): send the document, or start the bridge with --allow-digest-sign"))
 		return
 	}
-	c := callerOf(r)
-	p := purpose{What: "署名用電子証明書で署名します sign with the signing certificate", Items: describeData([]string{"sign-key", "sign-certificate"})}
 	if q.Document != nil {
-		sum := sha256.Sum256(q.Document)
-		p.Digest, p.Note = hex.EncodeToString(sum[:]), fmt.Sprintf("文書（%dバイト）の SHA-256 a document of %d bytes, by its SHA-256", len(q.Document), len(q.Document))
+		doc = memDocument(q.Document)
+		q.Document = nil
+	}
+	p := purpose{What: "署名用電子証明書で署名します（法的な効力のある電子署名） sign with the signing certificate (a legally binding signature)", Items: describeData([]string{"sign-key", "sign-certificate"})}
+	if doc != nil {
+		p.Digest, p.DigestAlg = hex.EncodeToString(doc.sum[:]), "SHA-256"
+		name := doc.name
+		if name == "" {
+			name = "（名前なし unnamed）"
+		}
+		p.Document = fmt.Sprintf("%s — %d バイト bytes", name, doc.size)
+		p.Note = "この文書に署名します。内容は依頼元のアプリで確かめてください。 this document is signed; check its content in the application that asks"
 	} else {
-		p.Digest, p.Note = hex.EncodeToString(q.Digest), fmt.Sprintf("呼び出し元が計算したダイジェスト（%v） a digest the caller computed (%v); the bridge does not see the document", h, h)
+		p.Digest, p.DigestAlg = hex.EncodeToString(q.Digest), h.String()
+		p.Note = "署名する内容はこの画面に表示できません（呼び出し元が計算したダイジェストだけが届いています）。内容を確かめられない場合は断ってください。 The content to be signed cannot be shown: the bridge received only a digest the caller computed. Decline unless you know what it is."
 	}
 	data := []string{"sign-key", "sign-certificate"}
-	op := newOperation(b.ctx, c.origin, "sign", rd, gen, data, p, b.now())
-	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
+	op := newOperation(b.ctx, c.principal, "sign", rd, gen, data, p, b.now())
+	op.reserved = true
+	run := b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		out := signatureJSON{}
 		var cert []byte
-		if q.Document != nil {
-			cms, err := card.SignDocument(ctx, q.Document, mynakit.SignOptions{})
+		if doc != nil {
+			content, err := doc.bytes()
+			if err != nil {
+				return nil, err
+			}
+			cms, err := card.SignDocument(ctx, content, mynakit.SignOptions{})
 			if err != nil {
 				return nil, err
 			}
 			// The signature is read back as a verifier would, against the
 			// anchors the card is judged against.
-			rep, err := jpki.VerifyCMS(q.Document, cms, jpki.CMSOptions{Store: card.Trust(), Now: b.now()})
+			rep, err := jpki.VerifyCMS(content, cms, jpki.CMSOptions{Store: card.Trust(), Now: b.now()})
 			if err != nil {
 				return nil, err
 			}
@@ -629,5 +724,21 @@ func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
 		j, err := json.Marshal(out)
 		return &result{json: j}, err
 	})
-	b.launch(w, r, op, renderJSON)
+	op.run = func(ctx context.Context, op *operation) (*result, error) {
+		if doc != nil {
+			defer doc.close()
+		}
+		return run(ctx, op)
+	}
+	// From here the operation owns the reservation and the document.
+	reserved = false
+	if !b.start(op) {
+		b.unreserve(rd)
+		if doc != nil {
+			doc.close()
+		}
+		writeError(w, r, cancelledError(errClosed))
+		return
+	}
+	b.respond(w, r, op, renderJSON)
 }

@@ -129,17 +129,46 @@ func (c *clinic) render(origin string, f oqs.FaceResult) []byte {
 	return b
 }
 
-// handleEvents streams face results (event "face") as they arrive.
+// granted says whether a principal may receive face results: the counter
+// page, and principals paired for the clinic mode (POST /v1/pair with
+// clinic: true).
+func (c *clinic) granted(cl caller) bool {
+	if cl.session {
+		return true
+	}
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
+	return c.b.clinicOK[cl.principal]
+}
+
+// handleEvents streams face results (event "face") as they arrive, to the
+// counter page and to principals paired for the clinic mode; each one
+// handed out is recorded in the access log first.
 func (c *clinic) handleEvents(w http.ResponseWriter, r *http.Request) {
-	origin := callerOf(r).origin
+	cl := callerOf(r)
+	if !c.granted(cl) {
+		writeError(w, r, newError(http.StatusForbidden, "clinic-not-paired", "資格確認の結果を受け取る登録がありません pair for the clinic mode first (POST /v1/pair with clinic: true)"))
+		return
+	}
+	origin := cl.principal
 	s, ok := c.faces.subscribe(origin)
 	if !ok {
 		writeError(w, r, cancelledError(errClosed))
 		return
 	}
 	defer c.faces.unsubscribe(s)
-	stream(c.b.ctx, w, r, s.ch, nil, func(f oqs.FaceResult) event {
-		return event{name: "face", data: c.render(origin, f)}
+	stream(c.b.ctx, w, r, s.ch, nil, func(f oqs.FaceResult) (event, bool) {
+		if !c.granted(cl) {
+			return event{}, false
+		}
+		err := c.b.logged(accesslog.Entry{Origin: origin, Action: "oqs-face", Data: []string{"eligibility"}}, func(e *accesslog.Entry) error {
+			e.Outcome = "ok"
+			return nil
+		})
+		if err != nil {
+			return event{}, false
+		}
+		return event{name: "face", data: c.render(origin, f)}, true
 	})
 }
 
@@ -176,7 +205,7 @@ func (c *clinic) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "insurer, number, birth が必要です insurer, number and birth are required"))
 		return
 	}
-	origin := callerOf(r).origin
+	origin := callerOf(r).principal
 	timeout := c.opts.ConfirmTimeout
 	if timeout <= 0 {
 		timeout = oqs.DefaultTimeout

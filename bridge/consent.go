@@ -3,12 +3,16 @@ package bridge
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html/template"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mynakit/mynakit/accesslog"
@@ -18,14 +22,20 @@ import (
 
 // ConsentRequest is what the holder is asked to agree to.
 type ConsentRequest struct {
-	// Origin is the web origin that asks ("" for a local application).
+	// Origin is who asks: a web origin, or "app:NAME" for a local
+	// application.
 	Origin string
 	Action string // read, photo, qr, certificate, authenticate, sign, pair
 	Reader string
 	What   string   // the operation, in Japanese and English
 	Items  []string // the data or keys concerned
-	Digest string   // SHA-256 (hex) of what is signed, when signing
-	Note   string
+	Digest string   // the digest (hex) of what is signed, when signing
+	// DigestAlg names Digest's algorithm (SHA-256, SHA-384, SHA-512).
+	DigestAlg string
+	// Document names a document to be signed and its size; empty for a
+	// raw digest, whose content the bridge never sees.
+	Document string
+	Note     string
 	// Secret is the secret asked for; Kind is 0 for a pairing.
 	Secret pin.Request
 }
@@ -40,7 +50,8 @@ type Consenter interface {
 }
 
 func (b *Bridge) consentRequest(op *operation, req pin.Request) ConsentRequest {
-	cr := ConsentRequest{Origin: op.origin, Action: op.action, What: op.purpose.What, Items: op.purpose.Items, Digest: op.purpose.Digest, Note: op.purpose.Note, Secret: req}
+	cr := ConsentRequest{Origin: op.origin, Action: op.action, What: op.purpose.What, Items: op.purpose.Items, Digest: op.purpose.Digest,
+		DigestAlg: op.purpose.DigestAlg, Document: op.purpose.Document, Note: op.purpose.Note, Secret: req}
 	if op.reader != nil {
 		cr.Reader = op.reader.name
 	}
@@ -68,25 +79,31 @@ var webFS embed.FS
 var consentTmpl = template.Must(template.ParseFS(webFS, "web/consent.html"))
 
 type consentView struct {
-	ID       string
-	Origin   string
-	Local    bool
-	Self     bool
-	Reader   string
-	What     string
-	Items    []string
-	Digest   string
-	Note     string
-	CSRF     string
-	Pair     bool
-	Kind     string // pin, sign-password, code-a, code-b
-	Label    string
-	Left     int
-	Retry    bool
-	Status   string // a message instead of a form
-	Problem  bool
-	Waiting  bool // refresh the page until there is something to ask
-	Finished bool
+	ID        string
+	Origin    string
+	App       string // a local application's name
+	Self      bool
+	Reader    string
+	What      string
+	Items     []string
+	Digest    string
+	DigestAlg string
+	Document  string
+	RawDigest bool
+	Note      string
+	CSRF      string
+	Shown     string // when the page was served, for the arm delay
+	ArmMS     int64
+	Pair      bool   // a pairing
+	YesNo     bool   // a question without a secret
+	Kind      string // pin, sign-password, code-a, code-b
+	Label     string
+	Left      int
+	Retry     bool
+	Status    string // a message instead of a form
+	Problem   bool
+	Waiting   bool // refresh the page until there is something to ask
+	Finished  bool
 }
 
 // handleConsentPage shows what the operation asks and the form for the
@@ -98,10 +115,9 @@ func (b *Bridge) handleConsentPage(w http.ResponseWriter, r *http.Request) {
 
 func (b *Bridge) renderConsent(w http.ResponseWriter, r *http.Request, op *operation, note string) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'")
+	pageHeaders(h, "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'")
 	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	v := consentView{}
+	v := consentView{ArmMS: b.opts.ArmDelay.Milliseconds()}
 	if op == nil {
 		v.Status, v.Problem, v.Finished = "この確認は見つかりません（期限切れか終了済み） this request is unknown, finished or expired", true, true
 		w.WriteHeader(http.StatusNotFound)
@@ -109,14 +125,22 @@ func (b *Bridge) renderConsent(w http.ResponseWriter, r *http.Request, op *opera
 		return
 	}
 	v.ID, v.Origin, v.What, v.Items, v.Digest, v.Note = op.id, op.origin, op.purpose.What, op.purpose.Items, op.purpose.Digest, op.purpose.Note
-	v.Local, v.Self = op.origin == "", op.origin == b.self
+	v.DigestAlg, v.Document, v.RawDigest = op.purpose.DigestAlg, op.purpose.Document, op.purpose.Digest != "" && op.action == "sign" && op.purpose.Document == ""
+	v.App, _ = strings.CutPrefix(op.origin, "app:")
+	if !isApp(op.origin) {
+		v.App = ""
+	}
+	v.Self = op.origin == b.self
 	if op.reader != nil {
 		v.Reader = op.reader.name
+	} else {
+		v.Reader = "（すべてのリーダー all readers of this bridge）"
 	}
 	state, a, _, aerr, _ := op.view()
 	switch {
 	case state == stateConsent && a != nil && b.opts.Consent == nil:
-		v.CSRF, v.Pair = a.csrf, a.pair
+		v.CSRF, v.YesNo, v.Pair = a.csrf, a.pair, op.action == "pair"
+		v.Shown = b.shownStamp(op.id, a.csrf)
 		if !a.pair {
 			v.Kind, v.Left, v.Retry = secretName(a.req.Kind), a.req.Remaining, a.req.Retry
 			v.Label = secretLabel(a.req.Kind)
@@ -188,6 +212,10 @@ func (b *Bridge) handleConsentSubmit(w http.ResponseWriter, r *http.Request) {
 	case "deny":
 		ans.deny = true
 	case "allow":
+		if !b.armed(op.id, a.csrf, string(form.get("shown"))) {
+			b.renderConsent(w, r, op, "内容を確かめてから押してください（表示直後の操作は受け付けません） read the request first: a click right after the page appeared does not count")
+			return
+		}
 		if !a.pair {
 			secret, problem := form.secret(a.req.Kind)
 			if problem != "" {
@@ -246,7 +274,7 @@ func readSecretBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte
 type form map[string][]byte
 
 var formFields = map[string]int{
-	"csrf": 64, "choice": 8, "pin": 16, "password": 32, "code_a": 32, "code_b": 32,
+	"csrf": 64, "choice": 8, "shown": 128, "pin": 16, "password": 32, "code_a": 32, "code_b": 32,
 	"birth": 16, "expiry_year": 8, "security_code": 8,
 }
 
@@ -388,22 +416,79 @@ func (f form) secret(kind myna.Secret) (secret []byte, problem string) {
 	return s, ""
 }
 
+// shownStamp records when a question's page was served: the time and a
+// MAC over it, the operation and the question, so that a submitted form
+// proves how long its page had been up.
+func (b *Bridge) shownStamp(id, csrf string) string {
+	// Real time, not Options.Now: the delay is the holder's, not the
+	// clock's the verdicts are judged at.
+	ms := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	return ms + "." + base64.RawURLEncoding.EncodeToString(mac(b.secret, "shown:"+id+":"+csrf+":"+ms))
+}
+
+// armed says whether a form's page was served at least ArmDelay ago (and
+// the stamp is the bridge's own).
+func (b *Bridge) armed(id, csrf, stamp string) bool {
+	ms, sum, ok := strings.Cut(stamp, ".")
+	if !ok {
+		return false
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sum)
+	if err != nil || !hmac.Equal(got, mac(b.secret, "shown:"+id+":"+csrf+":"+ms)) {
+		return false
+	}
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return false
+	}
+	return time.Since(time.UnixMilli(n)) >= b.opts.ArmDelay
+}
+
 // --- pairing ---
 
-// handlePair starts a pairing: the holder approves the origin on the
-// consent page, and the origin then fetches its token once from
-// GET /v1/operations/{id}.
+// PairRequest is the optional body of POST /v1/pair.
+type PairRequest struct {
+	// Clinic asks for the clinic mode's face results too (names, birth
+	// dates, addresses and insurance numbers of the patients).
+	Clinic bool `json:"clinic,omitempty"`
+}
+
+// handlePair starts a pairing: the person at the counter approves the
+// origin on the consent page, and the origin then fetches its token once
+// from GET /v1/operations/{id}. A local application, which has its token
+// already, pairs only to receive the clinic mode's face results.
 func (b *Bridge) handlePair(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
-	if c.origin == b.self {
-		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "ブリッジ自身の画面は登録不要です the bridge's own pages need no pairing"))
+	var q PairRequest
+	if aerr := decodeBody(w, r, maxJSONBody, &q); aerr != nil {
+		writeError(w, r, aerr)
 		return
 	}
-	op := newOperation(b.ctx, c.origin, "pair", nil, 0, nil, purpose{What: "このブリッジ（カードリーダー）の利用を許可しますか allow this site to use the card reader through the bridge?",
-		Items: []string{"許可すると、操作のたびにこの画面で確認します after this, each use of the card is still confirmed here"}}, b.now())
+	app := isApp(c.principal)
+	if app && !q.Clinic {
+		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "ローカルアプリケーションはトークンを持っています。登録は clinic のためだけです a local application has its token already; it pairs only for the clinic mode (clinic: true)"))
+		return
+	}
+	if q.Clinic && b.clinic == nil {
+		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "資格確認モードではありません the clinic mode is off (--oqs-root)"))
+		return
+	}
+	p := purpose{What: "このブリッジ（カードリーダー）の利用を許可しますか allow this site to use the card reader through the bridge?",
+		Items: []string{"許可すると、操作のたびにこの画面で確認します after this, each use of the card is still confirmed here"}}
+	if app {
+		p = purpose{What: "資格確認の結果を受け取ることを許可しますか allow this application to receive the eligibility results?", Items: nil}
+	}
+	if q.Clinic {
+		p.Items = append(p.Items, "資格確認（顔認証付きカードリーダー）の結果: 患者の氏名・生年月日・住所・保険者番号 the clinic's eligibility results: each patient's name, birth date, address and insurance numbers")
+	}
+	data := []string{}
+	if q.Clinic {
+		data = append(data, "eligibility")
+	}
+	op := newOperation(b.ctx, c.principal, "pair", nil, 0, data, p, b.now())
 	op.run = func(ctx context.Context, op *operation) (*result, error) {
-		err := b.logged(accesslog.Entry{Origin: op.origin, Action: "pair"}, func(e *accesslog.Entry) error {
-			ok, err := b.askPairing(ctx, op)
+		err := b.logged(accesslog.Entry{Origin: op.origin, Action: "pair", Data: op.data}, func(e *accesslog.Entry) error {
+			ok, err := b.askYesNo(ctx, op)
 			e.Outcome = "ok"
 			switch {
 			case err != nil:
@@ -416,8 +501,21 @@ func (b *Bridge) handlePair(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		j, _ := json.Marshal(map[string]any{"origin": op.origin, "paired": true})
-		return &result{json: j, pairToken: b.tokens.mint(op.origin)}, nil
+		res := &result{}
+		if !app {
+			// A new token revokes the old one, and ends its streams.
+			b.endStreams(op.origin)
+			res.pairToken = b.tokens.mint(op.origin)
+		}
+		b.mu.Lock()
+		if q.Clinic {
+			b.clinicOK[op.origin] = true
+		} else {
+			delete(b.clinicOK, op.origin)
+		}
+		b.mu.Unlock()
+		res.json, _ = json.Marshal(map[string]any{"origin": op.origin, "paired": true, "clinic": q.Clinic})
+		return res, nil
 	}
 	if !b.start(op) {
 		writeError(w, r, cancelledError(errClosed))
@@ -429,7 +527,38 @@ func (b *Bridge) handlePair(w http.ResponseWriter, r *http.Request) {
 	b.accepted(w, r, op)
 }
 
-func (b *Bridge) askPairing(ctx context.Context, op *operation) (bool, error) {
+// handleUnpair revokes the caller's token (a local application's until the
+// bridge restarts) and its clinic grant, and ends its open streams.
+func (b *Bridge) handleUnpair(w http.ResponseWriter, r *http.Request) {
+	c := callerOf(r)
+	if c.session {
+		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "窓口画面は登録していません the counter page is not paired"))
+		return
+	}
+	b.revoke(c.principal)
+	write(w, r, http.StatusOK, map[string]any{"origin": c.principal, "paired": false})
+}
+
+// revoke forgets a principal's token and grants, and ends its streams.
+func (b *Bridge) revoke(principal string) {
+	b.tokens.revoke(principal)
+	b.mu.Lock()
+	delete(b.clinicOK, principal)
+	b.mu.Unlock()
+	b.endStreams(principal)
+}
+
+// endStreams closes every event stream of principal.
+func (b *Bridge) endStreams(principal string) {
+	b.events.drop(principal)
+	if b.clinic != nil {
+		b.clinic.faces.drop(principal)
+	}
+}
+
+// askYesNo asks the holder to allow or decline op (a pairing, or a read of
+// what identifies the card or the person), without a secret.
+func (b *Bridge) askYesNo(ctx context.Context, op *operation) (bool, error) {
 	a := &ask{pair: true, csrf: randomID(), answer: make(chan answer, 1)}
 	withdraw, err := b.pose(op, a)
 	if err != nil {
@@ -446,4 +575,33 @@ func (b *Bridge) askPairing(ctx context.Context, op *operation) (bool, error) {
 	}
 	ans, err := b.awaitAnswer(ctx, a)
 	return err == nil && !ans.deny, err
+}
+
+// handleConsents lists the questions open for the holder, for the counter
+// page, which may cancel them.
+func (b *Bridge) handleConsents(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	var open []*operation
+	for _, op := range b.ops {
+		if s, a, _, _, _ := op.view(); s == stateConsent && a != nil {
+			open = append(open, op)
+		}
+	}
+	b.mu.Unlock()
+	list := make([]map[string]any, 0, len(open))
+	for _, op := range open {
+		list = append(list, b.consentJSON(op))
+	}
+	write(w, r, http.StatusOK, map[string]any{"consents": list})
+}
+
+// consentJSON is an open question as the counter page lists it.
+func (b *Bridge) consentJSON(op *operation) map[string]any {
+	v := map[string]any{"id": op.id, "origin": op.origin, "action": op.action, "what": op.purpose.What, "consent_url": b.self + "/consent/" + op.id}
+	if op.reader != nil {
+		v["reader"] = op.reader.name
+	}
+	s, a, _, _, _ := op.view()
+	v["open"] = s == stateConsent && a != nil
+	return v
 }

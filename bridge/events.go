@@ -19,10 +19,11 @@ type event struct {
 	data []byte
 }
 
-// hub fans values out to the open streams. A value for an origin goes only
-// to that origin's streams (an operation's progress and facts are its
-// caller's; a local application's origin is "", which is an origin like any
-// other); broadcast reaches every stream. A stream that cannot keep up is
+// hub fans values out to the open streams. A value for a principal goes
+// only to that principal's streams (an operation's progress and facts are
+// its caller's; each local application is a principal of its own);
+// broadcast reaches every stream. Revoking a principal's token ends its
+// streams (drop). A stream that cannot keep up is
 // closed rather than let it hold anyone up; its client reconnects and gets
 // the current state again.
 type hub[T any] struct {
@@ -86,6 +87,18 @@ func (h *hub[T]) send(v T, to func(*sub[T]) bool) {
 	}
 }
 
+// drop ends every stream of origin (its token was revoked).
+func (h *hub[T]) drop(origin string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if s.origin == origin {
+			delete(h.subs, s)
+			close(s.ch)
+		}
+	}
+}
+
 func (h *hub[T]) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -137,6 +150,15 @@ func (b *Bridge) publishOperation(op *operation) {
 	b.emit(op.origin, "operation", b.opJSON(op, false))
 }
 
+// publishConsent tells the counter page that a question for the holder
+// opened or closed, so that it can be cancelled there.
+func (b *Bridge) publishConsent(op *operation) {
+	if op.origin == b.self {
+		return // the counter's own questions are in its dialog
+	}
+	b.emit(b.self, "consent", b.consentJSON(op))
+}
+
 // publishProgress reports that a step of a read started.
 func (b *Bridge) publishProgress(op *operation, p mynakit.Progress) {
 	b.emit(op.origin, "progress", map[string]any{"operation": op.id, "step": p.Step, "part": p.Part})
@@ -168,7 +190,7 @@ const heartbeat = 15 * time.Second
 // present readers first), and its own operations' progress and facts.
 func (b *Bridge) handleEvents(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
-	s, ok := b.events.subscribe(c.origin)
+	s, ok := b.events.subscribe(c.principal)
 	if !ok {
 		writeError(w, r, cancelledError(errClosed))
 		return
@@ -181,7 +203,7 @@ func (b *Bridge) handleEvents(w http.ResponseWriter, r *http.Request) {
 			first = append(first, mustEvent(string(mynakit.CardInserted), map[string]any{"reader": rd.Name, "atr": rd.ATR}))
 		}
 	}
-	stream(b.ctx, w, r, s.ch, first, func(e event) event { return e })
+	stream(b.ctx, w, r, s.ch, first, func(e event) (event, bool) { return e, true })
 }
 
 func mustEvent(name string, v any) event {
@@ -190,9 +212,9 @@ func mustEvent(name string, v any) event {
 }
 
 // stream writes Server-Sent Events, first and then each value of ch as
-// toEvent renders it, until the client goes, the channel closes or the
-// bridge stops (done).
-func stream[T any](done context.Context, w http.ResponseWriter, r *http.Request, ch <-chan T, first []event, toEvent func(T) event) {
+// toEvent renders it (or, answering false, holds it back), until the
+// client goes, the channel closes or the bridge stops (done).
+func stream[T any](done context.Context, w http.ResponseWriter, r *http.Request, ch <-chan T, first []event, toEvent func(T) (event, bool)) {
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -221,7 +243,10 @@ func stream[T any](done context.Context, w http.ResponseWriter, r *http.Request,
 	for {
 		select {
 		case v, ok := <-ch:
-			if !ok || !send(toEvent(v)) {
+			if !ok {
+				return
+			}
+			if e, give := toEvent(v); give && !send(e) {
 				return
 			}
 		case <-t.C:

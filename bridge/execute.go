@@ -194,6 +194,10 @@ func (b *Bridge) apiErrorOf(op *operation, err error) (*apiError, bool) {
 		e := newError(http.StatusTooManyRequests, "busy", "リーダーが混んでいます the reader's queue is full; try again shortly")
 		e.RetryAfter = 1
 		return e, false
+	case errors.Is(err, errWaitingConsent):
+		e := newError(http.StatusConflict, "waiting-for-consent", "リーダーは別の依頼への同意を待っています。しばらくして再度お試しください the reader is waiting for the holder's consent to another request; try again shortly")
+		e.RetryAfter = 5
+		return e, false
 	case errors.Is(err, errQueueTimeout):
 		e := newError(http.StatusServiceUnavailable, "queue-timeout", "リーダーの順番を待ちきれませんでした waited too long for the reader")
 		e.RetryAfter = 5

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,9 +46,10 @@ type env struct {
 	served chan error
 	cancel context.CancelFunc
 
-	selfTokenOnce sync.Once
-	selfTok       string
-	stopOnce      sync.Once
+	sessionOnce sync.Once
+	cookie      string
+	armDelay    time.Duration
+	stopOnce    sync.Once
 }
 
 type option func(*bridge.Options, *envSetup)
@@ -112,6 +114,11 @@ func start(t testing.TB, opts ...option) *env {
 	for _, f := range opts {
 		f(&o, setup)
 	}
+	if o.ArmDelay == 0 {
+		// Short, so that the tests that answer consent pages stay quick;
+		// the answer helper waits it out as a holder reading the page does.
+		o.ArmDelay = 30 * time.Millisecond
+	}
 	if setup.img == nil {
 		setup.img = simtest.Image(t)
 	}
@@ -142,7 +149,7 @@ func start(t testing.TB, opts ...option) *env {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &env{t: t, b: b, local: local, sim: sim, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), logDir: logDir, log: lg,
-		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{}}, served: make(chan error, 1), cancel: cancel}
+		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{}}, served: make(chan error, 1), cancel: cancel, armDelay: o.ArmDelay}
 	if setup.wrap != nil {
 		srv := &http.Server{Handler: setup.wrap(b)}
 		go func() {
@@ -252,19 +259,60 @@ func (e *env) do(method, path string, body []byte, headers map[string]string) re
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
 
-var tokenRE = regexp.MustCompile(`name="mynakit-token" content="([^"]+)"`)
-
-// selfToken is the counter page's token, read from the page.
-func (e *env) selfToken() string {
-	e.selfTokenOnce.Do(func() {
-		r := e.do("GET", "/", nil, nil)
-		m := tokenRE.FindSubmatch(r.body)
-		if m == nil {
-			e.t.Fatalf("no token in the counter page: %d %s", r.status, r.body)
+// session opens the counter page through a one-time URL, as mynakit open
+// does, and returns the session cookie ("name=value") it set.
+func (e *env) session() string {
+	e.sessionOnce.Do(func() {
+		req, err := http.NewRequest("GET", e.b.OpenURL(time.Minute), nil)
+		if err != nil {
+			e.t.Fatal(err)
 		}
-		e.selfTok = string(m[1])
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+			e.t.Fatalf("one-time URL: %d", resp.StatusCode)
+		}
+		for _, c := range resp.Cookies() {
+			if strings.HasPrefix(c.Name, "mynakit-session") {
+				if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+					e.t.Fatalf("session cookie without HttpOnly and SameSite=Strict: %v", c)
+				}
+				e.cookie = c.Name + "=" + c.Value
+			}
+		}
+		if e.cookie == "" {
+			e.t.Fatalf("no session cookie: %v", resp.Header)
+		}
 	})
-	return e.selfTok
+	return e.cookie
+}
+
+// counter is what the counter page's own requests carry: the session
+// cookie, from the bridge's own origin.
+func (e *env) counter(extra ...string) map[string]string {
+	h := map[string]string{"Cookie": e.session(), "Sec-Fetch-Site": "same-origin", "Origin": e.url}
+	for i := 0; i+1 < len(extra); i += 2 {
+		h[extra[i]] = extra[i+1]
+	}
+	return h
+}
+
+// appToken is a local application's token.
+func (e *env) appToken(name string) string {
+	e.t.Helper()
+	tok, err := e.b.AppToken(name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+// local is what a local application's requests carry.
+func local(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
 }
 
 func decodeJSON(t testing.TB, b []byte) map[string]any {
@@ -328,7 +376,10 @@ func (e *env) op(id string, headers map[string]string, until func(state string) 
 
 func finished(s string) bool { return s == "done" || s == "failed" || s == "cancelled" }
 
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var (
+	csrfRE  = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	shownRE = regexp.MustCompile(`name="shown" value="([^"]+)"`)
+)
 
 // consentPage fetches the consent page as the browser does.
 func (e *env) consentPage(id string) string {
@@ -340,25 +391,34 @@ func (e *env) consentPage(id string) string {
 	return string(r.body)
 }
 
-// answer submits the consent form from the bridge's own page.
+// answer submits the consent form from the bridge's own page, in the
+// counter's session, once the page has been up for the arm delay.
 func (e *env) answer(id string, fields url.Values) response {
 	e.t.Helper()
 	page := e.consentPage(id)
 	m := csrfRE.FindStringSubmatch(page)
-	if m == nil {
+	sh := shownRE.FindStringSubmatch(page)
+	if m == nil || sh == nil {
 		e.t.Fatalf("no form on the consent page:\n%s", page)
 	}
 	fields.Set("csrf", m[1])
+	fields.Set("shown", sh[1])
 	if fields.Get("choice") == "" {
 		fields.Set("choice", "allow")
 	}
-	return e.do("POST", "/consent/"+id, []byte(fields.Encode()), map[string]string{"Origin": e.url, "Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"})
+	time.Sleep(e.armDelay)
+	return e.do("POST", "/consent/"+id, []byte(fields.Encode()), e.counter("Content-Type", "application/x-www-form-urlencoded"))
 }
 
-// pair pairs appOrigin through the consent page and returns its token.
-func (e *env) pair(origin string) string {
+// pair pairs origin through the consent page and returns its token; body
+// is the pairing request (e.g. {"clinic":true}).
+func (e *env) pair(origin string, body ...string) string {
 	e.t.Helper()
-	r := e.do("POST", "/v1/pair", nil, map[string]string{"Origin": origin})
+	var b []byte
+	if len(body) > 0 {
+		b = []byte(body[0])
+	}
+	r := e.do("POST", "/v1/pair", b, map[string]string{"Origin": origin})
 	if r.status != http.StatusAccepted {
 		e.t.Fatalf("pair: %d %s", r.status, r.body)
 	}

@@ -46,6 +46,9 @@ type operation struct {
 	created time.Time
 	// codeBFirst asks 照合番号B (the card-face data) rather than the PIN.
 	codeBFirst bool
+	// reserved: the request took its place in the reader's queue before
+	// its body was read (see reserve).
+	reserved bool
 
 	ctx    context.Context
 	cancel func(error)
@@ -69,8 +72,13 @@ type operation struct {
 type purpose struct {
 	What   string   // e.g. 券面事項を読み取る read the card's data
 	Items  []string // the facts or keys concerned, each in Japanese and English
-	Digest string   // SHA-256 of what is signed, hex
-	Note   string
+	Digest string   // the digest of what is signed, hex
+	// DigestAlg names Digest's algorithm (SHA-256, SHA-384, SHA-512).
+	DigestAlg string
+	// Document names the document signed and its size ("" for a raw
+	// digest).
+	Document string
+	Note     string
 }
 
 // ask is an open question to the holder.
@@ -236,6 +244,7 @@ func (b *Bridge) pose(op *operation, a *ask) (withdraw func(), err error) {
 	op.setLocked(stateConsent)
 	op.mu.Unlock()
 	b.publishOperation(op)
+	b.publishConsent(op)
 	return func() {
 		op.mu.Lock()
 		if op.ask == a {
@@ -246,6 +255,7 @@ func (b *Bridge) pose(op *operation, a *ask) (withdraw func(), err error) {
 		}
 		op.mu.Unlock()
 		b.publishOperation(op)
+		b.publishConsent(op)
 	}, nil
 }
 

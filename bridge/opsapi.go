@@ -25,6 +25,9 @@ func (b *Bridge) opJSON(op *operation, withResult bool) map[string]any {
 	v["links"] = links
 	if op.reader != nil {
 		v["reader"] = op.reader.name
+		if state == stateQueued && b.holderAsks(op.reader) {
+			v["waiting_for"] = "consent"
+		}
 	}
 	if len(op.data) > 0 {
 		v["data"] = op.data
@@ -56,12 +59,13 @@ func (b *Bridge) findOp(id string) *operation {
 	return b.ops[id]
 }
 
-// ownOp finds the caller's operation: a paired caller of its origin, or —
-// for a pairing only — the origin that asked, which has no token yet.
+// ownOp finds the caller's operation: a paired caller of its principal,
+// or — for a pairing only — the web origin that asked, which has no token
+// yet.
 func (b *Bridge) ownOp(w http.ResponseWriter, r *http.Request) *operation {
 	c := callerOf(r)
 	op := b.findOp(r.PathValue("id"))
-	if op == nil || op.origin != c.origin || c.crossSite || (!c.paired && op.action != "pair") {
+	if op == nil || op.origin != c.principal || c.principal == "" || c.crossSite || (!c.paired && op.action != "pair") {
 		if op != nil && !c.paired && op.action != "pair" {
 			writeError(w, r, newError(http.StatusUnauthorized, "unauthorized", "トークンが必要です a token is needed (pair first)"))
 			return nil
@@ -93,10 +97,16 @@ func (b *Bridge) handleOperation(w http.ResponseWriter, r *http.Request) {
 	write(w, r, http.StatusOK, v)
 }
 
-// handleCancel cancels an operation (and closes its consent page).
+// handleCancel cancels an operation (and closes its consent page). The
+// counter page may cancel any operation that waits for the holder.
 func (b *Bridge) handleCancel(w http.ResponseWriter, r *http.Request) {
-	op := b.ownOp(w, r)
-	if op == nil {
+	var op *operation
+	if c := callerOf(r); c.session {
+		if op = b.findOp(r.PathValue("id")); op == nil {
+			writeError(w, r, newError(http.StatusNotFound, "not-found", "操作が見つかりません no such operation"))
+			return
+		}
+	} else if op = b.ownOp(w, r); op == nil {
 		return
 	}
 	op.cancel(errCancelledByCaller)

@@ -110,7 +110,8 @@ func stacks(b []byte) string {
 }
 
 // An operation waiting for the holder keeps its reader; another waits at
-// most QueueWait and gets 503.
+// most QueueWait and is told the reader waits for consent (409
+// waiting-for-consent, not 503).
 func TestQueueWaitIsBounded(t *testing.T) {
 	e := start(t, withOptions(func(o *bridge.Options) { o.QueueWait = 30 * time.Millisecond }))
 	tok := e.pair(appOrigin)
@@ -119,7 +120,7 @@ func TestQueueWaitIsBounded(t *testing.T) {
 		t.Fatalf("%d", r.status)
 	}
 	s := e.do("GET", "/v1/readers/sim/card", nil, app(tok))
-	if s.status != 503 || s.header.Get("Retry-After") == "" || decodeJSON(t, s.body)["error"].(map[string]any)["code"] != "queue-timeout" {
+	if s.status != 409 || s.header.Get("Retry-After") == "" || decodeJSON(t, s.body)["error"].(map[string]any)["code"] != "waiting-for-consent" {
 		t.Fatalf("%d %s", s.status, s.body)
 	}
 }

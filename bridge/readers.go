@@ -20,6 +20,7 @@ type reader struct {
 	gen     uint64        // which insertion: each inserted card gets the next number
 	slot    chan struct{} // holds a token while an operation has the card
 	waiting int           // operations waiting for the slot
+	holder  *operation    // the operation that has the slot
 	gone    bool          // the reader was removed
 
 	cardID    string // the access log's hash of this insertion's card serial
@@ -144,6 +145,18 @@ func (b *Bridge) lookup(ref string) (*reader, *apiError) {
 	return nil, newError(http.StatusNotFound, "no-reader", "リーダーが見つかりません no such reader (see /v1/readers)")
 }
 
+// holderAsks says whether the operation that has rd waits for the holder.
+func (b *Bridge) holderAsks(rd *reader) bool {
+	b.mu.Lock()
+	h := rd.holder
+	b.mu.Unlock()
+	if h == nil {
+		return false
+	}
+	s, _, _, _, _ := h.view()
+	return s == stateConsent
+}
+
 // snapshot is the reader list.
 func (b *Bridge) snapshot() []readerJSON {
 	b.mu.Lock()
@@ -166,6 +179,9 @@ var (
 	errCardRemoved  = errors.New("the card was removed")
 	errNoCard       = errors.New("no card in the reader")
 	errClosed       = errors.New("the bridge is shutting down")
+	// errWaitingConsent: the wait for the reader ended while the
+	// operation that has it waits for the holder's consent.
+	errWaitingConsent = errors.New("the reader waits for the holder's consent")
 )
 
 // acquire waits for op's reader: one operation at a time per reader, at
@@ -173,11 +189,13 @@ var (
 func (b *Bridge) acquire(op *operation) (release func(), err error) {
 	rd := op.reader
 	b.mu.Lock()
-	if rd.waiting >= b.opts.QueueDepth {
-		b.mu.Unlock()
-		return nil, errQueueFull
+	if !op.reserved {
+		if rd.waiting >= b.opts.QueueDepth {
+			b.mu.Unlock()
+			return nil, errQueueFull
+		}
+		rd.waiting++
 	}
-	rd.waiting++
 	b.mu.Unlock()
 	defer func() {
 		b.mu.Lock()
@@ -188,8 +206,21 @@ func (b *Bridge) acquire(op *operation) (release func(), err error) {
 	defer t.Stop()
 	select {
 	case rd.slot <- struct{}{}:
-		return func() { <-rd.slot }, nil
+		b.mu.Lock()
+		rd.holder = op
+		b.mu.Unlock()
+		return func() {
+			b.mu.Lock()
+			if rd.holder == op {
+				rd.holder = nil
+			}
+			b.mu.Unlock()
+			<-rd.slot
+		}, nil
 	case <-t.C:
+		if b.holderAsks(rd) {
+			return nil, errWaitingConsent
+		}
 		return nil, errQueueTimeout
 	case <-op.ctx.Done():
 		return nil, context.Cause(op.ctx)

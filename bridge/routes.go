@@ -12,13 +12,15 @@ const (
 	// public: anyone who passes the Host and Origin checks (the reader
 	// list, the OpenAPI document, the pages).
 	public access = iota
-	// paired: a request carrying its origin's token.
+	// paired: a request carrying its principal's token, or the counter's
+	// session.
 	paired
-	// ownPage: the bridge's own pages only (the consent form's answer).
-	ownPage
-	// allowedOrigin: an allowed origin or a local application, token or
-	// not (asking to pair).
-	allowedOrigin
+	// session: the counter's session only (the person at the counter: the
+	// consent form's answer, the list of open consents).
+	session
+	// pairable: an allowed web origin asking to pair, or a local
+	// application (with its token) asking for the clinic mode.
+	pairable
 )
 
 type route struct {
@@ -38,16 +40,19 @@ func (b *Bridge) buildRoutes() {
 		{"POST", "/v1/readers/{reader}/sign", paired, b.handleSign},
 		{"GET", "/v1/readers/{reader}/photo", paired, b.handlePhoto},
 		{"GET", "/v1/readers/{reader}/qr", paired, b.handleQR},
-		{"POST", "/v1/pair", allowedOrigin, b.handlePair},
+		{"POST", "/v1/pair", pairable, b.handlePair},
+		{"DELETE", "/v1/pair", paired, b.handleUnpair},
+		{"GET", "/v1/consents", session, b.handleConsents},
 		{"GET", "/v1/operations/{id}", public, b.handleOperation}, // ownOp checks
 		{"DELETE", "/v1/operations/{id}", public, b.handleCancel}, // ownOp checks
 		{"GET", "/v1/operations/{id}/result", paired, b.handleResult},
 		{"GET", "/v1/operations/{id}/photo", paired, b.handleOpPhoto},
 		{"GET", "/v1/openapi.json", public, b.handleOpenAPI},
-		{"GET", "/{$}", public, b.handleCounter},
+		{"GET", "/{$}", public, b.handleCounter}, // the session or how to open it
+		{"GET", "/open", public, b.handleOpen},
 		{"GET", "/static/{file}", public, b.handleStatic},
 		{"GET", "/consent/{id}", public, b.handleConsentPage},
-		{"POST", "/consent/{id}", ownPage, b.handleConsentSubmit},
+		{"POST", "/consent/{id}", session, b.handleConsentSubmit},
 	}
 	if b.clinic != nil {
 		b.routes = append(b.routes,
@@ -68,17 +73,19 @@ func (b *Bridge) guard(rt route) http.Handler {
 		switch rt.access {
 		case paired:
 			if !c.paired {
-				writeError(w, r, newError(http.StatusUnauthorized, "unauthorized", "トークンが必要です: 先に POST /v1/pair で登録してください a token is needed: pair first (POST /v1/pair)"))
+				writeError(w, r, newError(http.StatusUnauthorized, "unauthorized", "トークンが必要です: 先に POST /v1/pair で登録してください a token is needed: pair first (POST /v1/pair), or use a local application's token"))
 				return
 			}
-		case ownPage:
-			if c.origin != b.self {
-				writeError(w, r, newError(http.StatusForbidden, "forbidden-origin", "ブリッジ自身の画面からのみ受け付けます accepted from the bridge's own pages only"))
+		case session:
+			if !c.session {
+				writeError(w, r, newError(http.StatusForbidden, "no-session", "窓口画面（mynakit open で開いたもの）からのみ受け付けます accepted only from the counter page opened with mynakit open"))
 				return
 			}
-		case allowedOrigin:
-			if c.crossSite {
-				writeError(w, r, newError(http.StatusForbidden, "forbidden-origin", "このオリジンは許可されていません the origin is not allowed"))
+		case pairable:
+			web := c.origin != "" && c.origin != b.self && !c.crossSite && !isApp(c.principal)
+			app := c.paired && isApp(c.principal)
+			if !web && !app {
+				writeError(w, r, newError(http.StatusForbidden, "forbidden-origin", "許可されたWebオリジン、またはトークンを持つローカルアプリケーションだけが登録できます only an allowed web origin, or a local application with its token, may pair"))
 				return
 			}
 		}

@@ -66,8 +66,9 @@ func TestEveryRouteInJSONAndCBOR(t *testing.T) {
 	e := start(t, withTerminal(),
 		withOptions(func(o *bridge.Options) {
 			o.Clinic = &bridge.ClinicOptions{Root: root, MedicalInstitutionCode: "1312345678", StateDir: filepath.Join(t.TempDir(), "state"), ScanInterval: 20 * time.Millisecond, ConfirmTimeout: 20 * time.Second}
+			o.DigestSigners = []string{appOrigin}
 		}))
-	tok := e.pair(appOrigin)
+	tok := e.pair(appOrigin, `{"clinic":true}`)
 	d := sha256.Sum256([]byte("x"))
 	type call struct {
 		method, path string
@@ -144,8 +145,8 @@ func TestEveryRouteInJSONAndCBOR(t *testing.T) {
 	if err := cbor.Unmarshal(rr.body, &opv); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/v1/openapi.json", "/", "/static/counter.js", "/static/counter.css"} {
-		if r := e.do("GET", p, nil, nil); r.status != 200 {
+	for _, p := range []string{"/v1/openapi.json", "/", "/static/counter.js", "/static/consent.js", "/static/counter.css"} {
+		if r := e.do("GET", p, nil, e.counter()); r.status != 200 {
 			t.Errorf("%s: %d", p, r.status)
 		}
 	}
@@ -200,12 +201,12 @@ func TestOversizedBodiesAre413(t *testing.T) {
 		t.Errorf("authenticate: %d", r.status)
 	}
 	form := "csrf=" + strings.Repeat("x", 5000)
-	if r := e.do("POST", "/consent/x", []byte(form), map[string]string{"Origin": e.url, "Content-Type": "application/x-www-form-urlencoded"}); r.status != 413 && r.status != 404 {
+	if r := e.do("POST", "/consent/x", []byte(form), e.counter("Content-Type", "application/x-www-form-urlencoded")); r.status != 413 && r.status != 404 {
 		t.Errorf("consent: %d", r.status)
 	}
 	r := e.do("POST", "/v1/readers/sim/read", nil, app(tok))
 	id := decodeJSON(t, r.body)["id"].(string)
-	if r := e.do("POST", "/consent/"+id, []byte(form), map[string]string{"Origin": e.url, "Content-Type": "application/x-www-form-urlencoded"}); r.status != 413 {
+	if r := e.do("POST", "/consent/"+id, []byte(form), e.counter("Content-Type", "application/x-www-form-urlencoded")); r.status != 413 {
 		t.Errorf("consent: %d %s", r.status, r.body)
 	}
 	// Other bodies are refused with what was wrong.

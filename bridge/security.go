@@ -11,19 +11,31 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 )
 
 // caller is who a request comes from, as far as the bridge can tell.
 type caller struct {
 	// origin is the web origin of the calling page; the bridge's own
-	// pages carry the bridge's origin; "" is a local application (no
-	// browser: no Origin and no Sec-Fetch-Site).
+	// pages carry the bridge's origin; "" is no browser (no Origin and no
+	// Sec-Fetch-Site), which proves nothing by itself.
 	origin string
+	// principal is who the bridge serves: a web origin (with its token), a
+	// local application ("app:" + its name, with its derived token) or the
+	// counter (the bridge's origin, with the session cookie). Operations
+	// and streams belong to a principal.
+	principal string
 	// crossSite: a browser request from another site that carries no
 	// Origin (an <img> or a link): it may reach nothing but public routes.
 	crossSite bool
-	// paired: the request carries the token of its origin.
+	// paired: the request carries the principal's token or session.
 	paired bool
+	// session: the counter's session cookie, which only the one-time URL
+	// gives (see handleOpen): the person at the counter.
+	session bool
+	// socket: the request came over the Unix domain socket from a process
+	// of this OS user.
+	socket bool
 }
 
 type callerKey struct{}
@@ -58,25 +70,35 @@ func canonicalOrigin(s string) (string, error) {
 
 // checkRequest applies the rules every request meets:
 //   - from a loopback peer, with the bridge's own Host (a page that
-//     rebinds a DNS name to 127.0.0.1 has another Host);
+//     rebinds a DNS name to 127.0.0.1 has another Host), or over the Unix
+//     domain socket from a process of this OS user;
 //   - an Origin, when present, is the bridge's own or an allowed one;
 //   - a state-changing request from a browser carries one;
-//   - a token, when present, is checked here and marks the request paired.
+//   - a token, when present, is checked here and names the principal; the
+//     counter's session cookie counts only on the bridge's own pages.
 //
-// It sets the CORS headers for an allowed origin and puts the caller into
-// the request's context.
+// It sets the CORS headers for an allowed origin on the /v1 API (never on
+// the pages) and puts the caller into the request's context.
 func (b *Bridge) checkRequest(w http.ResponseWriter, r *http.Request) *apiError {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			return newError(http.StatusForbidden, "forbidden-peer", "ループバック以外からは使えません only loopback peers are served")
+	_, socket := r.Context().Value(socketKey{}).(socketPeer)
+	if !socket {
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				return newError(http.StatusForbidden, "forbidden-peer", "ループバック以外からは使えません only loopback peers are served")
+			}
+		}
+		if !b.hosts[strings.ToLower(r.Host)] {
+			return newError(http.StatusForbidden, "forbidden-host", "Host が違います the Host header is not the bridge's own (DNS rebinding?)")
 		}
 	}
-	if !b.hosts[strings.ToLower(r.Host)] {
-		return newError(http.StatusForbidden, "forbidden-host", "Host が違います the Host header is not the bridge's own (DNS rebinding?)")
-	}
-	c := caller{}
+	c := caller{socket: socket}
 	origin := r.Header.Get("Origin")
 	site := r.Header.Get("Sec-Fetch-Site")
+	if socket && (origin != "" || site != "") {
+		// No browser reaches a Unix domain socket.
+		return newError(http.StatusForbidden, "forbidden-origin", "ソケットではオリジンを受け付けません no Origin over the socket")
+	}
+	api := strings.HasPrefix(r.URL.Path, "/v1/")
 	switch {
 	case origin == "null" && site == "same-origin":
 		// A page of the bridge's own whose referrer policy hides its
@@ -95,11 +117,16 @@ func (b *Bridge) checkRequest(w http.ResponseWriter, r *http.Request) *apiError 
 			c.origin = b.self
 		case b.allowed[o]:
 			c.origin = o
+			if !api {
+				// The pages are never readable, or reachable by a
+				// preflighted request, from another origin.
+				break
+			}
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
 			h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Document-Name")
 			h.Set("Access-Control-Max-Age", "600")
 			h.Set("Access-Control-Expose-Headers", "Retry-After, Location")
 			if r.Header.Get("Access-Control-Request-Private-Network") == "true" {
@@ -118,19 +145,36 @@ func (b *Bridge) checkRequest(w http.ResponseWriter, r *http.Request) *apiError 
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions && c.crossSite {
 		return newError(http.StatusForbidden, "forbidden-origin", "オリジンのない要求は受け付けません a cross-site request without an Origin is refused")
 	}
-	if r.Method == http.MethodOptions && origin == "" {
-		return newError(http.StatusForbidden, "forbidden-origin", "オリジンのない事前要求です a preflight without an Origin")
+	if r.Method == http.MethodOptions && (origin == "" || !api) {
+		return newError(http.StatusForbidden, "forbidden-origin", "オリジンのない事前要求です a preflight without an Origin, or not to the API")
 	}
+	c.principal = c.origin
 	if tok, ok := bearer(r); ok {
-		o, found := b.tokens.origin(tok)
-		if !found || o != c.origin || c.crossSite {
-			return newError(http.StatusUnauthorized, "unauthorized", "トークンが違います the token is not this origin's (pair again)")
+		if name, isApp := checkAppToken(b.secret, tok); isApp || strings.HasPrefix(tok, "app.") {
+			// A local application's token: never from a browser.
+			if !isApp || c.origin != "" || c.crossSite || site != "" || b.tokens.appRevoked(name) {
+				return newError(http.StatusUnauthorized, "unauthorized", "トークンが違います the token is not valid (a local application's token is derived from this launch's secret)")
+			}
+			c.principal, c.paired = appPrincipal(name), true
+		} else {
+			o, found := b.tokens.origin(tok)
+			if !found || o != c.origin || c.origin == "" || c.origin == b.self || c.crossSite {
+				return newError(http.StatusUnauthorized, "unauthorized", "トークンが違います the token is not this origin's (pair again)")
+			}
+			c.paired = true
 		}
-		c.paired = true
+	} else if c.origin == b.self && !c.crossSite && b.sessions.valid(sessionCookie(r, b.cookieName)) {
+		c.session, c.paired = true, true
 	}
 	*r = *r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
 	return nil
 }
+
+// appPrincipal is a local application's principal.
+func appPrincipal(name string) string { return "app:" + name }
+
+// isApp says whether a principal is a local application.
+func isApp(principal string) bool { return strings.HasPrefix(principal, "app:") }
 
 func bearer(r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
@@ -157,18 +201,22 @@ func secureHeaders(h http.Header) {
 
 // tokens are the per-origin API tokens, held in memory only (a restarted
 // bridge pairs again). They are stored by hash, so a lookup compares
-// digests, not the secret itself.
+// digests, not the secret itself. Local applications' tokens are derived
+// from the launch secret; a revoked one is remembered here until the
+// bridge restarts (a new launch secret).
 type tokens struct {
-	mu       sync.Mutex
-	byHash   map[[32]byte]string
-	byOrigin map[string][32]byte
+	mu         sync.Mutex
+	byHash     map[[32]byte]string
+	byOrigin   map[string][32]byte
+	revokedApp map[string]bool
 }
 
 func newTokens() *tokens {
-	return &tokens{byHash: map[[32]byte]string{}, byOrigin: map[string][32]byte{}}
+	return &tokens{byHash: map[[32]byte]string{}, byOrigin: map[string][32]byte{}, revokedApp: map[string]bool{}}
 }
 
-// mint makes a new token for origin, replacing its previous one.
+// mint makes a new token for origin, replacing (revoking) its previous
+// one.
 func (t *tokens) mint(origin string) string {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -186,12 +234,91 @@ func (t *tokens) mint(origin string) string {
 	return tok
 }
 
+// revoke forgets a principal's token.
+func (t *tokens) revoke(principal string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if name, ok := strings.CutPrefix(principal, "app:"); ok {
+		t.revokedApp[name] = true
+		return
+	}
+	if old, ok := t.byOrigin[principal]; ok {
+		delete(t.byHash, old)
+		delete(t.byOrigin, principal)
+	}
+}
+
+func (t *tokens) appRevoked(name string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.revokedApp[name]
+}
+
 func (t *tokens) origin(tok string) (string, bool) {
 	h := sha256.Sum256([]byte(tok))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	o, ok := t.byHash[h]
 	return o, ok
+}
+
+// sessions are the counter's session cookies, by hash, each with its
+// expiry; and the one-time URLs already used.
+type sessions struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	byHash  map[[32]byte]time.Time
+	tickets map[string]time.Time // nonce → expiry
+}
+
+// sessionTTL is how long a counter session lasts.
+const sessionTTL = 12 * time.Hour
+
+func newSessions(now func() time.Time) *sessions {
+	return &sessions{now: now, byHash: map[[32]byte]time.Time{}, tickets: map[string]time.Time{}}
+}
+
+// redeem spends a ticket's nonce, once, and makes a session.
+func (s *sessions) redeem(nonce string, exp time.Time) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for n, e := range s.tickets {
+		if !now.Before(e) {
+			delete(s.tickets, n)
+		}
+	}
+	for h, e := range s.byHash {
+		if !now.Before(e) {
+			delete(s.byHash, h)
+		}
+	}
+	if _, used := s.tickets[nonce]; used || len(s.tickets) > 4096 || len(s.byHash) > 1024 {
+		return "", false
+	}
+	s.tickets[nonce] = exp
+	id := randomID() + randomID()
+	s.byHash[sha256.Sum256([]byte(id))] = now.Add(sessionTTL)
+	return id, true
+}
+
+func (s *sessions) valid(id string) bool {
+	if id == "" {
+		return false
+	}
+	h := sha256.Sum256([]byte(id))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.byHash[h]
+	return ok && s.now().Before(e)
+}
+
+func sessionCookie(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
 }
 
 // randomID is an unguessable identifier (operation ids, CSRF tokens).

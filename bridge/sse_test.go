@@ -34,16 +34,17 @@ func timer(t testing.TB) <-chan time.Time {
 	return time.After(30 * time.Second)
 }
 
-// A local application's origin is "", and "" must not mean "everyone": the
-// facts of its read (name, address, My Number) go to its own streams only,
-// never to a paired web page's. Reader changes go to both.
+// A local application is a principal of its own: the facts of its read
+// (name, address, My Number) go to its own streams only, never to a paired
+// web page's (nor to another local application's). Reader changes go to
+// both.
 func TestLocalAppEventsStayWithTheLocalApp(t *testing.T) {
 	e := start(t, withTerminal())
 	web := e.pair(appOrigin)
-	local := e.pair("")
+	tok := e.appToken("billing")
 	webStream := e.events(app(web))
-	localStream := e.events(map[string]string{"Authorization": "Bearer " + local})
-	localHeaders := map[string]string{"Authorization": "Bearer " + local}
+	localStream := e.events(local(tok))
+	localHeaders := local(tok)
 	r := e.follow(e.do("POST", "/v1/readers/sim/read", []byte(`{}`), localHeaders), localHeaders)
 	if r.status != 200 {
 		t.Fatalf("local read: %d %s", r.status, r.body)

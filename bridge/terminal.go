@@ -50,15 +50,22 @@ func (p *PromptConsent) Pair(ctx context.Context, req ConsentRequest) (bool, err
 func Describe(req ConsentRequest) string {
 	var b strings.Builder
 	who := req.Origin
-	if who == "" {
-		who = "このパソコンのアプリケーション a local application"
+	if name, ok := strings.CutPrefix(who, "app:"); ok {
+		who = "このパソコンのアプリケーション local application «" + name + "»"
 	}
 	fmt.Fprintf(&b, "\n== 確認 consent: %s\n   %s\n", who, req.What)
 	for _, it := range req.Items {
 		fmt.Fprintf(&b, "   - %s\n", it)
 	}
+	if req.Document != "" {
+		fmt.Fprintf(&b, "   文書 document: %s\n", req.Document)
+	}
 	if req.Digest != "" {
-		fmt.Fprintf(&b, "   %s\n   SHA-256 %s\n", req.Note, req.Digest)
+		alg := req.DigestAlg
+		if alg == "" {
+			alg = "SHA-256"
+		}
+		fmt.Fprintf(&b, "   %s\n   %s %s\n", req.Note, alg, req.Digest)
 	}
 	if req.Reader != "" {
 		fmt.Fprintf(&b, "   リーダー reader: %s\n", req.Reader)

@@ -1,10 +1,11 @@
 // mynakit counter page. Plain JavaScript, no build step, nothing loaded
 // from the network: it talks only to the bridge that served it. Card data
-// is only ever put into the page with textContent, never as HTML.
+// is only ever put into the page with textContent, never as HTML. It holds
+// no token: its requests carry the counter's session cookie (HttpOnly,
+// SameSite=Strict), which the one-time URL of mynakit open set.
 'use strict';
 
 (function () {
-  const token = document.querySelector('meta[name="mynakit-token"]').content;
   const clinicMode = document.body.dataset.clinic === 'on';
   const $ = (id) => document.getElementById(id);
 
@@ -68,11 +69,11 @@
 
   function api(path, opts) {
     opts = opts || {};
-    const headers = Object.assign({ Authorization: 'Bearer ' + token, Accept: 'application/json' }, opts.headers || {});
-    return fetch(path, Object.assign({}, opts, { headers: headers, cache: 'no-store' }));
+    const headers = Object.assign({ Accept: 'application/json' }, opts.headers || {});
+    return fetch(path, Object.assign({}, opts, { headers: headers, cache: 'no-store', credentials: 'same-origin' }));
   }
 
-  // --- Server-Sent Events over fetch (EventSource cannot send a token) ---
+  // --- Server-Sent Events over fetch (one reader of the stream for both) ---
   async function stream(path, onEvent, onOpen) {
     const res = await api(path, { headers: { Accept: 'text/event-stream' } });
     if (!res.ok) throw new Error(path + ': ' + res.status);
@@ -372,7 +373,50 @@
           if (d.photo_url) loadPhoto(d.photo_url, false);
         }
         break;
+      case 'consent':
+        onConsent(d);
+        break;
     }
+  }
+
+  // --- questions other callers wait on: the counter may cancel them ---
+  const pending = new Map();
+
+  function onConsent(c) {
+    if (c.open) pending.set(c.id, c); else pending.delete(c.id);
+    renderPending();
+  }
+
+  function renderPending() {
+    const list = $('pending-list');
+    list.textContent = '';
+    for (const c of pending.values()) {
+      const li = document.createElement('li');
+      li.dataset.id = c.id;
+      const who = c.origin.startsWith('app:') ? 'アプリ app «' + c.origin.slice(4) + '»' : c.origin;
+      li.append(document.createTextNode(who + ' — ' + (c.what || c.action) + (c.reader ? ' (' + c.reader + ')' : '') + ' '));
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'cancel-consent';
+      jaEn(b, '取り消す', 'Cancel');
+      b.addEventListener('click', () => {
+        api('/v1/operations/' + encodeURIComponent(c.id), { method: 'DELETE' }).finally(() => { pending.delete(c.id); renderPending(); });
+      });
+      li.append(b);
+      list.append(li);
+    }
+    show($('pending'), pending.size > 0);
+  }
+
+  async function refreshPending() {
+    try {
+      const res = await api('/v1/consents');
+      if (!res.ok) return;
+      const j = await res.json();
+      pending.clear();
+      for (const c of j.consents || []) if (c.origin !== location.origin) pending.set(c.id, c);
+      renderPending();
+    } catch (e) { /* the stream reconnects */ }
   }
 
   // refreshSeq orders the reader-list answers: one that a later event or
@@ -453,6 +497,7 @@
   follow('/v1/events', onEvent, () => {
     jaEn($('connection'), '接続しました', 'connected to the bridge');
     refreshReaders();
+    refreshPending();
   }, () => jaEn($('connection'), '再接続中', 'reconnecting…'));
   if (clinicMode) {
     show($('clinic'), true);
