@@ -37,7 +37,9 @@ A picture is exported only when the J-LIS signature covering it verified: the
 photo and the name and address images are covered by the card-face signature,
 the My Number image by its own record's signature, and the security-code image
 by none (nor is the expiry date) — it, and anything whose signature failed,
-needs --unverified. Every file is written with mode 0600.
+needs --unverified. A photo whose signature did not verify is never decoded:
+with --unverified it is written exactly as stored (JPEG 2000, photo.jp2), and
+the print sheet leaves it out. Every file is written with mode 0600.
 
 Exit status: 0 written, 1 the card is not genuine (nothing unverified is
 written without --unverified), 3 error.`,
@@ -83,6 +85,9 @@ written without --unverified), 3 error.`,
 				}
 				if out == "" {
 					out = ex[0].Filename
+				}
+				if !ex[0].Verified {
+					fmt.Fprintln(a.err, "the photo's signature did not verify: written as stored (JPEG 2000), not decoded")
 				}
 				if err := atomicfile.WriteFile(out, ex[0].Data, atomicfile.Private); err != nil {
 					return fail(err)
@@ -146,6 +151,8 @@ func writeSheet(path string, r *mynakit.Report) error {
 	sheet := face.Sheet{PhotoVerified: face0.Result == trust.Pass, Checked: time.Now(), Verdict: verdictLine(r.Verdict, r.Checks)}
 	if r.Surface.PhotoImage != nil {
 		sheet.Photo = r.Surface.PhotoImage
+	} else if r.Surface.PhotoError != "" {
+		sheet.Notes = append(sheet.Notes, "顔写真は表示していません / the photo is not shown: "+r.Surface.PhotoError)
 	}
 	add := func(l, v string) { sheet.Facts = append(sheet.Facts, face.Fact{Label: l, Value: v}) }
 	if t := r.Text; t != nil {

@@ -145,3 +145,36 @@ func TestQRMakeAndVerify(t *testing.T) {
 		t.Fatalf("tampered age record: exit %d", code)
 	}
 }
+
+// A photo whose card-face signature did not verify is never decoded: the
+// print sheet leaves it out and says why, and --unverified writes it
+// exactly as stored.
+func TestFaceNeverDecodesAnUnverifiedPhoto(t *testing.T) {
+	bad := defaultImage(t)
+	ef := efData(t, bad, myna.Surface, myna.SurfaceFace)
+	off, n := simtest.Field(t, ef, 0xDF27)
+	ef[off+n-3] ^= 1 // packet data: the photo still decodes
+	stored := append([]byte(nil), ef[off:off+n]...)
+	if _, err := face.Decode(stored); err != nil {
+		t.Fatalf("the changed photo no longer decodes (%v), so it proves nothing", err)
+	}
+	path := writeImage(t, bad)
+
+	sheet := filepath.Join(t.TempDir(), "sheet.html")
+	if _, errs, code := run(t, "1234\n", "--sim-image", path, "--pin-stdin", "face", "--print", sheet); code != exitNotGenuine {
+		t.Fatalf("--print: exit %d %s", code, errs)
+	}
+	b, _ := os.ReadFile(sheet)
+	if strings.Contains(string(b), "data:image/png;base64,") || !strings.Contains(string(b), "not decoded: signature not verified") {
+		t.Errorf("the sheet shows the unverified photo or does not say why not:\n%s", b)
+	}
+
+	out := filepath.Join(t.TempDir(), "photo.jp2")
+	_, errs, code := run(t, "1234\n", "--sim-image", path, "--pin-stdin", "face", "--unverified", "--out", out)
+	if code != exitNotGenuine || !strings.Contains(errs, "not decoded") {
+		t.Fatalf("--unverified: exit %d %s", code, errs)
+	}
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, stored) {
+		t.Error("--unverified did not write the photo exactly as stored")
+	}
+}
