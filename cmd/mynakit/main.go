@@ -11,12 +11,19 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mynakit/mynakit/nativehost"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCmd(os.Stdin, os.Stdout, os.Stderr)
+	if nativehost.LaunchedByBrowser(os.Args[1:]) {
+		// A browser starts a native-messaging host with its own arguments
+		// (the extension's origin, or Firefox's manifest path and id).
+		root.SetArgs([]string{"native-host"})
+	}
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return
