@@ -395,14 +395,22 @@ chosen between automatically. Runs until interrupted.`,
 	return cmd
 }
 
+// printFace prints one face report. Everything from the share — the file
+// name above all, which another program chooses — is escaped (safe), so
+// escape sequences in a name never reach the terminal.
 func printFace(w io.Writer, f faceJSON) {
 	if f.Error != "" {
-		fmt.Fprintf(w, "顔認証の資格確認結果 face result %s\n", f.File)
-		fmt.Fprintf(w, "  読めません unreadable (left in place): %s\n\n", f.Error)
+		if f.File == "" {
+			fmt.Fprintf(w, "顔認証フォルダ face folder %s\n", safe(f.Path))
+			fmt.Fprintf(w, "  読めません cannot be read (retrying): %s\n\n", safe(f.Error))
+			return
+		}
+		fmt.Fprintf(w, "顔認証の資格確認結果 face result %s\n", safe(f.File))
+		fmt.Fprintf(w, "  読めません unreadable (left in place): %s\n\n", safe(f.Error))
 		return
 	}
 	if f.Note != "" {
-		fmt.Fprintf(w, "  注意 note: %s\n", f.Note)
+		fmt.Fprintf(w, "  注意 note: %s\n", safe(f.Note))
 	}
 	printEligibility(w, *f.Eligibility, [2]string{"ファイル file", f.File})
 	if f.Disagreements != nil {
@@ -410,7 +418,7 @@ func printFace(w io.Writer, f faceJSON) {
 			fmt.Fprintln(w, "カードと一致 matches the card")
 		}
 		for _, d := range f.Disagreements {
-			fmt.Fprintf(w, "不一致 mismatch: %s (card %q, result %q)\n", d.Detail, d.Card, d.Result)
+			fmt.Fprintf(w, "不一致 mismatch: %s (card %q, result %q)\n", safe(d.Detail), d.Card, d.Result)
 		}
 	}
 	fmt.Fprintln(w)
