@@ -41,6 +41,13 @@ type Proof struct {
 // R alone (the replay warning of §5.9). The card signs whatever DigestInfo
 // it is sent, so N costs nothing on a genuine card.
 //
+// A proof ties only applet a's data to the chip: each applet whose facts
+// are shown needs its own (the text applet with its EF 0007 key, the card
+// face with its card key). A status word from another applet — the card
+// face answering 90 00 to the text applet's My Number as 照合番号A — ties
+// nothing, since a shim in front of a genuine card answers it for data
+// copied from another card (card reference §5.9, per-applet warning).
+//
 // The check passes only when keyCheck passed too (unknown when it is
 // unknown). A card that refuses to sign, or signs wrongly, fails the check;
 // only a failure to reach the card (pulled, reset, cancelled) is an error.

@@ -47,8 +47,11 @@ type TextOptions struct {
 	// EF 0002, or 照合番号A — so a card face opened with 照合番号B never
 	// leads to a prompt for the My Number.
 	MyNumber bool
-	// SignedKey reads EF 0007, the applet's card key, for a presence proof
-	// on the text applet.
+	// SignedKey reads EF 0007, the applet's card key, for the text
+	// applet's own presence proof (needed whenever its facts are shown:
+	// nothing else ties them to the chip). EF 0007 opens with the PIN,
+	// 照合番号A or 照合番号B (card reference §3.5), so it is read with the
+	// other files, in one command (its size is fixed, §2.2).
 	SignedKey bool
 	// CVCache, when set, spares reading EF 0004 past its header when it
 	// names a certificate the cache holds (see CVCache).
@@ -404,13 +407,6 @@ func parseSignedKey(b []byte, f *textFields) error {
 	}
 	f.keyTLV, f.keySig, f.haveKey = kk[0], kk[1].Value, true
 	return nil
-}
-
-// ReadSignedKey reads EF 0007 alone (the applet's card key, for a
-// presence proof on the text applet when its other files were read
-// already). A refusal is a Fault.
-func ReadSignedKey(ctx context.Context, sess *pin.Session) ([]byte, *Fault, error) {
-	return fetch(ctx, sess, myna.Text, myna.TextSignedKey, readObject, 0)
 }
 
 // VerifySignedKey checks EF 0007 against the applet's CV certificate
