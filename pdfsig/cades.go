@@ -203,6 +203,9 @@ func parseAttrs(b []byte) (map[string][]asn1.RawValue, error) {
 
 // parseCMS reads a DER SignedData; trailing zero padding is allowed.
 func parseCMS(b []byte, detached bool) (*parsedCMS, error) {
+	if conv, err := berToDER(b); err == nil {
+		b = conv
+	}
 	var ci struct {
 		Type    asn1.ObjectIdentifier
 		Content asn1.RawValue `asn1:"explicit,tag:0"`
@@ -361,4 +364,103 @@ func x509Alg(sigAlg asn1.ObjectIdentifier, h crypto.Hash, pub any) x509.Signatur
 		}
 	}
 	return x509.UnknownSignatureAlgorithm
+}
+
+// berToDER rewrites indefinite lengths (BER, as NSS writes a CMS) as
+// definite ones; definite encodings are copied. Constructed strings are
+// kept as they are. Depth and size are bounded by the input.
+func berToDER(b []byte) ([]byte, error) {
+	out, rest, err := berElement(b, 0)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, rest...), nil
+}
+
+func berElement(b []byte, depth int) (out, rest []byte, err error) {
+	if depth > maxDepth {
+		return nil, nil, errors.New("BER nested too deep")
+	}
+	if len(b) < 2 {
+		return nil, nil, errors.New("BER truncated")
+	}
+	h := 1
+	if b[0]&0x1f == 0x1f {
+		for h < len(b) && b[h]&0x80 != 0 {
+			h++
+		}
+		h++
+	}
+	if h >= len(b) {
+		return nil, nil, errors.New("BER truncated")
+	}
+	tag := b[:h]
+	constructed := b[0]&0x20 != 0
+	l := b[h]
+	h++
+	if l == 0x80 {
+		if !constructed {
+			return nil, nil, errors.New("BER indefinite length on a primitive")
+		}
+		var content []byte
+		r := b[h:]
+		for {
+			if len(r) >= 2 && r[0] == 0 && r[1] == 0 {
+				r = r[2:]
+				break
+			}
+			var c []byte
+			if c, r, err = berElement(r, depth+1); err != nil {
+				return nil, nil, err
+			}
+			content = append(content, c...)
+		}
+		enc := append(append([]byte(nil), tag...), derLen(len(content))...)
+		return append(enc, content...), r, nil
+	}
+	n := 0
+	if l < 0x80 {
+		n = int(l)
+	} else {
+		k := int(l & 0x7f)
+		if k > 4 || h+k > len(b) {
+			return nil, nil, errors.New("BER length too long")
+		}
+		for i := 0; i < k; i++ {
+			n = n<<8 | int(b[h+i])
+		}
+		h += k
+	}
+	if n < 0 || h+n > len(b) {
+		return nil, nil, errors.New("BER truncated")
+	}
+	content := b[h : h+n]
+	if constructed {
+		var conv []byte
+		r := content
+		for len(r) > 0 {
+			var c []byte
+			if c, r, err = berElement(r, depth+1); err != nil {
+				return nil, nil, err
+			}
+			conv = append(conv, c...)
+		}
+		content = conv
+	}
+	enc := append(append([]byte(nil), tag...), derLen(len(content))...)
+	return append(enc, content...), b[h+n:], nil
+}
+
+func derLen(n int) []byte {
+	switch {
+	case n < 0x80:
+		return []byte{byte(n)}
+	case n < 0x100:
+		return []byte{0x81, byte(n)}
+	case n < 0x10000:
+		return []byte{0x82, byte(n >> 8), byte(n)}
+	case n < 0x1000000:
+		return []byte{0x83, byte(n >> 16), byte(n >> 8), byte(n)}
+	}
+	return []byte{0x84, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
 }
