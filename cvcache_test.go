@@ -1,7 +1,10 @@
 package mynakit_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,5 +108,86 @@ func TestCVCacheFile(t *testing.T) {
 	r, err := c.Read(context.Background(), mynakit.ReadOptions{})
 	if err != nil || r.Verdict != trust.Undecided {
 		t.Fatalf("cached certificates without their anchors: %v %s", err, r.Verdict)
+	}
+}
+
+// Finding 5 of issue 14: one damaged cache entry must not fail a whole
+// municipality for good. A byte flipped after the header in the file is
+// caught by the entry's checksum; an entry that is wrong in memory (or
+// whose checksum was rewritten with it) fails its read, which falls back to
+// the card's own EF 0004 and replaces the entry. Either way the next card
+// reads genuine.
+func TestCVCacheDamagedEntryIsReplaced(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cv.json")
+	c1, err := cardap.OpenCVCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := readWithCache(t, simtest.Image(t), c1); r.Verdict != trust.Genuine || c1.Len() != 2 {
+		t.Fatalf("cold: %s, %d cached", r.Verdict, c1.Len())
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	textCV := simtest.Object(t, simtest.EF(t, simtest.Image(t), myna.Text, myna.TextCVCert)).Raw
+
+	// One byte of the text certificate flipped in the file, after the header.
+	h := hex.EncodeToString(textCV)
+	i := strings.Index(string(good), h)
+	if i < 0 {
+		t.Fatal("the text certificate is not in the file")
+	}
+	damaged := []byte(string(good))
+	pos := i + 2*(cardap.CVHeaderLen+100)
+	damaged[pos] = "0123456789abcdef"[(strings.IndexByte("0123456789abcdef", damaged[pos])+1)%16]
+	if err := os.WriteFile(path, damaged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := cardap.OpenCVCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Len() != 1 {
+		t.Fatalf("the damaged entry was loaded: %d entries", c2.Len())
+	}
+	if r := readWithCache(t, simtest.Image(t), c2); r.Verdict != trust.Genuine {
+		t.Fatalf("after a damaged entry: %s", r.Verdict)
+	}
+	if cv := c2.Lookup(textCV); cv == nil || !bytes.Equal(cv.Raw, textCV) {
+		t.Fatal("the entry was not replaced by the card's certificate")
+	}
+
+	// Damaged in memory: the read against it fails, falls back to the
+	// card's EF 0004, and the entry is replaced.
+	bad := append([]byte(nil), textCV...)
+	bad[len(bad)-5] ^= 0x01 // in the certificate's signature, after the header
+	cv, err := cardap.ParseCVCertificate(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.Add(cv); err != nil {
+		t.Fatal(err)
+	}
+	if got := c2.Lookup(textCV); got == nil || bytes.Equal(got.Raw, textCV) {
+		t.Fatal("the damaged certificate is not what the cache holds")
+	}
+	r := readWithCache(t, simtest.Image(t), c2)
+	if r.Verdict != trust.Genuine {
+		t.Fatalf("with a damaged entry in memory: %s %v", r.Verdict, r.Checks)
+	}
+	if c, _ := r.Check(trust.CheckTextCV); strings.Contains(c.Detail, "cache") {
+		t.Errorf("the passing check still rests on the cache: %q", c.Detail)
+	}
+	if got := c2.Lookup(textCV); got == nil || !bytes.Equal(got.Raw, textCV) {
+		t.Fatal("the damaged entry was not replaced")
+	}
+	// And the file on disk holds the card's certificate again.
+	c3, err := cardap.OpenCVCache(path)
+	if err != nil || c3.Len() != 2 {
+		t.Fatalf("reopened: %d, %v", c3.Len(), err)
+	}
+	if got := c3.Lookup(textCV); got == nil || !bytes.Equal(got.Raw, textCV) {
+		t.Fatal("the file does not hold the card's certificate")
 	}
 }

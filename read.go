@@ -340,7 +340,10 @@ func (rd *reading) text(ctx context.Context) error {
 		}
 		return err
 	}
-	t, checks := cardap.VerifyText(*raw, rd.c.store)
+	t, checks, err := cardap.VerifyTextCached(ctx, rd.sess, raw, rd.c.store, rd.c.cvCache)
+	if err != nil {
+		return err
+	}
 	rd.remember(checks, trust.CheckTextCV, t.CV())
 	if mn, ok := t.VerifiedMyNumber(); ok {
 		rd.learnedA = rd.sess.Learn(myna.CodeA, []byte(mn))
@@ -424,7 +427,10 @@ func (rd *reading) surface(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s, checks := cardap.VerifySurface(*raw, rd.c.store)
+	s, checks, err := cardap.VerifySurfaceCached(ctx, rd.sess, raw, rd.c.store, rd.c.cvCache)
+	if err != nil {
+		return err
+	}
 	rd.remember(checks, trust.CheckSurfaceCV, s.CV())
 	rd.r.surface = s
 	rd.r.Surface = &SurfacePart{
