@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,9 +18,13 @@ import (
 	"github.com/mynakit/mynakit/bridge"
 	"github.com/mynakit/mynakit/internal/activation"
 	"github.com/mynakit/mynakit/pin"
+	"github.com/mynakit/mynakit/rundir"
 )
 
-func init() { register(newServeCmd) }
+func init() {
+	register(newServeCmd)
+	register(newOpenCmd)
+}
 
 // defaultAccessLogDir is where the access records are kept unless
 // --access-log says otherwise: $XDG_STATE_HOME/mynakit/access-log, or
@@ -45,6 +52,10 @@ type serveFlags struct {
 	queueWait      time.Duration
 	consentTimeout time.Duration
 	maxDocument    int64
+	runDir         string
+	unix           string
+	noUnix         bool
+	digestSigners  []string
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -53,11 +64,19 @@ func newServeCmd(a *app) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the local HTTP bridge and the counter page (loopback only)",
 		Long: `Serve the card to web and desktop applications on this PC, and the counter
-page for staff, at http://ADDR/. The bridge listens on loopback only, answers
-only its own Host name, serves only the origins given with --allow-origin (each
-pairs once through the consent page), and asks for PINs on its own consent
-page, never through the calling page (--prompt terminal asks here instead).
-Every card operation is recorded in the access log (see mynakit log).
+page for staff. The bridge listens on loopback only, answers only its own Host
+name, serves only the origins given with --allow-origin (each pairs once
+through the consent page), and asks for PINs on its own consent page, never
+through the calling page (--prompt terminal asks here instead). Every card
+operation is recorded in the access log (see mynakit log).
+
+Each start writes a fresh launch secret to the user's runtime directory
+(--run-dir; mode 0700, this user's, or serve refuses to start). The counter
+page opens only through a one-time URL — the one printed here, or a new one
+from mynakit open — which becomes a session cookie; only that session answers
+consent and pairing pages. Local applications use a token derived from the
+secret (mynakit open --app-token NAME), preferably over the Unix domain socket
+in the runtime directory, which only this OS user can connect to.
 
 With --simulator or --sim-image the card is an in-process simulated card;
 otherwise the PC/SC readers are used, and a pcscd that restarts is found again.
@@ -77,14 +96,31 @@ on /v1/oqs/events, compared with the card read at the counter.`,
 	fl.StringVar(&f.oqsState, "oqs-state", "", "clinic mode: folder of the confirmation jobs (default: beside the access log)")
 	fl.IntVar(&f.queueDepth, "queue-depth", 64, "operations that may wait for one reader (more get 429)")
 	fl.DurationVar(&f.queueWait, "queue-wait", 30*time.Second, "how long an operation may wait for its reader (longer gets 503)")
-	fl.DurationVar(&f.consentTimeout, "consent-timeout", 2*time.Minute, "how long an operation waits for the holder")
+	fl.DurationVar(&f.consentTimeout, "consent-timeout", 60*time.Second, "how long an operation waits for the holder (others waiting for the reader are told waiting-for-consent)")
 	fl.Int64Var(&f.maxDocument, "max-document", 16<<20, "largest document accepted for signing, in bytes")
+	fl.StringVar(&f.runDir, "run-dir", "", "the user's runtime directory for the launch secret and the socket (default: $XDG_RUNTIME_DIR/mynakit)")
+	fl.StringVar(&f.unix, "unix", "", "Unix domain socket for local applications (default: bridge.sock in the runtime directory)")
+	fl.BoolVar(&f.noUnix, "no-unix", false, "do not serve the Unix domain socket")
+	fl.StringArrayVar(&f.digestSigners, "allow-digest-sign", nil, "web origin, or app:NAME, allowed to have a raw digest signed (the holder cannot see its content); repeatable")
 	return cmd
+}
+
+// runtimeDir is --run-dir, or the user's runtime directory, created if
+// need be and checked (this user's, mode 0700, not a link).
+func runtimeDir(flag string) (string, error) {
+	if flag != "" {
+		return flag, rundir.Make(flag)
+	}
+	return rundir.Ensure()
 }
 
 func (a *app) serve(ctx context.Context, f serveFlags) error {
 	if a.allowLastTry {
 		return fail(errors.New("serve では --allow-last-try は使えません --allow-last-try is not available for serve: the bridge never spends a key's last try"))
+	}
+	runDir, err := runtimeDir(f.runDir)
+	if err != nil {
+		return fail(fmt.Errorf("実行時フォルダが安全ではありません the runtime directory is not safe (it must be this user's, mode 0700): %w", err))
 	}
 	// A socket handed over by systemd (mynakit.socket) or another
 	// LISTEN_FDS harness comes first; otherwise listen on --addr.
@@ -118,6 +154,7 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	opts := bridge.Options{
 		Addr: ln.Addr().String(), AllowOrigins: f.origins, Log: lg, TrustDirs: a.trustDirs, Logger: logger,
 		QueueDepth: f.queueDepth, QueueWait: f.queueWait, ConsentTimeout: f.consentTimeout, MaxDocument: f.maxDocument,
+		Secret: bridge.NewSecret(), SpoolDir: runDir, DigestSigners: f.digestSigners,
 	}
 	switch f.prompt {
 	case "page":
@@ -160,13 +197,127 @@ func (a *app) serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return fail(err)
 	}
+	launch := b.Launch()
+	var more []net.Listener
+	if !f.noUnix {
+		sock := f.unix
+		if sock == "" {
+			sock = filepath.Join(runDir, bridge.SocketFile)
+		}
+		uln, err := bridge.ListenUnix(sock)
+		switch {
+		case errors.Is(err, bridge.ErrNoSocket) && f.unix == "":
+			logger.Printf("%v", err)
+		case err != nil:
+			b.Close()
+			return fail(fmt.Errorf("--unix: %w", err))
+		default:
+			defer uln.Close()
+			more = append(more, uln)
+			launch.Socket = sock
+		}
+	}
+	launch.PID = os.Getpid()
+	if err := bridge.WriteLaunch(runDir, launch); err != nil {
+		b.Close()
+		return fail(err)
+	}
+	defer bridge.RemoveLaunch(runDir, launch.Secret)
 	fmt.Fprintf(a.out, "窓口画面 counter page: %s/\n", b.Origin())
+	fmt.Fprintf(a.out, "一度限りのURL one-time URL (valid 1 hour; mynakit open gives a new one): %s\n", b.OpenURL(time.Hour))
 	fmt.Fprintf(a.err, "アクセス記録 access log: %s\n", lg.Path())
+	if launch.Socket != "" {
+		fmt.Fprintf(a.err, "ローカルアプリ用ソケット socket for local applications: %s\n", launch.Socket)
+	}
 	for _, o := range f.origins {
 		fmt.Fprintf(a.err, "許可するオリジン allowed origin: %s\n", o)
 	}
-	if err := b.Serve(ctx, ln); err != nil {
+	if err := b.Serve(ctx, ln, more...); err != nil {
 		return fail(err)
 	}
+	return nil
+}
+
+type openFlags struct {
+	runDir   string
+	print    bool
+	appToken string
+}
+
+func newOpenCmd(a *app) *cobra.Command {
+	var f openFlags
+	cmd := &cobra.Command{
+		Use:   "open",
+		Short: "Open the running bridge's counter page (a one-time URL), or print a local application's token",
+		Long: `Open the counter page of the bridge this OS user runs (mynakit serve) in the
+browser, through a one-time URL valid for two minutes that becomes the
+counter's session. The URL is made from the launch secret in the user's
+runtime directory, which no other OS user can read.
+
+--app-token NAME prints the API token of the local application NAME instead
+(send it as "Authorization: Bearer TOKEN", without an Origin, preferably over
+the Unix domain socket). Each name is its own principal with its own
+operations and event streams; a restarted bridge makes new tokens.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.openCounter(f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.runDir, "run-dir", "", "the user's runtime directory (default: $XDG_RUNTIME_DIR/mynakit)")
+	fl.BoolVar(&f.print, "print", false, "print the one-time URL instead of opening a browser")
+	fl.StringVar(&f.appToken, "app-token", "", "print the token of the local application NAME")
+	return cmd
+}
+
+func (a *app) openCounter(f openFlags) error {
+	dir := f.runDir
+	if dir == "" {
+		d, err := rundir.Dir()
+		if err != nil {
+			return fail(err)
+		}
+		dir = d
+	}
+	l, err := bridge.ReadLaunch(dir)
+	if err != nil {
+		return fail(err)
+	}
+	if f.appToken != "" {
+		tok, err := l.AppToken(f.appToken)
+		if err != nil {
+			return fail(fmt.Errorf("--app-token: %w", err))
+		}
+		fmt.Fprintln(a.out, tok)
+		if l.Socket != "" {
+			fmt.Fprintf(a.err, "ソケット socket: %s\n", l.Socket)
+		}
+		return nil
+	}
+	u := l.OpenURL(time.Now(), 2*time.Minute)
+	if f.print {
+		fmt.Fprintln(a.out, u)
+		return nil
+	}
+	if err := openBrowser(u); err != nil {
+		fmt.Fprintf(a.err, "ブラウザを開けません could not open a browser (%v): open this URL on this PC:\n", err)
+		fmt.Fprintln(a.out, u)
+	}
+	return nil
+}
+
+// openBrowser hands url to the desktop's browser.
+func openBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	case "darwin":
+		cmd = exec.Command("open", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait()
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mynakit/mynakit/accesslog"
+	"github.com/mynakit/mynakit/bridge"
 	"github.com/mynakit/mynakit/internal/simtest"
 	"github.com/mynakit/mynakit/simulator/persona"
 )
@@ -38,13 +40,14 @@ func (l *lockedBuffer) String() string {
 }
 
 // serveSim runs mynakit serve on a free port against the in-process
-// simulator until the test ends, and returns the counter page's URL.
-func serveSim(t *testing.T, stdin string, args ...string) (string, *lockedBuffer) {
+// simulator until the test ends, with its runtime directory in runDir, and
+// returns the counter page's URL.
+func serveSim(t *testing.T, runDir, stdin string, args ...string) (string, *lockedBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb lockedBuffer
 	root := newRootCmd(strings.NewReader(stdin), &out, &errb)
-	root.SetArgs(append([]string{"--simulator", "serve", "--addr", "127.0.0.1:0"}, args...))
+	root.SetArgs(append([]string{"--simulator", "serve", "--addr", "127.0.0.1:0", "--run-dir", runDir}, args...))
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 	t.Cleanup(func() {
@@ -76,11 +79,16 @@ func serveSim(t *testing.T, stdin string, args ...string) (string, *lockedBuffer
 
 func get(t *testing.T, url string, headers map[string]string) (int, []byte) {
 	t.Helper()
+	return getWith(t, http.DefaultClient, url, headers)
+}
+
+func getWith(t *testing.T, client *http.Client, url string, headers map[string]string) (int, []byte) {
+	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,17 +116,23 @@ func TestServeRefusesANonLoopbackAddress(t *testing.T) {
 // leaves verifies, lists the card's operations, and fails once tampered.
 func TestServeAndTheAccessLog(t *testing.T) {
 	logDir := t.TempDir()
-	base, _ := serveSim(t, "1234\n", "--prompt", "terminal", "--pin-stdin", "--access-log", logDir)
-	code, page := get(t, base+"/", nil)
-	m := regexp.MustCompile(`name="mynakit-token" content="([^"]+)"`).FindSubmatch(page)
-	if code != 200 || m == nil {
-		t.Fatalf("counter page: %d", code)
+	runDir := filepath.Join(t.TempDir(), "run")
+	base, _ := serveSim(t, runDir, "1234\n", "--prompt", "terminal", "--pin-stdin", "--access-log", logDir)
+	// The counter page holds no token; a local application derives its
+	// own from the launch secret, which only this OS user can read.
+	if code, page := get(t, base+"/", nil); code != http.StatusUnauthorized || bytes.Contains(page, []byte("token")) {
+		t.Fatalf("counter page without the session: %d %s", code, page)
 	}
-	self := map[string]string{"Origin": base, "Authorization": "Bearer " + string(m[1])}
-	code, body := get(t, base+"/v1/readers", nil)
-	if code != 200 || !strings.Contains(string(body), "mynakit in-process simulator") {
-		t.Fatalf("readers: %d %s", code, body)
+	launch, err := bridge.ReadLaunch(runDir)
+	if err != nil {
+		t.Fatal(err)
 	}
+	tok, err := launch.AppToken("serve-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := map[string]string{"Authorization": "Bearer " + tok}
+	waitCardPresent(t, base)
 	// A read: the PIN comes from standard input, as typed at the terminal.
 	req, _ := http.NewRequest("POST", base+"/v1/readers/0/read", strings.NewReader(`{"parts":["text"]}`))
 	for k, v := range self {
@@ -146,8 +160,16 @@ func TestServeAndTheAccessLog(t *testing.T) {
 	} else if resp.StatusCode != http.StatusOK {
 		t.Fatalf("read: %d %v", resp.StatusCode, op)
 	}
-	if code, _ := get(t, base+"/v1/readers/0/card", self); code != 200 {
-		t.Fatalf("status: %d", code)
+	// The card status over the Unix domain socket, the local
+	// applications' transport.
+	if launch.Socket == "" {
+		t.Fatal("no socket in the launch file")
+	}
+	overSocket := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", launch.Socket)
+	}}}
+	if code, b := getWith(t, overSocket, "http://mynakit/v1/readers/0/card", self); code != 200 || !strings.Contains(string(b), `"card_present":true`) {
+		t.Fatalf("status over the socket: %d %s", code, b)
 	}
 
 	out, errs, code := run(t, "", "log", "--verify", "--access-log", logDir)
@@ -215,6 +237,78 @@ func TestServeAndTheAccessLog(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.Intact || len(rep.Problems) != 1 || rep.Problems[0].Kind != "altered" {
 		t.Fatalf("exit %d %+v %v", code, rep, err)
+	}
+}
+
+// waitCardPresent waits until the bridge lists the simulator's card as
+// present (the reader's name alone comes first, before the card).
+func waitCardPresent(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var rs struct {
+			Readers []struct {
+				CardPresent bool `json:"card_present"`
+			} `json:"readers"`
+		}
+		code, body := get(t, base+"/v1/readers", nil)
+		if code == 200 && json.Unmarshal(body, &rs) == nil && len(rs.Readers) > 0 && rs.Readers[0].CardPresent {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("the card never showed as present")
+}
+
+// mynakit open gives one-time URLs to the counter page: each becomes a
+// session once, and the session is HttpOnly and SameSite=Strict.
+func TestServeOpenGivesAOneTimeURL(t *testing.T) {
+	runDir := filepath.Join(t.TempDir(), "run")
+	base, _ := serveSim(t, runDir, "", "--access-log", t.TempDir())
+	out, errs, code := run(t, "", "open", "--print", "--run-dir", runDir)
+	u := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(u, base+"/open?t=") {
+		t.Fatalf("open: exit %d: %q %s", code, out, errs)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if resp.StatusCode != http.StatusSeeOther || len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("first use: %d %v", resp.StatusCode, cookies)
+	}
+	session := map[string]string{"Cookie": cookies[0].Name + "=" + cookies[0].Value, "Sec-Fetch-Site": "same-origin"}
+	if code, page := get(t, base+"/", session); code != 200 || !strings.Contains(string(page), "counter.js") {
+		t.Fatalf("counter page in the session: %d", code)
+	}
+	if code, _ := get(t, u, nil); code != http.StatusForbidden {
+		t.Fatalf("second use of the one-time URL: %d", code)
+	}
+	// A local application's token, printed for it.
+	out, _, code = run(t, "", "open", "--app-token", "billing", "--run-dir", runDir)
+	if code != 0 || !strings.HasPrefix(strings.TrimSpace(out), "app.billing.") {
+		t.Fatalf("--app-token: exit %d: %q", code, out)
+	}
+	if code, _ := get(t, base+"/v1/readers/0/card", map[string]string{"Authorization": "Bearer " + strings.TrimSpace(out)}); code != 200 && code != 202 {
+		t.Fatalf("with the app token: %d", code)
+	}
+}
+
+// serve refuses a runtime directory another user could look into.
+func TestServeRefusesAnOpenRuntimeDirectory(t *testing.T) {
+	runDir := filepath.Join(t.TempDir(), "run")
+	if err := os.Mkdir(runDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(runDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := run(t, "", "--simulator", "serve", "--addr", "127.0.0.1:0", "--run-dir", runDir, "--access-log", t.TempDir())
+	if code != exitError3 || !strings.Contains(errs, "0700") {
+		t.Fatalf("exit %d: %s", code, errs)
 	}
 }
 
