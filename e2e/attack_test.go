@@ -5,13 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/internal/simtest"
@@ -58,18 +62,43 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 }
 func (w *lockedWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
 
+// openPTY opens a pseudo-terminal: what the child reads from the slave
+// the test types into the master. Both end with the test.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	fd := int(m.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); m.Close() })
+	return m, s
+}
+
 // A read waiting at its PIN prompt holds no transaction: another
 // application's pin status runs meanwhile. SIGTERM at the prompt ends the
-// read at once.
+// read at once. The read asks on a terminal (a pseudo-terminal here), so
+// the test waits for the prompt itself to be written.
 func TestPromptHoldsNoTransactionAndSIGTERMEndsIt(t *testing.T) {
 	_, path := defaultImage(t)
 	s := startDefaultMode(t, "--image", path)
-	cmd := exec.Command(mynakit(t), "--reader", s.reader, "--pin-stdin", "read")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
+	_, tty := openPTY(t)
+	cmd := exec.Command(mynakit(t), "--reader", s.reader, "read")
+	cmd.Stdin = tty
 	var stderr lockedWriter
 	cmd.Stderr = &stderr
 	cmd.Stdout = io.Discard
@@ -79,14 +108,20 @@ func TestPromptHoldsNoTransactionAndSIGTERMEndsIt(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(stderr.String(), "券面事項入力補助AP") {
+	// The prompt (pin.Request.Label) is written just before the terminal
+	// is read.
+	for !strings.Contains(stderr.String(), "暗証番号 (4-digit PIN)") {
+		select {
+		case err := <-exited:
+			t.Fatalf("the read ended before its prompt: %v\n%s", err, stderr.String())
+		default:
+		}
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("the read never reached the text applet:\n%s", stderr.String())
+			cmd.Process.Kill() // the process this test started, by its pid
+			t.Fatalf("the read never prompted for the PIN:\n%s", stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond) // now at the prompt, reading standard input
 	out, errs, code := runStdin(t, "", "--reader", s.reader, "pin", "status", "--json")
 	if code != 0 || !strings.Contains(out, `"text-pin"`) {
 		t.Fatalf("pin status while another read waits at its prompt: exit %d\n%s%s", code, out, errs)

@@ -60,13 +60,82 @@ func requireStack(t testing.TB) {
 	if _, err := os.Stat(vpcdDriver); err != nil {
 		missing("the vpcd driver (vsmartcard-vpcd) is not installed")
 	}
-	if out, err := exec.Command("pgrep", "-x", "pcscd").Output(); err == nil && len(out) > 0 {
+	if pids := pcscdPIDs(); len(pids) > 0 {
+		// A pcscd the tests did not start (a developer's own): its socket
+		// is the one every client uses, so the tests cannot run beside it.
+		// Outside CI it is left alone; in CI (or when asked) it is stopped
+		// by its process id, never by name.
 		if os.Getenv("CI") == "" && os.Getenv("MYNAKIT_E2E_STOP_PCSCD") == "" {
-			missing("a pcscd is already running (its socket is the one every client uses); stop it or set MYNAKIT_E2E_STOP_PCSCD=1")
+			missing(fmt.Sprintf("a pcscd is already running (pid %v; its socket is the one every client uses); stop it or set MYNAKIT_E2E_STOP_PCSCD=1", pids))
 		}
-		_ = exec.Command("pkill", "-x", "pcscd").Run()
-		waitGone(t)
+		stopForeignPcscd(t, pids)
 	}
+}
+
+// pcscdPidFile is where pcscd records its process id.
+const pcscdPidFile = "/run/pcscd/pcscd.pid"
+
+// pcscdPIDs lists the running pcscd processes, from /proc: the process
+// named by pcscd's pid file first, then any other whose command is pcscd.
+func pcscdPIDs() []int {
+	var pids []int
+	seen := map[int]bool{}
+	add := func(pid int) {
+		if !seen[pid] && isPcscd(pid) {
+			seen[pid] = true
+			pids = append(pids, pid)
+		}
+	}
+	if b, err := os.ReadFile(pcscdPidFile); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+			add(pid)
+		}
+	}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			add(pid)
+		}
+	}
+	return pids
+}
+
+// isPcscd reports whether pid is a live pcscd (not a zombie).
+func isPcscd(pid int) bool {
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil || strings.TrimSpace(string(comm)) != "pcscd" {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) STATE ...: a zombie has exited already.
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+		return false
+	}
+	return true
+}
+
+// stopForeignPcscd ends the given pcscd processes by their ids: SIGTERM,
+// then SIGKILL for one still there after 10 s.
+func stopForeignPcscd(t testing.TB, pids []int) {
+	t.Helper()
+	for _, pid := range pids {
+		if isPcscd(pid) {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, pid := range pids {
+		for isPcscd(pid) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if isPcscd(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	waitGone(t)
 }
 
 // waitGone waits until no pcscd runs and its socket is gone.
@@ -74,13 +143,13 @@ func waitGone(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if err := exec.Command("pgrep", "-x", "pcscd").Run(); err != nil {
+		if len(pcscdPIDs()) == 0 {
 			_ = os.Remove("/run/pcscd/pcscd.comm")
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatal("pcscd did not stop")
+	t.Fatalf("pcscd did not stop (still running: %v)", pcscdPIDs())
 }
 
 var (
