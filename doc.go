@@ -44,9 +44,11 @@
 //     certificate is tied by the user-authentication key signing a host
 //     nonce (presence:jpki) when the PIN was given (ReadOptions.ProveJPKIKey,
 //     and always on a smartphone token, whose certificate needs the PIN);
-//     otherwise the JPKI part is reported as "certificate valid, key not
-//     proven" and proves nothing about the card, and a read of the JPKI part
-//     alone is unknown.
+//     otherwise the JPKI part is reported as "key not proven" (after what the
+//     certificate's own check found) and proves nothing about the card, and a
+//     read of the JPKI part alone is unknown. The signing certificate is tied
+//     only by its own key (CertificateOptions.ProveSignKey) or by its holder
+//     facts matching the text applet's (CertificateOptions.MatchText).
 //  3. Consistent. What both applets' signed data hold — the birth date and
 //     the sex — is compared. Unsigned values — the card expiry, the
 //     security-code image, the 共通AP record, the municipality code — are

@@ -117,11 +117,13 @@ type CertificateReport struct {
 }
 
 // Certificate reads a JPKI certificate (asking for the signing password
-// for CertSign) and checks it against the anchors now. The verdict is
-// genuine only with opts.ProveKey: the chain shows the certificate is
-// J-LIS's, the key proof that this chip holds the matching card's keys.
-// (The proof always uses the authentication key: the signing key makes
-// signatures with legal effect and is not used for anything but a document.)
+// for CertSign) and checks it against the anchors now. The chain shows the
+// certificate is J-LIS's; only a tie to the chip makes it genuine: for
+// CertAuth opts.ProveKey (the authentication key signs a host nonce), for
+// CertSign opts.ProveSignKey (the signing key signs a domain-separated
+// host nonce, jpki.ProveSignKey) or opts.MatchText (its holder facts equal
+// the text applet's, tied to the chip). The authentication key's proof
+// never ties a signing certificate: nothing on the card links the two.
 func (c *Card) Certificate(ctx context.Context, kind CertKind, opts CertificateOptions) (*CertificateReport, error) {
 	var fid, caFID uint16
 	var check, caCheck trust.CheckName
