@@ -183,4 +183,17 @@ func TestWriteSeeds(t *testing.T) {
 	writeSeed(t, "FuzzDecode", "lossy-97", readTestdata(t, "lossy-97-r20.jp2"))
 	writeSeed(t, "FuzzDecode", "codestream-cut", readTestdata(t, "lossless-offset-rlcp.j2k")[:300])
 	writeSeed(t, "FuzzCheckPNG", "text-image", samplePNG(t, 27, 12))
+	// Multi-box files (issue 14): a second codestream, boxes after the
+	// codestream, a codestream at the cap's edge.
+	writeSeed(t, "FuzzDecode", "two-codestreams", twoCodestreams(t, 16000, 16000))
+	writeSeed(t, "FuzzDecode", "second-codestream-to-end", append(append(readTestdata(t, simulatorPhoto), be32(nil, 0)...), append([]byte("jp2c"), claiming(simulatorCodestream(t), 60000, 60000)...)...))
+	writeSeed(t, "FuzzDecode", "xml-after-codestream", appendBox(readTestdata(t, simulatorPhoto), "xml ", []byte("<a/>")))
+	writeSeed(t, "FuzzDecode", "codestream-after-eoc", append(append([]byte(nil), simulatorCodestream(t)...), claiming(simulatorCodestream(t), 16000, 16000)...))
+	writeSeed(t, "FuzzDecode", "small-precincts", wrapJP2(64, 64, 1, buildJ2K(j2k{w: 64, h: 64, comps: 1, levels: 3, pp: 0x11, layers: 3, body: noise(600, 4)})))
+	writeSeed(t, "FuzzDecode", "colour-tiles-97", wrapJP2(96, 64, 3, buildJ2K(j2k{w: 96, h: 64, comps: 3, levels: 2, tileW: 32, tileH: 32, irreversible: true, body: noise(1200, 5)})))
+	writeSeed(t, "FuzzDecodeAppendedBoxes", "second-codestream", appendBox(nil, "jp2c", claiming(simulatorCodestream(t), 16000, 16000)))
+	writeSeed(t, "FuzzDecodeAppendedBoxes", "xlbox-codestream", append([]byte{0, 0, 0, 1, 'j', 'p', '2', 'c', 0, 0, 0, 0, 0, 0, 0x04, 0x9C}, claiming(simulatorCodestream(t), 64, 64)...))
+	writeSeed(t, "FuzzDecodeAppendedBoxes", "second-header", appendBox(nil, "jp2h", appendBox(nil, "ihdr", make([]byte, 14))))
+	writeSeed(t, "FuzzDecodeAppendedBoxes", "xml", appendBox(nil, "xml ", []byte("<a/>")))
+	writeSeed(t, "FuzzDecodeAppendedBoxes", "one-byte", []byte{0})
 }
