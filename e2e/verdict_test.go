@@ -11,6 +11,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mynakit/mynakit/internal/simtest"
+	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/simulator"
+	"github.com/mynakit/mynakit/simulator/persona"
 )
 
 // runStdin runs the CLI with stdin and returns stdout and the exit code.
@@ -93,5 +98,68 @@ func TestReadWaitsForTheCard(t *testing.T) {
 	out, errs, code := runStdin(t, "", "--wait", "--reader", "mynakit sim 00 00", "read", "--only", "jpki,common", "--json")
 	if code != 2 || !strings.Contains(errs, "insert a card") || !strings.Contains(out, `"serial": "400000012719843"`) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// readJSON runs read --json with secrets from stdin, trusting the
+// simulator's anchors, and returns the verdict, the failed checks, stderr
+// and the exit status.
+func readJSON(t *testing.T, reader, stdin string, extra ...string) (string, map[string]bool, string, int) {
+	t.Helper()
+	args := append([]string{"--reader", reader, "--pin-stdin", "--trust-dir", repoFile("simulator/testdata/trust")}, extra...)
+	out, errs, code := runStdin(t, stdin, append(args, "read", "--json")...)
+	var r struct {
+		Verification struct {
+			Verdict string `json:"verdict"`
+			Checks  []struct{ Name, Result string }
+		} `json:"verification"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("exit %d: %v\n%s%s", code, err, out, errs)
+	}
+	failed := map[string]bool{}
+	for _, c := range r.Verification.Checks {
+		if c.Result == "fail" {
+			failed[c.Name] = true
+		}
+	}
+	return r.Verification.Verdict, failed, errs, code
+}
+
+// Issue 14, finding 9, through pcscd: a card without the text applet, read
+// with the PIN on standard input, is not genuine (exit 1, card:applets) —
+// the PIN line is not taken as 照合番号B, and no secret is asked.
+func TestPCSCMissingTextAppletTakesNoSecret(t *testing.T) {
+	img := simtest.Image(t)
+	delete(img.Applets, simtest.AID(myna.Text))
+	s := startDefaultMode(t, "--image", simtest.WriteImage(t, img))
+	verdict, failed, errs, code := readJSON(t, s.reader, "1234\n")
+	if code != 1 || verdict != "not-genuine" || !failed["card:applets"] {
+		t.Fatalf("exit %d, %s, failed %v\n%s", code, verdict, failed, errs)
+	}
+	if strings.Contains(errs, "照合番号B") || strings.Contains(errs, "1234") {
+		t.Fatalf("a secret was asked for, or shown:\n%s", errs)
+	}
+}
+
+// Issue 14, finding 1, through pcscd: the attacker's genuine card face,
+// which answers 90 00 to the victim's My Number as 照合番号A, beside a
+// key-less copy of the victim's signed text applet (same birth date and
+// sex), is not genuine: the text applet cannot prove its presence.
+func TestPCSCShimWithAnotherPersonsTextIsNotGenuine(t *testing.T) {
+	victim := persona.Default()
+	d, _ := myna.CheckDigit("12345678901")
+	victim.Name, victim.Address, victim.Municipality = "両儀　式", "東京都三鷹市下連雀１－２－３", "13204"
+	victim.MyNumber = simulator.Secret("12345678901" + string(d))
+	own, stolen := simtest.Image(t), simtest.Image(t, func(p *persona.Persona) { *p = *victim })
+	text := simtest.Applet(stolen, myna.Text)
+	text.PrivateKeys = nil
+	own.Applets[simtest.AID(myna.Text)] = text
+	codeA := victim.MyNumber
+	simtest.Applet(own, myna.Surface).Keys[simulator.FIDString(myna.SurfaceCodeA)].Value = &codeA
+	s := startDefaultMode(t, "--image", simtest.WriteImage(t, own))
+	verdict, failed, errs, code := readJSON(t, s.reader, "1234\n")
+	if code != 1 || verdict != "not-genuine" || !failed["presence:text"] || failed["binding:text-code-a"] || failed["consistency:birth-date"] {
+		t.Fatalf("exit %d, %s, failed %v\n%s", code, verdict, failed, errs)
 	}
 }
