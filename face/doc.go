@@ -23,5 +23,10 @@
 // grey level on under 0.1 % of the pixels of irreversible ones (both
 // decoders compute 9/7 in floating point; ISO/IEC 15444-4 allows such
 // differences). Decode wraps it with the header checks and recovery that
-// make it safe on hostile input.
+// make it safe on hostile input: a file must hold exactly one codestream,
+// and the decoder is given only the header box and codestream whose
+// headers were checked against the cap (samples, code-blocks, precincts,
+// packets, tiles, levels, layers). DecodeVerified, which a read uses,
+// decodes nothing unless the card-face signature covering the photo has
+// passed.
 package face
