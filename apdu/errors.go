@@ -33,6 +33,9 @@ var (
 	ErrNoCard           = errors.New("no card in reader")                 // transport
 	ErrTransport        = errors.New("transport failure")                 // transport
 	ErrUnavailable      = errors.New("PC/SC not available in this build") // no cgo
+	// ErrNoService: the smart-card service (pcscd, or Windows' SCardSvr)
+	// is not running. Errors that match it match ErrReaderGone too.
+	ErrNoService = errors.New("smart-card service not running") // transport
 )
 
 // StatusError is a status word other than 9000.

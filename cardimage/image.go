@@ -10,7 +10,9 @@ package cardimage
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -235,13 +237,87 @@ func ParseImage(b []byte) (*Image, error) {
 	return &img, nil
 }
 
-// LoadImage reads a card image file.
-func LoadImage(path string) (*Image, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// MaxImageSize bounds a card image file: a real card holds well under
+// 100 KB, and hex doubles it.
+const MaxImageSize = 16 << 20
+
+// LoadError is a card image file that could not be loaded: which file, and
+// where in it (line and column, 1-based, when the JSON itself is broken).
+type LoadError struct {
+	Path         string
+	Line, Column int // 0 when the position is not known
+	Err          error
+}
+
+func (e *LoadError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("card image %s, line %d column %d: %v", e.Path, e.Line, e.Column, e.Err)
 	}
-	return ParseImage(b)
+	return fmt.Sprintf("card image %s: %v", e.Path, e.Err)
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// LoadImage reads a card image file: a regular file of at most
+// MaxImageSize bytes. Errors are *LoadError, naming the file and, for
+// broken JSON, the line and column.
+func LoadImage(path string) (*Image, error) {
+	fail := func(err error) (*Image, error) { return nil, &LoadError{Path: path, Err: err} }
+	// Stat before opening: opening a FIFO would wait for a writer.
+	if fi, err := os.Stat(path); err != nil {
+		return fail(err)
+	} else if !fi.Mode().IsRegular() {
+		return fail(fmt.Errorf("not a regular file"))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fail(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fail(fmt.Errorf("not a regular file"))
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxImageSize+1))
+	if err != nil {
+		return fail(err)
+	}
+	if len(b) > MaxImageSize {
+		return fail(fmt.Errorf("larger than %d bytes", MaxImageSize))
+	}
+	img, err := ParseImage(b)
+	if err != nil {
+		le := &LoadError{Path: path, Err: err}
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			le.Line, le.Column = position(b, syn.Offset)
+		case errors.As(err, &typ):
+			le.Line, le.Column = position(b, typ.Offset)
+		}
+		return nil, le
+	}
+	return img, nil
+}
+
+// position turns a byte offset into a 1-based line and column.
+func position(b []byte, off int64) (line, col int) {
+	if off < 0 || off > int64(len(b)) {
+		return 0, 0
+	}
+	line, col = 1, 1
+	for _, c := range b[:off] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
 }
 
 // Marshal encodes the image as indented JSON.

@@ -3,12 +3,15 @@ package cardimage
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // sample is a small image in the exchange format: every member the format
@@ -104,8 +107,40 @@ func TestLoadImage(t *testing.T) {
 	if _, err := LoadImage(path); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadImage(filepath.Join(t.TempDir(), "absent.json")); !os.IsNotExist(err) {
+	if _, err := LoadImage(filepath.Join(t.TempDir(), "absent.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("absent file: %v", err)
+	}
+}
+
+// A broken file is named, with the line and column of the JSON error; a
+// FIFO is refused rather than waited on.
+func TestLoadErrorSaysWhere(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "broken.json")
+	if err := os.WriteFile(path, []byte("{\n  \"format\": \"mynakit-card-image/1\",\n  \"atr\": ,\n}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadImage(path)
+	var le *LoadError
+	if !errors.As(err, &le) || le.Path != path || le.Line != 3 || le.Column < 9 {
+		t.Fatalf("err = %#v (%v), want line 3 of %s", le, err, path)
+	}
+	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("message does not say where: %v", err)
+	}
+	fifo := filepath.Join(dir, "fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFOs here")
+	}
+	done := make(chan error, 1)
+	go func() { _, err := LoadImage(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a FIFO loaded as an image")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("LoadImage waits on a FIFO")
 	}
 }
 

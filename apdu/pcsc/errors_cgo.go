@@ -19,8 +19,15 @@ type pcscError struct {
 	code scard.Error
 }
 
-func (e *pcscError) Error() string   { return fmt.Sprintf("%v (%v)", e.kind, e.code) }
-func (e *pcscError) Unwrap() []error { return []error{e.kind, e.code} }
+func (e *pcscError) Error() string { return fmt.Sprintf("%v (%v)", e.kind, e.code) }
+func (e *pcscError) Unwrap() []error {
+	if e.kind == apdu.ErrNoService {
+		// A stopped service is also a reader that is gone, for callers
+		// that only wait for readers to come back.
+		return []error{e.kind, apdu.ErrReaderGone, e.code}
+	}
+	return []error{e.kind, e.code}
+}
 
 // mapErr turns a PC/SC error into one that matches an apdu sentinel.
 func mapErr(err error) error {
@@ -41,8 +48,9 @@ func kindOf(code scard.Error) error {
 		return apdu.ErrCardReset
 	case scard.ErrNoSmartcard:
 		return apdu.ErrNoCard
-	case scard.ErrReaderUnavailable, scard.ErrUnknownReader, scard.ErrNoService,
-		scard.ErrServiceStopped, scard.ErrNoReadersAvailable, scard.ErrShutdown:
+	case scard.ErrNoService, scard.ErrServiceStopped:
+		return apdu.ErrNoService
+	case scard.ErrReaderUnavailable, scard.ErrUnknownReader, scard.ErrNoReadersAvailable, scard.ErrShutdown:
 		return apdu.ErrReaderGone
 	}
 	return apdu.ErrTransport

@@ -30,6 +30,11 @@ func TestErrorMapping(t *testing.T) {
 			t.Errorf("%v lost its PC/SC code", code)
 		}
 	}
+	for _, code := range []scard.Error{scard.ErrNoService, scard.ErrServiceStopped} {
+		if err := mapErr(code); !errors.Is(err, apdu.ErrNoService) {
+			t.Errorf("%v mapped to %v, want ErrNoService", code, err)
+		}
+	}
 	if err := mapErr(errors.New("odd")); !errors.Is(err, apdu.ErrTransport) {
 		t.Errorf("unknown error mapped to %v", err)
 	}
