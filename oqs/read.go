@@ -218,3 +218,15 @@ func isDir(ctx context.Context, d time.Duration, dir string) error {
 	})
 	return err
 }
+
+// ReadShareFile reads a file from a share the way every read here does: a
+// regular file only (never through a link, never a FIFO or device), at
+// most max bytes (0: DefaultMaxFileSize), under a deadline of timeout (0:
+// DefaultFileTimeout) and ctx. Errors match ErrNotRegular, ErrTooLarge,
+// ErrFileTimeout or fs.ErrNotExist.
+func ReadShareFile(ctx context.Context, path string, max int, timeout time.Duration) ([]byte, error) {
+	if max <= 0 {
+		max = DefaultMaxFileSize
+	}
+	return readCapped(ctx, timeout, path, max)
+}

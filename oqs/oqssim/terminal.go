@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/oqs"
 )
 
@@ -174,7 +175,9 @@ func (t *Terminal) Run(ctx context.Context) error {
 			}
 			present[n] = true
 			p := filepath.Join(dir, n)
-			b, err := os.ReadFile(p)
+			// Files on the share are hostile: regular files only, bounded
+			// in size and time.
+			b, err := oqs.ReadShareFile(ctx, p, 0, 0)
 			if err != nil {
 				continue
 			}
@@ -546,11 +549,11 @@ func (t *Terminal) writeOnce(ctx context.Context, dir, name string, data []byte)
 	final := filepath.Join(dir, name)
 	f := t.cfg.Faults
 	if f.SlowWrite <= 0 {
-		tmp := filepath.Join(dir, "."+name+".tmp")
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
-			return err
-		}
-		return os.Rename(tmp, final)
+		return atomicfile.Publish(dir, name, data, 0o644)
+	}
+	// Written in place, slowly (the fault), but never through a link.
+	if fi, err := os.Lstat(final); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("oqssim: %s is not a regular file", final)
 	}
 	out, err := os.OpenFile(final, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
