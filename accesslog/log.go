@@ -596,16 +596,18 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 // and returns the entry (nil if unreadable), its own chain value and the
 // problems found. Without a chain key only the form is checked.
 func check(n int, line []byte, prev string, chain []byte) (*Entry, string, []Problem) {
-	raw := sha256.Sum256(line)
-	fallback := hex.EncodeToString(raw[:])
+	fallback := func() string {
+		raw := sha256.Sum256(line)
+		return hex.EncodeToString(raw[:])
+	}
 	var e Entry
 	if len(line) > maxLine || json.Unmarshal(line, &e) != nil {
-		return nil, fallback, []Problem{{Entry: n, Kind: Malformed, Detail: "the line is not an access-log entry"}}
+		return nil, fallback(), []Problem{{Entry: n, Kind: Malformed, Detail: "the line is not an access-log entry"}}
 	}
 	var out []Problem
 	const tail = len(`,"hash":"`) + 64 + len(`"}`)
 	ok := len(line) > tail && validHash(e.Hash) && bytes.HasSuffix(line, []byte(`,"hash":"`+e.Hash+`"}`))
-	chainValue := fallback
+	var chainValue string
 	if ok {
 		body := append(append([]byte(nil), line[:len(line)-tail]...), '}')
 		if chain != nil && !hmac.Equal([]byte(mac(chain, body)), []byte(e.Hash)) {
@@ -617,6 +619,7 @@ func check(n int, line []byte, prev string, chain []byte) (*Entry, string, []Pro
 		}
 		chainValue = e.Hash
 	} else {
+		chainValue = fallback()
 		out = append(out, Problem{Entry: n, Kind: Altered, Detail: "the entry has no valid hash at its end"})
 	}
 	if e.Prev != prev {
