@@ -62,7 +62,8 @@
 // the cut stays visible; nothing before it is touched. A log shorter than
 // its head (or whose entry at the head's number is not the head's) gets a
 // note entry of its own (action log-gap) before anything else is written,
-// and Verify keeps reporting that recorded gap. Damage further back (a
+// and Verify keeps reporting that recorded gap; so too a log found with
+// entries but no readable head (action log-head-missing). Damage further back (a
 // changed entry, a broken chain) is reported with the entry number and
 // left as it is; new entries still append, chained to the last entry as it
 // stands. Verify checks a file without changing it.

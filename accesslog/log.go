@@ -171,7 +171,7 @@ func (l *Log) recover() error {
 	l.seq, l.last, l.recovery = int64(rep.Entries), last, rep
 	l.synced = l.seq
 	head, herr := readHead(l.dir)
-	if herr != nil && !errors.Is(herr, fs.ErrNotExist) {
+	if herr != nil && !errors.Is(herr, fs.ErrNotExist) && !errors.Is(herr, errBadHead) {
 		return herr
 	}
 	hp := filepath.Join(l.dir, HeadFileName)
@@ -196,9 +196,13 @@ func (l *Log) recover() error {
 	n := int64(rep.Entries)
 	switch {
 	case herr != nil:
-		if n > 0 {
+		what := "no head file beside it"
+		if errors.Is(herr, errBadHead) {
+			what = "a damaged head file"
+		}
+		if n > 0 || errors.Is(herr, errBadHead) {
 			if _, err := l.Write(Entry{Event: Note, Action: ActionHeadMissing, Outcome: "head-missing",
-				Note: fmt.Sprintf("the log had %d entries but no head file beside it: entries missing at its end cannot be ruled out", n)}); err != nil {
+				Note: fmt.Sprintf("the log had %d entries but %s: entries missing at its end cannot be ruled out", n, what)}); err != nil {
 				return err
 			}
 		}
@@ -494,8 +498,11 @@ func Verify(path string) (Report, []Entry, error) {
 		rep.Problems = append([]Problem{{Kind: NoKey, Detail: KeyFileName + " is missing beside the log: no entry can be authenticated"}}, rep.Problems...)
 	}
 	for _, e := range entries {
-		if e.Event == Note && e.Action == ActionGap {
+		switch {
+		case e.Event == Note && e.Action == ActionGap:
 			rep.Problems = append(rep.Problems, Problem{Entry: int(e.Seq), Kind: Missing, Detail: "recorded when the log was reopened: " + e.Note})
+		case e.Event == Note && e.Action == ActionHeadMissing:
+			rep.Problems = append(rep.Problems, Problem{Entry: int(e.Seq), Kind: NoHead, Detail: "recorded when the log was reopened: " + e.Note})
 		}
 	}
 	head, herr := readHead(dir)

@@ -278,3 +278,19 @@ func TestSecondProcessIsRefused(t *testing.T) {
 		t.Fatalf("second process's writer: %v", err)
 	}
 }
+
+// A damaged head does not stop the writer: it notes it and writes a new
+// head.
+func TestDamagedHeadIsNotedAndReplaced(t *testing.T) {
+	dir, path := closedLog(t, 2)
+	os.WriteFile(filepath.Join(dir, HeadFileName), []byte("junk"), 0o600)
+	l := open(t, dir)
+	l.Close()
+	rep, entries, err := Verify(path)
+	if err != nil || len(entries) != 3 || entries[2].Action != ActionHeadMissing || !strings.Contains(entries[2].Note, "damaged head") {
+		t.Fatalf("%+v %+v %v", rep, entries, err)
+	}
+	if rep.Head == nil || rep.Head.Seq != 3 || len(rep.Problems) != 1 || rep.Problems[0].Kind != NoHead || rep.Problems[0].Entry != 3 {
+		t.Fatalf("%+v", rep)
+	}
+}
