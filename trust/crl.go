@@ -41,7 +41,7 @@ func crlScope(crl *x509.RevocationList, cert *x509.Certificate) string {
 		return "" // a complete CRL of its issuer
 	}
 	var seq asn1.RawValue
-	if rest, err := asn1.Unmarshal(idp, &seq); err != nil || len(rest) != 0 || seq.Tag != asn1.TagSequence || seq.Class != asn1.ClassUniversal {
+	if rest, err := asn1.Unmarshal(idp, &seq); err != nil || len(rest) != 0 || seq.Tag != asn1.TagSequence || seq.Class != asn1.ClassUniversal || !seq.IsCompound {
 		return "the CRL's issuing distribution point does not parse"
 	}
 	var dpNames []asn1.RawValue
