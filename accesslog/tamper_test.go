@@ -294,3 +294,25 @@ func TestDamagedHeadIsNotedAndReplaced(t *testing.T) {
 		t.Fatalf("%+v", rep)
 	}
 }
+
+func FuzzReadHead(f *testing.F) {
+	f.Add([]byte(`{"seq":3,"hash":"` + strings.Repeat("ab", 32) + `"}` + strings.Repeat(" ", 50) + "\n"))
+	f.Add([]byte(`{"seq":-1}`))
+	f.Add([]byte(`{"seq":1,"hash":"x","extra":1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, HeadFileName), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		h, err := readHead(dir)
+		if err != nil {
+			if !errors.Is(err, errBadHead) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		if h.Seq < 0 || (h.Seq > 0 && !validHash(h.Hash)) || len(b) > headSize {
+			t.Fatalf("accepted %+v from %q", h, b)
+		}
+	})
+}
