@@ -60,11 +60,13 @@ type OpenOptions struct {
 	// Reader names the PC/SC reader: its index in Readers, or part of its
 	// name (case-insensitive). Empty: the first reader holding a card.
 	Reader string
-	// Wait waits for a card when the reader is empty, until ctx ends.
+	// Wait waits, until ctx ends, for a reader when none is attached and
+	// then for a card when the reader is empty.
 	Wait bool
-	// OnWait, if set, is called once when Open starts waiting, with the
-	// reader it waits on (to show "insert a card"). The library prints
-	// nothing itself.
+	// OnWait, if set, is called when Open starts waiting: with "" while it
+	// waits for a reader to be attached, then with the reader it waits on
+	// for a card (to show "insert a card"). The library prints nothing
+	// itself.
 	OnWait func(reader string)
 	// Exclusive opens the card for this application only (SCARD_SHARE_
 	// EXCLUSIVE). Some contactless readers refuse it (card reference §3.7).
@@ -145,6 +147,12 @@ func Open(ctx context.Context, opts OpenOptions) (*Card, error) {
 		pc.Close()
 		return nil, err
 	}
+	if opts.Wait && len(readers) == 0 {
+		if readers, err = waitForReader(ctx, pc, opts.OnWait); err != nil {
+			pc.Close()
+			return nil, err
+		}
+	}
 	name, err := pickReader(readers, opts.Reader)
 	if opts.Wait && len(readers) > 0 && (errors.Is(err, ErrNoCard) || err == nil && !hasCard(readers, name)) {
 		if name == "" {
@@ -189,6 +197,33 @@ func Open(ctx context.Context, opts OpenOptions) (*Card, error) {
 		return err
 	}
 	return c, nil
+}
+
+// readerPoll is how often Open looks for a reader while it waits for one.
+const readerPoll = 500 * time.Millisecond
+
+// waitForReader polls PC/SC until a reader is attached (OnWait is told
+// once, with the name ""), or ctx ends.
+func waitForReader(ctx context.Context, pc *pcsc.Context, onWait func(string)) ([]pcsc.ReaderInfo, error) {
+	if onWait != nil {
+		onWait("")
+	}
+	t := time.NewTicker(readerPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for a card reader: %w", ctx.Err())
+		case <-t.C:
+		}
+		readers, err := pc.Readers()
+		if err != nil {
+			return nil, err
+		}
+		if len(readers) > 0 {
+			return readers, nil
+		}
+	}
 }
 
 // ATRReporter is implemented by transports that know the card's answer to

@@ -109,6 +109,10 @@ func (a *app) openOptions() mynakit.OpenOptions {
 		Reader: a.reader,
 		Wait:   a.wait,
 		OnWait: func(r string) {
+			if r == "" {
+				fmt.Fprintln(a.err, "カードリーダーを接続してください / connect a card reader ...")
+				return
+			}
 			fmt.Fprintf(a.err, "カードを置いてください / insert a card into %s ...\n", r)
 		},
 		Prompter:     a.prompter(),
