@@ -29,12 +29,14 @@ type Document struct {
 	cache   map[int]Object
 	objstm  map[int]*objStream
 	budget  int64 // decoded stream bytes still allowed
+	work    int64 // bytes of object syntax still allowed to be parsed
 	resolvd int   // nesting of object loads (Length references)
 }
 
 type objStream struct {
 	data []byte
 	offs map[int]int // object number -> offset in data (from /First)
+	ends map[int]int // object number -> end of its region
 	nums []int       // object number at each index
 }
 
@@ -45,7 +47,7 @@ func Parse(data []byte) (*Document, error) {
 	if len(data) > MaxFileSize {
 		return nil, malformed("file larger than %d bytes", MaxFileSize)
 	}
-	d := &Document{Data: data, xref: map[int]entry{}, cache: map[int]Object{}, objstm: map[int]*objStream{}, budget: 4 * maxStream}
+	d := &Document{Data: data, xref: map[int]entry{}, cache: map[int]Object{}, objstm: map[int]*objStream{}, budget: 3 * maxStream, work: 8*int64(len(data)) + maxStream}
 	head := data[:min(len(data), 1024)]
 	i := bytes.Index(head, []byte("%PDF-"))
 	if i < 0 {
@@ -123,7 +125,11 @@ func (d *Document) readSection(off int64) (Dict, bool, error) {
 	if off < 0 || off >= int64(len(d.Data)) {
 		return nil, false, malformed("cross-reference offset %d out of the file", off)
 	}
+	if d.work < 0 {
+		return nil, false, malformed("too much cross-reference syntax to parse: the file is built to exhaust a reader")
+	}
 	l := &lexer{buf: d.Data, pos: int(off), base: 0}
+	defer func() { d.work -= int64(l.pos) - off }()
 	save := l.pos
 	if l.keyword() == "xref" {
 		t, err := d.readTable(l)
@@ -363,13 +369,18 @@ func (d *Document) resolveRef(r Ref) (Object, error) {
 	}
 	d.resolvd++
 	defer func() { d.resolvd-- }()
+	if d.work < 0 {
+		return nil, malformed("too much object syntax to parse: the file is built to exhaust a reader")
+	}
 	var o Object
 	var err error
 	if e.kind == 1 {
 		if e.off < 0 || e.off >= int64(len(d.Data)) {
 			return nil, malformed("object %d at offset %d, out of the file", r.Num, e.off)
 		}
-		o, err = d.parseIndirect(&lexer{buf: d.Data, pos: int(e.off), base: 0}, r.Num)
+		l := &lexer{buf: d.Data, pos: int(e.off), base: 0}
+		o, err = d.parseIndirect(l, r.Num)
+		d.work -= int64(l.pos) - e.off
 	} else {
 		o, err = d.fromObjStm(int(e.off), e.gen, r.Num)
 	}
@@ -403,16 +414,31 @@ func (d *Document) fromObjStm(snum, idx, num int) (Object, error) {
 		if !ok1 || !ok2 || n < 0 || n > int64(len(data)) || first < 0 || first > int64(len(data)) {
 			return nil, malformed("object stream %d: bad /N or /First", snum)
 		}
-		os = &objStream{data: data, offs: map[int]int{}}
+		os = &objStream{data: data, offs: map[int]int{}, ends: map[int]int{}}
 		l := &lexer{buf: data[:first], base: -1}
+		last, lastNum := int64(-1), -1
 		for i := int64(0); i < n; i++ {
 			on, ok1 := l.int()
 			oo, ok2 := l.int()
-			if !ok1 || !ok2 || first+oo > int64(len(data)) {
+			// Offsets increase (ISO 32000 §7.5.7), so each object has a
+			// region of its own and parsing them all is linear.
+			if !ok1 || !ok2 || first+oo > int64(len(data)) || oo <= last {
 				return nil, malformed("object stream %d: bad header", snum)
 			}
-			os.offs[int(on)] = int(first + oo)
+			if lastNum >= 0 {
+				os.ends[lastNum] = int(first + oo)
+			}
+			if _, dup := os.offs[int(on)]; !dup {
+				os.offs[int(on)] = int(first + oo)
+				lastNum = int(on)
+			} else {
+				lastNum = -1
+			}
+			last = oo
 			os.nums = append(os.nums, int(on))
+		}
+		if lastNum >= 0 {
+			os.ends[lastNum] = len(data)
 		}
 		d.objstm[snum] = os
 	}
@@ -422,8 +448,10 @@ func (d *Document) fromObjStm(snum, idx, num int) (Object, error) {
 			return nil, nil
 		}
 	}
-	l := &lexer{buf: os.data, pos: os.offs[num], base: -1}
-	return l.parseObject(0)
+	l := &lexer{buf: os.data[:os.ends[num]], pos: os.offs[num], base: -1}
+	o, err := l.parseObject(0)
+	d.work -= int64(l.pos - os.offs[num])
+	return o, err
 }
 
 // decode returns a stream's decoded data (FlateDecode, with PNG

@@ -34,7 +34,7 @@ const (
 	// MaxObjects bounds the object numbers a cross reference may declare.
 	MaxObjects = 1 << 21
 	maxDepth   = 64       // nesting of arrays and dictionaries
-	maxStream  = 64 << 20 // decoded bytes of one object or xref stream
+	maxStream  = 32 << 20 // decoded bytes of one object or xref stream
 	maxXrefs   = 4096     // xref sections in one /Prev chain
 	maxElems   = 1 << 20  // elements of one array or dictionary
 )

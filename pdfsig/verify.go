@@ -31,6 +31,10 @@ const (
 	CheckAnchorRole   trust.CheckName = "x509:sign-anchor-role"    // the anchor is a JPKI signing root
 )
 
+// maxSignatures bounds the signatures verified in one file (each one
+// re-reads the revision it covers).
+const maxSignatures = 100
+
 // VerifyOptions says what signatures are judged against.
 type VerifyOptions struct {
 	// Store holds the anchors (see mynakit.NewTrustStore).
@@ -96,6 +100,9 @@ func Verify(data []byte, opts VerifyOptions) (*Result, error) {
 	sigs, err := d.signatureObjects()
 	if err != nil {
 		return nil, err
+	}
+	if len(sigs) > maxSignatures {
+		return nil, malformed("%d signature dictionaries: more than the %d verified", len(sigs), maxSignatures)
 	}
 	// DocMDP permissions of a certification signature.
 	perm := mdp{docP: 2}
@@ -382,7 +389,7 @@ func byteRangeProblem(br []int64, n int, contents String, size int64, ends []int
 	switch {
 	case a0 != 0:
 		return fmt.Sprintf("/ByteRange starts at %d, not at the start of the file", a0)
-	case a != contents.Pos || b != contents.End:
+	case b < a || a != contents.Pos || b != contents.End:
 		return fmt.Sprintf("/ByteRange leaves bytes %d-%d uncovered, but this signature's /Contents is at %d-%d", a, b, contents.Pos, contents.End)
 	case b+c > size:
 		return "/ByteRange reaches past the end of the file"
