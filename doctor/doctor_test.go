@@ -36,7 +36,7 @@ func wantFix(t *testing.T, f Finding, status Status, ja, en string) {
 	}
 }
 
-func TestNoPCSCD(t *testing.T) {
+func TestDoctorNoPCSCD(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "pcscd.comm") // nothing listens
 	readersCalled := false
 	r := Run(context.Background(), Probes{
@@ -52,7 +52,7 @@ func TestNoPCSCD(t *testing.T) {
 	}
 }
 
-func TestPCSCDAnswering(t *testing.T) {
+func TestDoctorPCSCDAnswering(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "pcscd.comm")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
@@ -64,7 +64,7 @@ func TestPCSCDAnswering(t *testing.T) {
 	}
 }
 
-func TestWindowsSmartCardServiceFix(t *testing.T) {
+func TestDoctorWindowsSmartCardServiceFix(t *testing.T) {
 	f, up := checkService(ServiceState{Name: "SCardSvr", Detail: "service not running"})
 	if up {
 		t.Fatal("stopped service reported up")
@@ -72,7 +72,7 @@ func TestWindowsSmartCardServiceFix(t *testing.T) {
 	wantFix(t, f, Fail, "Smart Card", "SCardSvr")
 }
 
-func TestNoReader(t *testing.T) {
+func TestDoctorNoReader(t *testing.T) {
 	r := Run(context.Background(), Probes{
 		PCSCService: func(context.Context) ServiceState { return ServiceState{Running: true, Name: "pcscd"} },
 		Readers:     func(context.Context) ([]Reader, error) { return nil, nil },
@@ -80,7 +80,7 @@ func TestNoReader(t *testing.T) {
 	wantFix(t, one(t, r, CheckReaders), Fail, "カードリーダー", "Plug the card reader in")
 }
 
-func TestUnknownATRIsPrintedWithAFix(t *testing.T) {
+func TestDoctorUnknownATRIsPrintedWithAFix(t *testing.T) {
 	atr, _ := hex.DecodeString("3B8F8001804F0CA000000306030001000000006A")
 	r := Run(context.Background(), Probes{
 		Readers: func(context.Context) ([]Reader, error) {
@@ -98,7 +98,7 @@ func TestUnknownATRIsPrintedWithAFix(t *testing.T) {
 	}
 }
 
-func TestKnownATRs(t *testing.T) {
+func TestDoctorKnownATRs(t *testing.T) {
 	for _, s := range []string{"3BE000FF8131FE4514", "3B888001000005E0B381A1007F"} {
 		b, _ := hex.DecodeString(s)
 		if f := checkCard(Reader{Name: "r", CardPresent: true, ATR: b}); f.Status != OK || f.Fix != nil {
@@ -114,7 +114,7 @@ func TestKnownATRs(t *testing.T) {
 	}
 }
 
-func TestRuntimeDirWithWrongMode(t *testing.T) {
+func TestDoctorRuntimeDirWithWrongMode(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "mynakit")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestRuntimeDirWithWrongMode(t *testing.T) {
 	wantFix(t, one(t, r, CheckRuntimeDir), Fail, "ログイン", "Log in")
 }
 
-func TestRuntimeDirOfAnotherUser(t *testing.T) {
+func TestDoctorRuntimeDirOfAnotherUser(t *testing.T) {
 	r := Run(context.Background(), Probes{
 		RuntimeDir: func() (string, error) { return "/run/user/1000/mynakit", nil },
 		CheckDir:   func(string) error { return rundir.ErrOwner },
@@ -149,7 +149,7 @@ func TestRuntimeDirOfAnotherUser(t *testing.T) {
 	wantFix(t, one(t, r, CheckRuntimeDir), Fail, "他のユーザー", "another user")
 }
 
-func TestStoppedBridge(t *testing.T) {
+func TestDoctorStoppedBridge(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestStoppedBridge(t *testing.T) {
 	wantFix(t, one(t, r, CheckBridge), Fail, "mynakit.socket", "systemctl --user enable --now mynakit.socket")
 }
 
-func TestBridgeVersionAndImpostor(t *testing.T) {
+func TestDoctorBridgeVersionAndImpostor(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v1/openapi.json" {
 			w.Write([]byte(`{"openapi":"3.1.0","info":{"title":"mynakit bridge","version":"1"}}`))
@@ -180,7 +180,7 @@ func TestBridgeVersionAndImpostor(t *testing.T) {
 	}
 }
 
-func TestBrowserPolicies(t *testing.T) {
+func TestDoctorBrowserPolicies(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "lna.json"), []byte(`{"LocalNetworkAccessBlockedForUrls":["*"],"HomepageLocation":"x"}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{`), 0o644)
@@ -208,7 +208,7 @@ func TestBrowserPolicies(t *testing.T) {
 	}
 }
 
-func TestClockAgainstAnchors(t *testing.T) {
+func TestDoctorClockAgainstAnchors(t *testing.T) {
 	y := func(n int) time.Time { return time.Date(n, 1, 1, 0, 0, 0, 0, time.UTC) }
 	as := []Anchor{{Name: "root gen 3", NotBefore: y(2023), NotAfter: y(2043)}, {Name: "root gen 2", NotBefore: y(2014), NotAfter: y(2024)}, {Name: "cv key"}}
 	r := Run(context.Background(), Probes{Now: func() time.Time { return y(2026) }, Anchors: func() ([]Anchor, error) { return as, nil }})
@@ -231,7 +231,7 @@ func TestClockAgainstAnchors(t *testing.T) {
 	}
 }
 
-func TestRealAnchorsLoad(t *testing.T) {
+func TestDoctorRealAnchorsLoad(t *testing.T) {
 	as, err := LoadAnchors(nil)
 	if err != nil || len(as) == 0 {
 		t.Fatalf("%d anchors, %v", len(as), err)
@@ -242,7 +242,7 @@ func TestRealAnchorsLoad(t *testing.T) {
 	}
 }
 
-func TestAccessLogVerifiesAndTamperIsSeen(t *testing.T) {
+func TestDoctorAccessLogVerifiesAndTamperIsSeen(t *testing.T) {
 	dir := t.TempDir()
 	lg, err := accesslog.Open(dir, accesslog.Options{})
 	if err != nil {
@@ -269,7 +269,7 @@ func TestAccessLogVerifiesAndTamperIsSeen(t *testing.T) {
 	}
 }
 
-func TestDriverFor(t *testing.T) {
+func TestDoctorDriverFor(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "reader.conf.d")
 	os.MkdirAll(conf, 0o755)
