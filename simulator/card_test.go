@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -417,5 +418,61 @@ func TestLinkProfiles(t *testing.T) {
 	send(t, c, "00A4040C0AD392F000260100000001")
 	if m.Elapsed() < 20*time.Millisecond {
 		t.Errorf("metered %v", m.Elapsed())
+	}
+}
+
+// Each card-surface applet proves its own presence (card reference §5.8,
+// §5.9): in the text applet, P2 00 names key 0013, whose public half is
+// EF 0007's DF51, and the card signs the host's DigestInfo of
+// SHA-256(R ‖ N) without any credential.
+func TestTextAppletSignsWithItsEF0007Key(t *testing.T) {
+	ctx := context.Background()
+	sc := newCard(t)
+	card := apdu.NewCard(sc)
+	if err := card.SelectAID(ctx, myna.Text.AID()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := card.GetChallenge(ctx, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(append(r, []byte("the host's fresh nonce N........")...))
+	di := append([]byte{0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}, sum[:]...)
+	sig, err := card.ComputeSignature(ctx, 0x00, 0x00, di)
+	if err != nil {
+		t.Fatalf("the text applet refused to sign without a credential: %v", err)
+	}
+	// EF 0007 opens with the PIN; its DF51 is the key that signed.
+	if err := card.Verify(ctx, apdu.KeySFI(myna.TextPIN), []byte("1234")); err != nil {
+		t.Fatal(err)
+	}
+	ef, err := card.ReadObjectSFI(ctx, myna.TextSignedKey, myna.ObjectSize(myna.Text, myna.TextSignedKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _, err := apdu.ParseTLV(ef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kids, err := obj.Children()
+	if err != nil || len(kids) != 2 || kids[0].Tag != 0xDF51 {
+		t.Fatalf("EF 0007: %v", err)
+	}
+	mod, _, err := apdu.ParseTLV(kids[0].Value[5:]) // 90 03 01 00 01, then 91 82 01 00 ‖ modulus
+	if err != nil || mod.Tag != 0x91 {
+		t.Fatalf("DF51: %v", err)
+	}
+	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(mod.Value), E: 65537}
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+		t.Fatalf("the text applet's signature does not verify with its EF 0007 key: %v", err)
+	}
+	// The card face's key is another key: the two proofs are two chips'
+	// worth of evidence only because each applet signs with its own.
+	if err := card.SelectAID(ctx, myna.Surface.AID()); err != nil {
+		t.Fatal(err)
+	}
+	other, err := card.ComputeSignature(ctx, 0x00, 0x00, di)
+	if err != nil || rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], other) == nil {
+		t.Fatalf("the card face signed with the text applet's key (%v)", err)
 	}
 }
