@@ -265,7 +265,7 @@ func TestPDFTampering(t *testing.T) {
 	})
 	t.Run("signing certificate from the authentication anchor", func(t *testing.T) {
 		r := verify(t, signWith(t, src, p.authCert, SignOptions{}))
-		if r.Verdict != trust.NotGenuine || !failed(r, CheckAnchorRole, "not a JPKI signing root") {
+		if r.Verdict != trust.NotGenuine || !failed(r, trust.CheckSignCert, "signing (署名用) root is required") {
 			t.Fatalf("%s %+v", r.Verdict, r.Checks)
 		}
 	})

@@ -28,7 +28,6 @@ const (
 	CheckDigest       trust.CheckName = "cms:message-digest"       // the signed digest is the byte ranges'
 	CheckSigner       trust.CheckName = "cms:signer"               // the signer's certificate is in the CMS
 	CheckSigningCert  trust.CheckName = "cms:signing-certificate"  // ESS signing-certificate(-v2) names it
-	CheckAnchorRole   trust.CheckName = "x509:sign-anchor-role"    // the anchor is a JPKI signing root
 )
 
 // maxSignatures bounds the signatures verified in one file (each one
@@ -336,15 +335,16 @@ func verifyOne(d *Document, s sigObject, opts VerifyOptions, now time.Time, ends
 			r.TimestampNote = ch.Detail
 		}
 	}
+	// The role: only a signing (署名用) root's certificates sign
+	// documents, never the authentication root's.
 	cc := opts.Store.VerifyCertificate(r.Signer, trust.CertOptions{
-		Name: trust.CheckSignCert, At: r.JudgedAt, Now: now, NonRepudiation: true, CRL: opts.CRL, RevokedFails: true,
+		Name: trust.CheckSignCert, At: r.JudgedAt, Now: now, NonRepudiation: true, CRL: opts.CRL, RevokedFails: true, Role: trust.CertRoleSign,
 	})
 	if cc.Result == trust.Pass && cc.Expired && !cc.Revoked && r.Timestamp.IsZero() {
 		cc.Result = trust.Fail
 		cc.Detail += "; no trusted timestamp shows the signature was made while the certificate was valid (the claimed time /M is never trusted)"
 	}
 	r.Checks = append(r.Checks, cc)
-	r.Checks = append(r.Checks, anchorRole(opts.Store, r.Signer))
 
 	// What the later revisions changed.
 	if r.Revision < ends[len(ends)-1] {
@@ -423,7 +423,7 @@ func verifyCMS(p *parsedCMS, subFilter string, r1, r2 []byte) []trust.Check {
 	h, ok := hashFor(p.digestAlg)
 	if !ok {
 		if h == crypto.SHA1 {
-			return add(CheckDigest, trust.Fail, "the digest algorithm is SHA-1, which no longer protects a signature")
+			return add(CheckDigest, trust.Unknown, "the digest algorithm is SHA-1, which is no longer evidence")
 		}
 		return add(CheckDigest, trust.Fail, "digest algorithm %v not supported", p.digestAlg)
 	}
@@ -554,39 +554,6 @@ func signingCertCheck(p *parsedCMS, cert *x509.Certificate, subFilter string) tr
 	return c
 }
 
-// anchorRole: the anchor that issued the signer's certificate must be a
-// JPKI signing root (署名用), never the user-authentication root, whose
-// certificates prove presence, not intent.
-func anchorRole(s *trust.Store, cert *x509.Certificate) trust.Check {
-	c := trust.Check{Name: CheckAnchorRole}
-	for _, r := range s.Roots() {
-		if cert.CheckSignatureFrom(r.Cert) != nil {
-			continue
-		}
-		c = r.Anchor.Rests(c)
-		if isSigningRoot(r.Cert) {
-			c.Result, c.Detail = trust.Pass, "issued by a JPKI signing (署名用) root"
-		} else {
-			c.Result, c.Detail = trust.Fail, "issued by a root that is not a JPKI signing root ("+r.Cert.Subject.String()+"): an authentication certificate cannot sign documents"
-		}
-		return c
-	}
-	c.Result, c.Detail = trust.Unknown, "no anchor issued the signer's certificate"
-	return c
-}
-
-// isSigningRoot: J-LIS names its roots' purpose in an OU ("JPKI for
-// digital signature" vs "JPKI for user authentication", card reference
-// §5.2); the simulator's roots follow the same pattern.
-func isSigningRoot(c *x509.Certificate) bool {
-	for _, ou := range c.Subject.OrganizationalUnit {
-		if strings.Contains(strings.ToLower(ou), "digital signature") {
-			return true
-		}
-	}
-	return false
-}
-
 // timestampCheck judges an RFC 3161 token over a signature value: it must
 // verify, cover this signature, chain to a trusted authority and not be in
 // the future. Unknown (ignored) when it cannot be trusted; Fail when it is
@@ -619,6 +586,16 @@ func timestampCheck(token, sigValue []byte, roots []*x509.Certificate, now time.
 		ch.Result, ch.Detail = trust.Unknown, "timestamp without its authority's certificate"+ignored
 		return ch, time.Time{}
 	}
+	if ts.HashAlgorithm == crypto.SHA1 {
+		ch.Result, ch.Detail = trust.Unknown, "the timestamp is over a SHA-1 digest, which is no longer evidence"+ignored
+		return ch, time.Time{}
+	}
+	// RFC 3161 §2.3: the authority's certificate carries the timeStamping
+	// extended key usage (Go's chain check takes none as any).
+	if !slices.Contains(tsa.ExtKeyUsage, x509.ExtKeyUsageTimeStamping) {
+		ch.Result, ch.Detail = trust.Unknown, "the timestamp's authority certificate lacks the timeStamping extended key usage"+ignored
+		return ch, time.Time{}
+	}
 	pool, inter := x509.NewCertPool(), x509.NewCertPool()
 	for _, r := range roots {
 		pool.AddCert(r)
@@ -626,7 +603,9 @@ func timestampCheck(token, sigValue []byte, roots []*x509.Certificate, now time.
 	for _, c := range tp.certs {
 		inter.AddCert(c)
 	}
-	if _, err := tsa.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: ts.Time, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
+	// The authority's chain is judged now, never at the time the token
+	// claims (as jpki judges a CMS timestamp).
+	if _, err := tsa.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
 		ch.Result, ch.Detail = trust.Unknown, "the timestamp's authority is not trusted: "+err.Error()+ignored
 		return ch, time.Time{}
 	}

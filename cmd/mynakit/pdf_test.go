@@ -340,7 +340,7 @@ func TestPDFTamperingCLI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		expectFail(t, fileOf("auth.pdf", b), "x509:sign-anchor-role", "not a JPKI signing root")
+		expectFail(t, fileOf("auth.pdf", b), "x509:sign-certificate", "signing (署名用) root is required")
 	})
 	t.Run("a certificate expired now, without a timestamp", func(t *testing.T) {
 		root, rootKey := simSignRoot(t)
