@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -26,6 +27,7 @@ type simFlags struct {
 	removeAfter      int
 	delay, byteDelay time.Duration
 	link             string
+	control          string
 }
 
 func newSimCmd(a *app) *cobra.Command {
@@ -63,6 +65,15 @@ pulled and put back.`,
 				if err != nil {
 					return err
 				}
+				if f.control != "" {
+					ln, err := net.Listen("unix", f.control)
+					if err != nil {
+						return &exitError{code: exitUsageOrCard, err: fmt.Errorf("--control: %w", err)}
+					}
+					defer os.Remove(f.control)
+					go func() { _ = vpcd.ServeControl(ctx, ln, card) }()
+					logger.Printf("pull and re-insert the card with: mynakit sim pull|insert --control %s", f.control)
+				}
 				logger.Printf("serving %s to vpcd at %s (Ctrl-C pulls the card)", describeImage(img), f.vpcdAddr)
 				return vpcd.Dial(ctx, f.vpcdAddr, card, logger)
 			}
@@ -79,7 +90,8 @@ pulled and put back.`,
 	fl.DurationVar(&f.delay, "delay", 0, "fault: delay every APDU by this long")
 	fl.DurationVar(&f.byteDelay, "byte-delay", 0, "fault: delay every response byte by this long")
 	fl.StringVar(&f.link, "link", "", "take as long as this reader link would: contact (default rate, ~1 ms/byte), contact-fast (TA1=13), contactless (14443-B, 212 kbit/s)")
-	cmd.AddCommand(newSimPersonaCmd(a), newSimImageCmd(a), newSimOQSCmd(a))
+	fl.StringVar(&f.control, "control", "", "with --vpcd: a Unix socket on which 'mynakit sim pull|insert --control PATH' pulls and re-inserts the card")
+	cmd.AddCommand(newSimPersonaCmd(a), newSimImageCmd(a), newSimOQSCmd(a), newSimControlCmd(a, vpcd.CommandPull), newSimControlCmd(a, vpcd.CommandInsert))
 	return cmd
 }
 
@@ -203,5 +215,30 @@ func newSimImageCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&personaPath, "persona", "", "persona JSON file (default: the built-in persona)")
+	return cmd
+}
+
+// newSimControlCmd is "sim pull" or "sim insert": it tells a running
+// "sim --vpcd ... --control PATH" to take the card out or put it back.
+func newSimControlCmd(a *app, command string) *cobra.Command {
+	var path string
+	short := map[string]string{vpcd.CommandPull: "Pull the simulated card out of its reader (カードを抜く)", vpcd.CommandInsert: "Put the simulated card back (カードを置く)"}[command]
+	cmd := &cobra.Command{
+		Use:   command + " --control PATH",
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if path == "" {
+				return fail(fmt.Errorf("--control PATH is needed: the socket the running 'mynakit sim --vpcd ... --control PATH' listens on"))
+			}
+			state, err := vpcd.SendControl(cmd.Context(), path, command)
+			if err != nil {
+				return fail(err)
+			}
+			fmt.Fprintln(a.out, map[string]string{"present": "カードあり card present", "absent": "カードなし card absent"}[state])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "control", "", "the simulator's control socket")
 	return cmd
 }
