@@ -28,9 +28,11 @@ if [ "$(id -u)" != 0 ] || ! command -v pcscd >/dev/null || pgrep -x pcscd >/dev/
 fi
 
 say "Starting pcscd with the simulated card (vpcd, loopback only)"
-scripts/pcscd-sim.sh "$bin" 2>/dev/null &
+ctldir=$(mktemp -d)
+control="$ctldir/card"
+scripts/pcscd-sim.sh "$bin" --control "$control" 2>/dev/null &
 stack=$!
-cleanup() { kill -TERM "$stack" 2>/dev/null || true; wait "$stack" 2>/dev/null || true; }
+cleanup() { kill -TERM "$stack" 2>/dev/null || true; wait "$stack" 2>/dev/null || true; rm -rf "$ctldir"; }
 trap cleanup EXIT INT TERM
 for _ in $(seq 1 100); do
   "$bin" readers --json 2>/dev/null | grep -q '"card_present": true' && break
@@ -43,4 +45,6 @@ echo "The simulator's test hierarchy is not J-LIS: a card seen through PC/SC is 
 echo "against the J-LIS anchors only, so the demo names the test anchors with --trust-dir"
 echo "(the counter page then warns that the verdict rests on test keys)."
 banner
+echo "カードを抜く pull the card:     $bin sim pull --control $control"
+echo "カードを置く re-insert it:      $bin sim insert --control $control"
 "$bin" --trust-dir simulator/testdata/trust serve --addr "$addr" --access-log "$logdir"
