@@ -1,12 +1,30 @@
 # mynakit — see README.md. `make demo` and `make test` install what they need.
 
 GO          ?= go
-PKGS        := libpcsclite-dev pcscd vsmartcard-vpcd opensc openssl iproute2 util-linux procps pkg-config gcc libopenjp2-tools chromium
+# DEMO_PKGS is what make demo runs on (pcscd with the vpcd driver); PKGS
+# adds what make test needs (OpenSC, the browser test's Chromium and a CJK
+# font, ...).
+DEMO_PKGS   := libpcsclite-dev pcscd vsmartcard-vpcd iproute2 util-linux procps pkg-config gcc
+PKGS        := libpcsclite-dev pcscd vsmartcard-vpcd opensc openssl iproute2 util-linux procps pkg-config gcc libopenjp2-tools chromium fonts-noto-cjk
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 TESTFLAGS   ?= -count=1 -timeout 20m
 
-.PHONY: all build deps test bench demo demo-cli fuzz lint clean
+# install_pkgs installs the Debian packages of $(1) that are missing.
+define install_pkgs
+missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	  else \
+	    echo "missing packages:$$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+endef
+
+.PHONY: all build deps deps-system test bench demo demo-cli fuzz lint clean
 
 all: build
 
@@ -21,20 +39,15 @@ build:
 
 # deps installs the system packages the PC/SC stack, the end-to-end tests,
 # the OpenSC interop tests and the counter page's browser test (Chromium,
-# headless) need, and staticcheck. Root installs directly;
-# anyone else is told the exact sudo line.
-deps:
-	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing:$$missing"; \
-	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
-	  else \
-	    echo "missing packages:$$missing"; \
-	    echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
-	  fi; \
-	fi
+# headless, and a CJK font so Japanese labels render) need, and
+# staticcheck; deps-system only the packages (what the demo needs). Root
+# installs directly; anyone else is told the exact sudo line.
+deps: deps-system
+	@$(call install_pkgs,$(PKGS))
 	@test -x $(GOBIN)/staticcheck || $(GO) install $(STATICCHECK)
+
+deps-system:
+	@$(call install_pkgs,$(DEMO_PKGS))
 
 lint:
 	@fmt="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -65,12 +78,19 @@ fuzz:
 	done
 
 # demo starts the bridge against a simulated card behind pcscd and prints the
-# counter page's URL; demo-cli is the terminal demo (read, pin status).
-demo: deps build
+# counter page's URL; demo-cli is the terminal demo (read, pin status). Both
+# build only the binary they run: lint and the other platforms' builds are
+# make test's.
+demo: deps-system bin/mynakit
 	./scripts/demo.sh
 
-demo-cli: deps build
+demo-cli: deps-system bin/mynakit
 	./scripts/demo-cli.sh
+
+bin/mynakit: FORCE
+	$(GO) build -o bin/mynakit ./cmd/mynakit
+
+FORCE:
 
 clean:
 	rm -rf bin test.log bench.log
