@@ -87,7 +87,9 @@ func (r *Report) Covered(p face.Part) bool {
 }
 
 // TextPart is the 券面事項入力補助AP: the My Number and the four basic facts,
-// all covered by the applet's J-LIS integrity signature.
+// all covered by the applet's J-LIS integrity signature, and tied to the chip
+// in the reader only by the applet's own presence proof (presence:text) —
+// never by the card face accepting the My Number as 照合番号A.
 type TextPart struct {
 	MyNumber  cardap.MyNumber // "" when EF 0001 was not read (opened with 照合番号B)
 	Name      string
