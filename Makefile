@@ -5,7 +5,7 @@ GO          ?= go
 # adds what make test needs (OpenSC, the browser test's Chromium and a CJK
 # font, ...).
 DEMO_PKGS   := libpcsclite-dev pcscd vsmartcard-vpcd iproute2 util-linux procps pkg-config gcc
-PKGS        := libpcsclite-dev pcscd vsmartcard-vpcd opensc openssl iproute2 util-linux procps pkg-config gcc libopenjp2-tools chromium fonts-noto-cjk
+PKGS        := libpcsclite-dev pcscd vsmartcard-vpcd opensc openssl iproute2 util-linux procps pkg-config gcc libopenjp2-tools chromium poppler-utils qpdf libnss3-tools fonts-noto-cjk
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 TESTFLAGS   ?= -count=1 -timeout 20m
