@@ -248,7 +248,7 @@ func (rd *reading) probe(ctx context.Context) error {
 		return nil // one applet: its own SELECT comes before its secret
 	}
 	rd.progress("applets on the card", "", false)
-	for _, a := range append(plan[1:], plan[0]) {
+	for _, a := range slices.Concat(plan[1:], plan[:1]) {
 		if _, err := rd.present(ctx, a); err != nil {
 			return err
 		}
