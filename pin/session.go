@@ -604,8 +604,10 @@ func (s *Session) Ask(ctx context.Context, key myna.Key) error {
 	return err
 }
 
-// Verified lists the keys of applet a the card has accepted since a was
-// last selected (how a file of a was opened).
+// Verified lists the keys of applet a to which this session presented a
+// secret that the card accepted, since a was last selected (how a file of
+// a was opened). A key the card only answered 9000 for when asked its
+// tries is not listed: no secret was checked.
 func (s *Session) Verified(a myna.Applet) []myna.KeyName {
 	s.mu.Lock()
 	defer s.mu.Unlock()
