@@ -697,3 +697,29 @@ func TestMissingTextAppletAsksNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// What both applets' signed data hold is compared, and a difference fails
+// the read even when each applet's own signatures and proof pass (data
+// re-signed with the applet's key, as the simulator's public test keys
+// allow).
+func TestSignedCopiesMustAgree(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		birth, sex  string
+		check, same trust.CheckName
+	}{
+		{"birth date", "19800218", "", trust.CheckBirthDate, trust.CheckSex},
+		{"sex", "", "2", trust.CheckSex, trust.CheckBirthDate},
+	} {
+		img := simtest.Image(t)
+		simtest.SetTextAttributes(t, img, "", "", tc.birth, tc.sex)
+		r := read(t, img, mynakit.ReadOptions{})
+		if r.Verdict != trust.NotGenuine {
+			t.Fatalf("%s differs: verdict %s", tc.name, r.Verdict)
+		}
+		mustCheck(t, r, tc.check, trust.Fail)
+		mustCheck(t, r, tc.same, trust.Pass)
+		mustCheck(t, r, trust.CheckTextIntegrity, trust.Pass)
+		mustCheck(t, r, trust.CheckPresenceText, trust.Pass)
+	}
+}
