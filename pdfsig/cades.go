@@ -28,7 +28,6 @@ var (
 	oidSignedData        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
 	oidAttrContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidAttrMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
-	oidAttrSigningTime   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
 	oidAttrSigningCertV2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
 	oidAttrSigningCert   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 12}
 	oidAttrTimeStamp     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
@@ -99,7 +98,7 @@ func signingCertificateV2(cert *x509.Certificate) []byte {
 // buildCMS makes the CAdES-BES SignedData over a document digest
 // (SHA-256 of the byte ranges). tsa, when set, timestamps the signature
 // value; certs are added after the signer's.
-func buildCMS(digest []byte, signer crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, tsa jpki.Timestamper) ([]byte, error) {
+func buildCMS(digest []byte, signer crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, tsa jpki.Timestamper, byKeyID bool) ([]byte, error) {
 	attrs := [][]byte{
 		attribute(oidAttrContentType, mustMarshal(oidData)),
 		attribute(oidAttrMessageDigest, mustMarshal(digest)),
@@ -134,15 +133,22 @@ func buildCMS(digest []byte, signer crypto.Signer, cert *x509.Certificate, chain
 		unsigned = der(0xA1, attribute(oidAttrTimeStamp, token))
 	}
 	sha256Alg := der(0x30, mustMarshal(oidSHA256))
-	sid := der(0x30, cert.RawIssuer, mustMarshal(cert.SerialNumber))
-	signerInfo := der(0x30, mustMarshal(1), sid, sha256Alg,
+	sid, version := der(0x30, cert.RawIssuer, mustMarshal(cert.SerialNumber)), 1
+	if byKeyID {
+		if len(cert.SubjectKeyId) == 0 {
+			return nil, errors.New("sign: the certificate has no subject key identifier")
+		}
+		// RFC 5652 §5.3: a subjectKeyIdentifier sid makes version 3.
+		sid, version = der(0x80, cert.SubjectKeyId), 3
+	}
+	signerInfo := der(0x30, mustMarshal(version), sid, sha256Alg,
 		append([]byte{0xA0}, signed[1:]...), // [0] IMPLICIT SET
 		sigAlg, mustMarshal(sig), unsigned)
 	certs := [][]byte{cert.Raw}
 	for _, c := range chain {
 		certs = append(certs, c.Raw)
 	}
-	sd := der(0x30, mustMarshal(1), der(0x31, sha256Alg), der(0x30, mustMarshal(oidData)),
+	sd := der(0x30, mustMarshal(version), der(0x31, sha256Alg), der(0x30, mustMarshal(oidData)),
 		der(0xA0, certs...), der(0x31, signerInfo))
 	return der(0x30, mustMarshal(oidSignedData), der(0xA0, sd)), nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"os"
@@ -64,7 +65,7 @@ func testPKI(t testing.TB) *pki {
 		p.authRoot = root("JPKI for user authentication", p.authKey, 2)
 		leaf := func(parent *x509.Certificate, pk *rsa.PrivateKey, serial int64, from, to time.Time) *x509.Certificate {
 			tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{Country: []string{"JP"}, CommonName: "PDF test signer"},
-				NotBefore: from, NotAfter: to,
+				NotBefore: from, NotAfter: to, SubjectKeyId: []byte{0x4b, 0x49, byte(serial)},
 				KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
 			der, e := x509.CreateCertificate(rand.Reader, tmpl, parent, &p.leafKey.PublicKey, pk)
 			if e != nil {
@@ -306,3 +307,30 @@ func (failingSigner) Sign(_ io.Reader, _ []byte, _ crypto.SignerOpts) ([]byte, e
 }
 
 var errCardGone = errors.New("card gone")
+
+// A signer named by subject key ID (CMS version 3) is found; a CMS whose
+// key ID names no certificate it carries fails.
+func TestPDFSignerByKeyID(t *testing.T) {
+	p := testPKI(t)
+	out := signWith(t, readCorpus(t, "classic.pdf"), p.cert, SignOptions{byKeyID: true})
+	res := verify(t, out)
+	if res.Verdict != trust.Genuine {
+		t.Fatalf("%s %+v", res.Verdict, res.Checks)
+	}
+	found := false
+	for _, c := range res.Checks {
+		found = found || c.Name == CheckSigner && strings.Contains(c.Detail, "key ID")
+	}
+	if !found {
+		t.Errorf("signer not found by key ID: %+v", res.Checks)
+	}
+	// The key ID, changed, names nobody: [0] 03 4B 49 0A becomes 0B.
+	sid := fmt.Sprintf("80%02x%x", len(p.cert.SubjectKeyId), p.cert.SubjectKeyId)
+	if !bytes.Contains(out, []byte(sid)) {
+		t.Fatal("the key ID is not in /Contents")
+	}
+	bad := bytes.Replace(out, []byte(sid), []byte(sid[:len(sid)-1]+"b"), 1)
+	if r := verify(t, bad); r.Verdict != trust.NotGenuine || !failed(r, CheckSigner, "not in the CMS") {
+		t.Fatalf("%s %+v", r.Verdict, r.Checks)
+	}
+}

@@ -44,6 +44,8 @@ type SignOptions struct {
 	CRLs [][]byte
 	// Reserve is the bytes kept for the CMS in /Contents (0: 24 KiB).
 	Reserve int
+
+	byKeyID bool // name the signer by subject key ID (tests)
 }
 
 // ErrField is about the signature field asked for.
@@ -195,7 +197,7 @@ func Sign(src []byte, signer crypto.Signer, cert *x509.Certificate, chain []*x50
 	out := make([]byte, len(src), len(src)+len(tail))
 	copy(out, src)
 	out = append(out, tail...)
-	cms, err := fillSignature(out, len(src), reserve, signer, cert, chain, opts.Timestamper)
+	cms, err := fillSignature(out, len(src), reserve, signer, cert, chain, opts.Timestamper, opts.byKeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +211,7 @@ const byteRangePlaceholder = "[0 0000000000 0000000000 0000000000]"
 
 // fillSignature finds the placeholders in the update appended at base,
 // writes the byte range, hashes the two ranges and writes the CMS.
-func fillSignature(out []byte, base, reserve int, signer crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, tsa jpki.Timestamper) ([]byte, error) {
+func fillSignature(out []byte, base, reserve int, signer crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, tsa jpki.Timestamper, byKeyID bool) ([]byte, error) {
 	tail := out[base:]
 	ci := bytes.Index(tail, []byte("/Contents <"+strings.Repeat("0", 2*reserve)+">"))
 	bi := bytes.Index(tail, []byte("/ByteRange "+byteRangePlaceholder))
@@ -225,7 +227,7 @@ func fillSignature(out []byte, base, reserve int, signer crypto.Signer, cert *x5
 	h := sha256.New()
 	h.Write(out[:a])
 	h.Write(out[b:])
-	cms, err := buildCMS(h.Sum(nil), signer, cert, chain, tsa)
+	cms, err := buildCMS(h.Sum(nil), signer, cert, chain, tsa, byKeyID)
 	if err != nil {
 		return nil, err
 	}

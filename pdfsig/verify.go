@@ -401,7 +401,7 @@ func byteRangeProblem(br []int64, n int, contents String, size int64, ends []int
 
 func signerCert(p *parsedCMS) *x509.Certificate {
 	for _, c := range p.certs {
-		if p.sidKeyID != nil && bytes.Equal(c.SubjectKeyId, p.sidKeyID) {
+		if len(p.sidKeyID) > 0 && bytes.Equal(c.SubjectKeyId, p.sidKeyID) {
 			return c
 		}
 		if p.sidSerial != nil && c.SerialNumber.Cmp(p.sidSerial) == 0 && bytes.Equal(c.RawIssuer, p.sidIssuer) {
