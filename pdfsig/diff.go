@@ -90,10 +90,7 @@ func (d *Document) reach(o Object, into map[int]bool, budget *int) {
 				walk(x, depth+1)
 			}
 		case Dict:
-			for k, x := range v {
-				if k == "Parent" || k == "P" {
-					continue // up-links: the tree is walked from the root
-				}
+			for _, x := range v {
 				walk(x, depth+1)
 			}
 		case *Stream:
@@ -164,6 +161,9 @@ func changes(old, new *Document, perm mdp) []Change {
 	reachable := map[int]bool{}
 	new.reach(new.Trailer["Root"], reachable, &budget)
 	new.reach(new.Trailer["Info"], reachable, &budget)
+	// A walk cut short proves nothing unreferenced: every new object is
+	// then taken as used.
+	exhausted := budget <= 0
 	infoRef, _ := new.Trailer["Info"].(Ref)
 
 	for _, n := range nums {
@@ -203,7 +203,7 @@ func changes(old, new *Document, perm mdp) []Change {
 				add(n, acroFormOK(old, new, Dict{}, dict, perm), "new form dictionary")
 			case appearance[n]:
 				add(n, perm.docP >= 2, "appearance of a new signature field")
-			case !reachable[n]:
+			case !reachable[n] && !exhausted:
 				add(n, true, "new object %d, referenced by nothing", n)
 			default:
 				add(n, false, "new object %d (%s) that the document shows or uses", n, kind(o))

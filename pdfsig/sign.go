@@ -42,7 +42,8 @@ type SignOptions struct {
 	// CRLs (DER), when set, make the signature B-LT: a second incremental
 	// update adds a DSS with the certificates and these CRLs.
 	CRLs [][]byte
-	// Reserve is the bytes kept for the CMS in /Contents (0: 24 KiB).
+	// Reserve is the bytes kept for the CMS in /Contents (0: 8 KiB, 24
+	// KiB with a Timestamper).
 	Reserve int
 
 	byKeyID bool // name the signer by subject key ID (tests)
@@ -66,7 +67,12 @@ func Sign(src []byte, signer crypto.Signer, cert *x509.Certificate, chain []*x50
 	}
 	reserve := opts.Reserve
 	if reserve == 0 {
-		reserve = 24 << 10
+		// The CMS with two JPKI certificates is about 4 KB; a timestamp
+		// token with its authority's chain adds a few more.
+		reserve = 8 << 10
+		if opts.Timestamper != nil {
+			reserve += 16 << 10
+		}
 	}
 	cat, catRef, err := d.Catalog()
 	if err != nil {

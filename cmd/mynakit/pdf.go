@@ -258,7 +258,7 @@ a PDF (malformed, truncated, encrypted), 4 genuine but expired or revoked.`,
 					}
 				}
 				if len(s.ByteRange) == 4 {
-					fmt.Fprintf(a.out, "範囲 Byte range: %v, covers %d of %d bytes (revision ends at %d)\n", s.ByteRange, s.Covered, res.Size, s.Revision)
+					fmt.Fprintf(a.out, "範囲 Byte range: %v: bytes 0-%d of %d, all but the %d-byte /Contents string\n", s.ByteRange, s.Revision, res.Size, s.ByteRange[2]-s.ByteRange[1])
 				}
 				if s.ClaimedTime != "" {
 					fmt.Fprintf(a.out, "署名日時 Claimed time (/M): %s (as the signer wrote it; not trusted)\n", safe(s.ClaimedTime))
