@@ -13,6 +13,7 @@ package advice
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"syscall"
 
@@ -49,7 +50,8 @@ func For(err error) string {
 	case errors.Is(err, pin.ErrKeyBlocked), errors.Is(err, apdu.ErrBlocked):
 		return "暗証番号がロックされています。マイナンバーカードを持って市区町村の窓口で初期化してください / the key is blocked: the holder must take the card to the municipality's office to reset it"
 	case errors.As(err, &invalid):
-		return "入力の形式が違います（カードには送っていません）。" + secretForm(invalid.Kind)
+		ja, en := secretForm(invalid.Kind)
+		return "入力の形式が違います（カードには送っていません）。" + ja + " / the value has the wrong form (nothing was sent to the card): " + en
 	case errors.Is(err, pin.ErrNoSecret):
 		return "暗証番号を尋ねる端末がありません。端末から実行するか、--pin-stdin で標準入力から渡してください / there is no terminal to ask for the secret: run from a terminal, or pass it on standard input with --pin-stdin"
 	case errors.Is(err, apdu.ErrNoService):
@@ -70,6 +72,8 @@ func For(err error) string {
 		return fmt.Sprintf("マイナンバーカードではないようです（ATR %s）。カードの向きと種類を確認してください / this does not look like a My Number Card (ATR %s): check the card and which way it faces", unknown.ATRHex(), unknown.ATRHex())
 	case errors.Is(err, apdu.ErrUnavailable):
 		return "この mynakit は PC/SC なしでビルドされています / this build has no PC/SC (built without cgo); use --simulator"
+	case errors.As(err, &img) && errors.Is(img.Err, fs.ErrNotExist):
+		return "カードイメージのファイルがありません: " + img.Path + " / no card image file at " + img.Path + ": check the path"
 	case errors.As(err, &img):
 		where := img.Path
 		if img.Line > 0 {
@@ -90,25 +94,27 @@ func For(err error) string {
 	return ""
 }
 
-// secretForm says what a secret of each kind looks like.
-func secretForm(k myna.Secret) string {
+// secretForm says what a secret of each kind looks like, in Japanese and
+// in English.
+func secretForm(k myna.Secret) (ja, en string) {
 	switch k {
 	case myna.ShortPIN:
-		return "暗証番号は数字4桁です / the PIN is 4 digits"
+		return "暗証番号は数字4桁です", "the PIN is 4 digits"
 	case myna.SignPassword:
-		return "署名用パスワードは英大文字と数字の6〜16文字です / the signing password is 6 to 16 letters A–Z and digits"
+		return "署名用パスワードは英大文字と数字の6〜16文字です", "the signing password is 6 to 16 letters A–Z and digits"
 	case myna.CodeA:
-		return "照合番号Aは12桁の個人番号です / 照合番号A is the 12-digit My Number"
+		return "照合番号Aは12桁の個人番号です", "照合番号A is the 12-digit My Number"
 	case myna.CodeB:
-		return "照合番号Bは生年月日6桁・有効期限の西暦4桁・セキュリティコード4桁の14桁です / 照合番号B is 14 digits: birth date (YYMMDD), the card's expiry year, the 4-digit security code"
+		return "照合番号Bは生年月日6桁・有効期限の西暦4桁・セキュリティコード4桁の14桁です", "照合番号B is 14 digits: birth date (YYMMDD), the card's expiry year, the 4-digit security code"
 	case myna.BirthKey:
-		return "生年月日を和暦の年・月・日の6桁で / the birth date as era year, month, day (6 digits)"
+		return "生年月日を和暦の年・月・日の6桁で入力してください", "the birth date as era year, month and day (6 digits)"
 	}
-	return "もう一度入力してください / enter it again"
+	return "もう一度入力してください", "enter it again"
 }
 
-// Choices formats the valid values of a missing or wrong argument, for
-// errors that must list them.
-func Choices(what string, values []string) string {
-	return fmt.Sprintf("%sを指定してください: %s / give %s: one of %s", what, strings.Join(values, ", "), what, strings.Join(values, ", "))
+// Choices is the error text for a missing or wrong argument, listing its
+// valid values: ja and en name what is asked ("証明書", "the certificate").
+func Choices(ja, en string, values []string) string {
+	list := strings.Join(values, ", ")
+	return fmt.Sprintf("%sを指定してください（%s）/ give %s: one of %s", ja, list, en, list)
 }

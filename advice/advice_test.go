@@ -148,7 +148,7 @@ func TestProvokedErrors(t *testing.T) {
 }
 
 func TestChoicesListsTheValues(t *testing.T) {
-	s := advice.Choices("証明書 the certificate", []string{"auth", "sign"})
+	s := advice.Choices("証明書", "the certificate", []string{"auth", "sign"})
 	if !strings.Contains(s, "auth, sign") || !japanese.MatchString(s) {
 		t.Fatal(s)
 	}

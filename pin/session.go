@@ -287,7 +287,15 @@ func (s *Session) openLocked(ctx context.Context, a myna.Applet, fid uint16) err
 	}
 	defer s.touch()
 	var notes []error
-	note := func(err error) { notes = append(notes, err) }
+	note := func(err error) {
+		// Two keys refused for one reason (no way to ask, say) are said once.
+		for _, n := range notes {
+			if n.Error() == err.Error() {
+				return
+			}
+		}
+		notes = append(notes, err)
+	}
 	// 1. Secrets held, without asking.
 	for _, fidKey := range openers {
 		key, _ := myna.KeyAt(a, fidKey)

@@ -45,7 +45,7 @@ the certificate is tied to the chip:
         The authentication key's proof does not tie a signing certificate:
         nothing links the two keys, and a signing certificate is inside
         every document its holder signs.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArgOf("証明書", "the certificate", "auth", "sign"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := mynakit.CertKind(args[0])
 			if kind != mynakit.CertAuth && kind != mynakit.CertSign {

@@ -2,6 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mynakit/mynakit/myna"
 
 	"github.com/mynakit/mynakit/advice"
 )
@@ -14,4 +20,24 @@ func explain(err error) string {
 		return err.Error() + "\n  → " + hint
 	}
 	return err.Error()
+}
+
+// oneArgOf accepts exactly one argument from values; a missing, extra or
+// unknown one is an error that lists the valid values in both languages.
+func oneArgOf(ja, en string, values ...string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) == 1 && slices.Contains(values, args[0]) {
+			return nil
+		}
+		return fail(errors.New(advice.Choices(ja, en, values)))
+	}
+}
+
+// keyNames are the names 'pin verify' takes.
+func keyNames() []string {
+	var names []string
+	for _, k := range myna.AllKeys() {
+		names = append(names, string(k.Name))
+	}
+	return names
 }

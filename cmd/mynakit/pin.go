@@ -98,7 +98,7 @@ part-way, the report says which keys hold the new value and which the old.
 change sign: changes the 署名用パスワード (signing password).
 
 With --pin-stdin give the lines in this order: current, new, new again.`,
-		Args:      cobra.ExactArgs(1),
+		Args:      oneArgOf("変更する暗証番号", "which secret to change", "short", "sign"),
 		ValidArgs: []string{"short", "sign"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var names []myna.KeyName
@@ -193,7 +193,7 @@ text-code-a, text-code-b, surface-code-a, surface-code-b.
 
 The tries left are read first without using one; when a wrong secret would
 block the key, nothing is sent unless --allow-last-try is given.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArgOf("確認する鍵", "the key to check", keyNames()...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			key, ok := myna.KeyByName(myna.KeyName(args[0]))
 			if !ok {

@@ -169,7 +169,9 @@ func (a *app) simCard() (*simulator.Card, error) {
 	var img *simulator.Image
 	var err error
 	if a.simImage != "" {
-		img, err = simulator.LoadImage(a.simImage)
+		if img, err = simulator.LoadImage(a.simImage); err != nil {
+			return nil, fmt.Errorf("--sim-image: %w", err)
+		}
 	} else {
 		img, err = persona.Build(persona.Default())
 	}

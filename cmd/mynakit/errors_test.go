@@ -1,0 +1,42 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// Missing or wrong arguments list the valid values, in both languages, and
+// a bad --sim-image names the flag and the file.
+func TestArgumentErrorsListTheValues(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"cert", "show"}, []string{"証明書", "auth, sign"}},
+		{[]string{"cert", "show", "both"}, []string{"auth, sign"}},
+		{[]string{"pin", "verify"}, []string{"鍵", "jpki-auth-pin", "surface-code-b"}},
+		{[]string{"pin", "change"}, []string{"short, sign"}},
+		{[]string{"--sim-image", "/nonexistent/card.json", "read"}, []string{"--sim-image", "/nonexistent/card.json", "ファイルがありません"}},
+	} {
+		_, errs, code := run(t, "", c.args...)
+		if code != exitError3 {
+			t.Errorf("%v: exit %d", c.args, code)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errs, w) {
+				t.Errorf("%v: error does not say %q:\n%s", c.args, w, errs)
+			}
+		}
+	}
+}
+
+// A secret refused for the same reason by two keys is reported once.
+func TestNoPromptSaidOnce(t *testing.T) {
+	_, errs, code := run(t, "", "--simulator", "read")
+	if code != exitError3 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if n := strings.Count(errs, "secret needed but no prompt available"); n != 1 {
+		t.Fatalf("said %d times:\n%s", n, errs)
+	}
+}
