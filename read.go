@@ -263,8 +263,26 @@ func (rd *reading) run(ctx context.Context) error {
 			return err
 		}
 	}
+	if rd.unknownCard() {
+		return &UnknownCardError{ATR: rd.c.atr}
+	}
 	rd.finish()
 	return nil
+}
+
+// unknownCard reports whether the card answered none of the applets the
+// read selected, the JPKI applet among them: not a My Number Card (or one
+// facing the wrong way on a dual reader), which is nothing to judge.
+func (rd *reading) unknownCard() bool {
+	if ok, seen := rd.known[myna.JPKI]; !seen || ok {
+		return false
+	}
+	for _, ok := range rd.known {
+		if ok {
+			return false
+		}
+	}
+	return true
 }
 
 // token reads the JPKI token label, which says whether this is a card (all
