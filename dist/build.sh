@@ -59,6 +59,7 @@ gobuild() {
 $GO run ./dist/licenses -o "$OUT/THIRD_PARTY_LICENSES.txt"
 GOFLAGS= $GO run "$CYCLONEDX" app -json -noserial -main cmd/mynakit -output "$OUT/mynakit-$VERSION.cdx.json" . 2>"$STAGE/sbom.log" ||
 	{ cat "$STAGE/sbom.log"; exit 1; }
+$GO run ./dist/pack sbom "$OUT/mynakit-$VERSION.cdx.json"
 ARTIFACTS="THIRD_PARTY_LICENSES.txt mynakit-$VERSION.cdx.json"
 
 # docs DIR BIN: man pages (gzip -n) and completions from the commands.
@@ -89,7 +90,8 @@ else
 		mkdir -p "$s"
 		CC=$2 gobuild linux "$1" 1 "$s/mynakit"
 		docs "$s" "$STAGE/deb-amd64/mynakit"
-		git log -10 --format='%cd %h %s' --date=short | gzip -9n >"$s/changelog.gz"
+		printf 'mynakit (%s) unstable; urgency=medium\n\n  * Release built from commit %s.\n\n -- mynakit developers <mynakit@users.noreply.github.com>  %s\n' \
+			"$VERSION" "$(git rev-parse HEAD)" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")" | gzip -9n >"$s/changelog.gz"
 		gzip -9n <"$OUT/THIRD_PARTY_LICENSES.txt" >"$s/THIRD_PARTY_LICENSES.txt.gz"
 		sed -e "s|\${STAGE}|$s|g; s|\${SRC}|$SRC|g; s|\${DEB_ARCH}|$1|g; s|\${DEB_VERSION}|$VERSION|g" \
 			-e "s|\${MTIME}|$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)|g" dist/deb/nfpm.yaml >"$s/nfpm.yaml"

@@ -7,6 +7,7 @@
 //	go run ./dist/pack zip OUT.zip DIR PREFIX
 //	go run ./dist/pack tgz OUT.tar.gz DIR PREFIX
 //	go run ./dist/pack msi FILE.msi OLD-PACKAGE-CODE NEW-PACKAGE-CODE FROM-UNIX TO-UNIX PLACEHOLDER=NAME
+//	go run ./dist/pack sbom FILE.cdx.json
 //
 // The time comes from SOURCE_DATE_EPOCH (required).
 package main
@@ -24,6 +25,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,6 +63,16 @@ func run(args []string) error {
 		return writeArchive(args[1], args[2], args[3], t, zipWriter)
 	case args[0] == "tgz" && len(args) == 4:
 		return writeArchive(args[1], args[2], args[3], t, tgzWriter)
+	case args[0] == "sbom" && len(args) == 2:
+		b, err := os.ReadFile(args[1])
+		if err != nil {
+			return err
+		}
+		b, err = StampSBOM(b, t)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(args[1], b, 0o644)
 	case args[0] == "msi" && len(args) == 7:
 		from, err1 := strconv.ParseInt(args[4], 10, 64)
 		to, err2 := strconv.ParseInt(args[5], 10, 64)
@@ -185,6 +197,19 @@ func tgzWriter(w io.Writer, es []entry, t time.Time) error {
 		return err
 	}
 	return gz.Close()
+}
+
+var sbomTime = regexp.MustCompile(`"timestamp":\s*"[^"]*"`)
+
+// StampSBOM dates a CycloneDX document's metadata at t:
+// cyclonedx-gomod v1.10.0 writes the time it ran.
+func StampSBOM(b []byte, t time.Time) ([]byte, error) {
+	loc := sbomTime.FindIndex(b)
+	if loc == nil {
+		return nil, errors.New("sbom: no metadata timestamp")
+	}
+	stamp := fmt.Sprintf(`"timestamp": %q`, t.UTC().Format(time.RFC3339))
+	return append(append(append([]byte(nil), b[:loc[0]]...), stamp...), b[loc[1]:]...), nil
 }
 
 // filetime is a Windows FILETIME: 100 ns since 1601-01-01.

@@ -81,3 +81,14 @@ func TestStampMSI(t *testing.T) {
 		t.Fatal("a code of another length was accepted")
 	}
 }
+
+func TestStampSBOM(t *testing.T) {
+	in := []byte(`{"metadata": {"timestamp": "2026-12-07T21:11:00Z", "component": {}}, "x": {"timestamp": "keep"}}`)
+	out, err := StampSBOM(in, time.Unix(1700000000, 0))
+	if err != nil || string(out) != `{"metadata": {"timestamp": "2023-11-14T22:13:20Z", "component": {}}, "x": {"timestamp": "keep"}}` {
+		t.Fatalf("%s %v", out, err)
+	}
+	if _, err := StampSBOM([]byte(`{}`), time.Unix(0, 0)); err == nil {
+		t.Fatal("no timestamp accepted")
+	}
+}
