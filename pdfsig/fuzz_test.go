@@ -103,3 +103,31 @@ func FuzzByteRange(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSign: signing any file that parses either fails with an error or
+// yields a file whose prefix is the input and whose new signature
+// verifies over its byte range.
+func FuzzSign(f *testing.F) {
+	addCorpusSeeds(f)
+	p := testPKI(f)
+	store := p.store()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out, err := Sign(b, p.leafKey, p.cert, nil, SignOptions{Visible: &Placement{Page: 1, X: 10, Y: 10, W: 100, H: 40}})
+		if err != nil {
+			return
+		}
+		if !bytes.HasPrefix(out, b) {
+			t.Fatal("the input is not a prefix of the output")
+		}
+		res, err := Verify(out, VerifyOptions{Store: store})
+		if err != nil {
+			t.Fatalf("the signed file does not parse: %v", err)
+		}
+		last := res.Signatures[len(res.Signatures)-1]
+		for _, c := range last.Checks {
+			if (c.Name == CheckDigest || c.Name == CheckByteRange) && c.Result != trust.Pass {
+				t.Fatalf("our own signature: %+v", c)
+			}
+		}
+	})
+}
