@@ -276,6 +276,28 @@ func TestPDFTampering(t *testing.T) {
 			t.Fatalf("%s %+v", r.Verdict, r.Checks)
 		}
 	})
+	t.Run("signature stripped by a later update", func(t *testing.T) {
+		d, err := Parse(signed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat, catRef, _ := d.Catalog()
+		cat = clone(cat)
+		delete(cat, "AcroForm")
+		pages, _ := d.Pages()
+		page := clone(d.dict(pages[0]))
+		delete(page, "Annots")
+		u := newUpdate(d)
+		u.replace(catRef, cat)
+		u.replace(pages[0], page)
+		sigNum := res.Signatures[0].Object
+		u.replace(Ref{sigNum, 0}, Dict{}) // the /Sig itself overwritten
+		b := append(bytes.Clone(signed), u.bytes(int64(len(signed)))...)
+		r := verify(t, b)
+		if r.Verdict != trust.NotGenuine || !failed(r, CheckSignatures, "removed signatures") {
+			t.Fatalf("%s %+v", r.Verdict, r.Checks)
+		}
+	})
 	t.Run("data after the last EOF", func(t *testing.T) {
 		r := verify(t, append(bytes.Clone(signed), "1 0 obj <<>> endobj\n"...))
 		if r.Verdict != trust.NotGenuine || !failed(r, CheckTrailingData, "after the last") {

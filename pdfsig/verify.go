@@ -24,7 +24,7 @@ const (
 	CheckByteRange    trust.CheckName = "pdf:byte-range"           // from 0, hole = /Contents, ends at a revision's end
 	CheckLaterChanges trust.CheckName = "pdf:later-changes"        // later revisions change only what is permitted
 	CheckTrailingData trust.CheckName = "pdf:trailing-data"        // nothing after the last %%EOF
-	CheckSignatures   trust.CheckName = "pdf:signatures"           // the file has a signature
+	CheckSignatures   trust.CheckName = "pdf:signatures"           // the file has a signature, and none an earlier revision had was removed
 	CheckDigest       trust.CheckName = "cms:message-digest"       // the signed digest is the byte ranges'
 	CheckSigner       trust.CheckName = "cms:signer"               // the signer's certificate is in the CMS
 	CheckSigningCert  trust.CheckName = "cms:signing-certificate"  // ESS signing-certificate(-v2) names it
@@ -135,6 +135,10 @@ func Verify(data []byte, opts VerifyOptions) (*Result, error) {
 		doc = append(doc, trust.Check{Name: CheckTrailingData, Result: trust.Fail,
 			Detail: fmt.Sprintf("%d bytes after the last %%%%EOF that no revision and no signature covers", len(data)-int(last))})
 	}
+	if removed := d.removedSignatures(sigs, res.Revisions); len(removed) > 0 {
+		doc = append(doc, trust.Check{Name: CheckSignatures, Result: trust.Fail,
+			Detail: "a later revision removed signatures an earlier revision had: " + strings.Join(removed, "; ")})
+	}
 	res.Checks = append(doc, res.Checks...)
 	res.Verdict = trust.Decide(res.Checks)
 	for i := range res.Signatures {
@@ -142,6 +146,37 @@ func Verify(data []byte, opts VerifyOptions) (*Result, error) {
 		res.Signatures[i].Verdict = trust.Decide(res.Signatures[i].Checks)
 	}
 	return res, nil
+}
+
+// removedSignatures lists the signatures an earlier revision's form held
+// that the file no longer has (a signature stripped by an update, or
+// cleared). Only the last 64 revisions are read.
+func (d *Document) removedSignatures(sigs []sigObject, ends []int64) []string {
+	known := map[int64]bool{}
+	for _, s := range sigs {
+		if c, ok := s.dict["Contents"].(String); ok {
+			known[c.Pos] = true
+		}
+	}
+	var out []string
+	for i := max(0, len(ends)-65); i < len(ends)-1; i++ {
+		old, err := Parse(d.Data[:ends[i]])
+		if err != nil {
+			continue
+		}
+		os, err := old.signatureObjectsInForm()
+		if err != nil {
+			continue
+		}
+		for _, s := range os {
+			c, ok := s.dict["Contents"].(String)
+			if ok && c.Pos >= 0 && !known[c.Pos] {
+				known[c.Pos] = true
+				out = append(out, fmt.Sprintf("field %q signed in the revision ending at %d", s.field, ends[i]))
+			}
+		}
+	}
+	return out
 }
 
 type sigObject struct {
@@ -156,6 +191,19 @@ type sigObject struct {
 // like one (a /Type /Sig or /DocTimeStamp, or a /ByteRange with
 // /Contents), so a dictionary no field lists is judged too.
 func (d *Document) signatureObjects() ([]sigObject, error) {
+	out, err := d.signatureObjectsInForm()
+	if err != nil {
+		return nil, err
+	}
+	seen := map[int]bool{}
+	for _, s := range out {
+		seen[s.ref.Num] = true
+	}
+	return d.otherSignatureObjects(out, seen)
+}
+
+// signatureObjectsInForm: the values of the form's signature fields.
+func (d *Document) signatureObjectsInForm() ([]sigObject, error) {
 	var out []sigObject
 	seen := map[int]bool{}
 	if cat, _, err := d.Catalog(); err == nil {
@@ -188,6 +236,12 @@ func (d *Document) signatureObjects() ([]sigObject, error) {
 			}
 		}
 	}
+	return out, nil
+}
+
+// otherSignatureObjects adds every other object that looks like a
+// signature dictionary.
+func (d *Document) otherSignatureObjects(out []sigObject, seen map[int]bool) ([]sigObject, error) {
 	nums := make([]int, 0, len(d.xref))
 	for n, e := range d.xref {
 		if e.kind != 0 && !seen[n] {
