@@ -83,7 +83,7 @@ func BenchmarkConfirmRoundTrip(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := c.publish(j); err != nil {
+		if err := c.publish(context.Background(), j); err != nil {
 			b.Fatal(err)
 		}
 		res := Group("XmlMsg", Group("MessageHeader", Leaf("MedicalInstitutionCode", testMIC), Leaf("ArbitraryFileIdentifier", j.FileIdentifier), Leaf("SegmentOfResult", "1")),

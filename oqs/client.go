@@ -304,7 +304,7 @@ func (c *Client) run(ctx context.Context, j *Job, resumed bool) (*Result, error)
 		}
 		return c.finish(j, true, c.store.resultPath(j.ResultName), raw)
 	case JobPrepared:
-		if err := c.publish(j); err != nil {
+		if err := c.publish(ctx, j); err != nil {
 			return nil, err
 		}
 	}
@@ -347,7 +347,7 @@ func (c *Client) finish(j *Job, resumed bool, path string, raw []byte) (*Result,
 // terminal never sees a partial file and nothing planted in req is written
 // through. The job is marked publishing before the rename: if anything
 // fails from there on it is never published again.
-func (c *Client) publish(j *Job) error {
+func (c *Client) publish(ctx context.Context, j *Job) error {
 	if t, err := c.taken(j.ID); err != nil {
 		return err
 	} else if t {
@@ -361,7 +361,7 @@ func (c *Client) publish(j *Job) error {
 	if err := c.store.save(j); err != nil {
 		return err
 	}
-	_, err := fileOp(context.Background(), c.cfg.FileTimeout, "publish", filepath.Join(dir, j.ID), func() (struct{}, error) {
+	_, err := fileOp(ctx, c.cfg.FileTimeout, "publish", filepath.Join(dir, j.ID), func() (struct{}, error) {
 		return struct{}{}, atomicfile.Publish(dir, j.ID, j.RequestFile, 0o644)
 	})
 	if err != nil {
@@ -469,7 +469,7 @@ func (c *Client) Register(ctx context.Context, g Registration) (*RegistrationRes
 		return nil, Job{}, err
 	}
 	if j.State == JobPrepared {
-		if err := c.publish(j); err != nil {
+		if err := c.publish(ctx, j); err != nil {
 			return nil, *j, err
 		}
 	}

@@ -193,7 +193,7 @@ func TestNameWithExistingResultIsSkipped(t *testing.T) {
 	}
 	// Publishing a reserved name whose result appeared meanwhile is refused.
 	j := &Job{ID: PrefixConfirmRequest + today + "0001.xml", State: JobPrepared, RequestFile: []byte("<XmlMsg/>")}
-	if err := c.publish(j); !errors.Is(err, ErrNameTaken) || j.State != JobAbandoned {
+	if err := c.publish(context.Background(), j); !errors.Is(err, ErrNameTaken) || j.State != JobAbandoned {
 		t.Errorf("publish over an existing result: %v %s", err, j.State)
 	}
 }

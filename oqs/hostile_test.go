@@ -319,3 +319,40 @@ func TestWatcherHoldsNoJunkWhileItSettles(t *testing.T) {
 		t.Fatalf("complete result not kept: %+v", p)
 	}
 }
+
+// A read that hangs is abandoned at its deadline, reported once as the
+// share hanging, and the file is read again (and taken) once the share
+// answers: a hang loses no face result.
+func TestWatcherRetriesAHungRead(t *testing.T) {
+	root := newShare(t)
+	w, err := NewWatcher(WatchConfig{Root: root, Settle: time.Nanosecond, FileTimeout: 20 * time.Millisecond,
+		Now: func() time.Time { return faceNow }, Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, data := faceFixture(t, faceNow, "HUNGbbbbCCCCdddd")
+	os.WriteFile(filepath.Join(root, DirFace, name), data, 0o644)
+	release := make(chan struct{})
+	hang := func(string) { <-release }
+	testHang.Store(&hang)
+	defer testHang.Store(nil)
+	got := w.Poll()
+	if len(got) != 1 || !errors.Is(got[0].Err, ErrFaceFolder) || !errors.Is(got[0].Err, ErrFileTimeout) {
+		t.Fatalf("first hung scan: %+v", got)
+	}
+	if again := w.Poll(); len(again) != 0 {
+		t.Fatalf("hang reported twice: %+v", again)
+	}
+	testHang.Store(nil)
+	close(release)
+	var later []FaceResult
+	for i := 0; i < 3; i++ {
+		later = append(later, w.Poll()...)
+	}
+	if len(later) != 1 || later[0].Name != name || later[0].Message == nil {
+		t.Fatalf("after the share answered: %+v", later)
+	}
+	for abandoned.Load() != 0 {
+		time.Sleep(time.Millisecond)
+	}
+}

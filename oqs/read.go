@@ -169,8 +169,16 @@ func notRegular(path string, m fs.FileMode) error {
 
 // readCapped is readRegular under a deadline.
 func readCapped(ctx context.Context, d time.Duration, path string, max int) ([]byte, error) {
-	return fileOp(ctx, d, "read", path, func() ([]byte, error) { return readRegular(path, max) })
+	return fileOp(ctx, d, "read", path, func() ([]byte, error) {
+		if h := testHang.Load(); h != nil {
+			(*h)(path)
+		}
+		return readRegular(path, max)
+	})
 }
+
+// testHang, set by tests only, runs before each read: a hung share.
+var testHang atomic.Pointer[func(path string)]
 
 // readFirst reads the first of paths that exists.
 func readFirst(ctx context.Context, d time.Duration, paths []string, max int) ([]byte, string, error) {

@@ -119,6 +119,10 @@ type Watcher struct {
 	// faceDown: the face folder could not be listed at the last scan
 	// (reported once until it can be again).
 	faceDown bool
+	// hung: a read timed out at this scan (the share hangs); hangShown:
+	// that was reported and no scan since went without one.
+	hung      error
+	hangShown bool
 }
 
 // pendingFile is a file read once (or read again and found changed). Only
@@ -291,6 +295,17 @@ func (w *Watcher) PollContext(ctx context.Context) []FaceResult {
 			out = append(out, r...)
 		}
 	}
+	// A read that hung is tried again at the next scan, not judged; the
+	// hang is reported once, until a scan goes without one.
+	if w.hung != nil {
+		if !w.hangShown && !w.faceDown {
+			face := w.dirs()[0]
+			out = append(out, FaceResult{Path: face, Err: &FolderError{Path: face, Err: w.hung}})
+		}
+		w.hangShown, w.hung = true, nil
+	} else {
+		w.hangShown = false
+	}
 	// Files that were pending but are found nowhere now.
 	var gone []string
 	for n := range w.pending {
@@ -326,9 +341,13 @@ func (w *Watcher) look(ctx context.Context, name, path string, t time.Time) ([]F
 	if errors.Is(err, fs.ErrNotExist) || ctx.Err() != nil {
 		return nil, false // moving: it will be found elsewhere, or counted as gone
 	}
+	if errors.Is(err, ErrFileTimeout) {
+		w.hung = err
+		return nil, false
+	}
 	if err != nil {
-		// Not a regular file, too large, or the share hung: reported once
-		// and left where it is.
+		// Not a regular file, or too large: reported once and left where
+		// it is.
 		w.done[name] = true
 		delete(w.pending, name)
 		return []FaceResult{{Name: name, Path: path, Time: t, Err: err}}, true
