@@ -63,7 +63,7 @@ func defaultStateDir(mic string) (string, error) {
 
 type oqsClientFlags struct {
 	root, mic, state, encoding string
-	timeout, poll              time.Duration
+	timeout, poll, fileTimeout time.Duration
 }
 
 func (f *oqsClientFlags) register(cmd *cobra.Command) {
@@ -74,6 +74,7 @@ func (f *oqsClientFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.encoding, "encoding", "shift_jis", "encoding of requests: shift_jis or utf-8")
 	fl.DurationVar(&f.timeout, "timeout", oqs.DefaultTimeout, "how long to wait for the result")
 	fl.DurationVar(&f.poll, "poll", oqs.DefaultPollInterval, "how often res is looked at")
+	fl.DurationVar(&f.fileTimeout, "file-timeout", oqs.DefaultFileTimeout, "longest wait for one file operation on the share (a hung share)")
 }
 
 func (f *oqsClientFlags) client() (*oqs.Client, error) {
@@ -91,7 +92,7 @@ func (f *oqsClientFlags) client() (*oqs.Client, error) {
 		}
 	}
 	return oqs.NewClient(oqs.Config{Root: f.root, StateDir: state, MedicalInstitutionCode: f.mic, RequestEncoding: enc,
-		Timeout: f.timeout, PollInterval: f.poll})
+		Timeout: f.timeout, PollInterval: f.poll, FileTimeout: f.fileTimeout})
 }
 
 // confirmJSON is the --json output of oqs confirm.
@@ -386,6 +387,7 @@ chosen between automatically. Runs until interrupted.`,
 	fl.StringVar(&cfg.Root, "root", "", "the terminal's shared folder (holding face)")
 	fl.StringArrayVar(&cfg.AlsoLookIn, "also-look-in", []string{oqs.DirTrash}, "folder where other programs move face files (relative to --root); repeatable")
 	fl.DurationVar(&cfg.Interval, "interval", oqs.DefaultScanInterval, "time between scans")
+	fl.DurationVar(&cfg.FileTimeout, "file-timeout", oqs.DefaultFileTimeout, "longest wait for one file operation on the share (a hung share)")
 	fl.StringVar(&cfg.CopyDir, "copy-dir", "", "keep a private copy of every file reported here")
 	fl.BoolVar(&cfg.AllDays, "all-days", false, "take files of any date, not only today's")
 	fl.BoolVar(&asJSON, "json", false, "one JSON object a line (documented in oqs/README.md)")
