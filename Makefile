@@ -5,7 +5,7 @@ GO          ?= go
 # adds what make test needs (OpenSC, the browser test's Chromium and a CJK
 # font, ...).
 DEMO_PKGS   := libpcsclite-dev pcscd vsmartcard-vpcd iproute2 util-linux procps pkg-config gcc
-PKGS        := libpcsclite-dev pcscd vsmartcard-vpcd opensc openssl iproute2 util-linux procps pkg-config gcc libopenjp2-tools chromium poppler-utils qpdf libnss3-tools fonts-noto-cjk
+PKGS        := libpcsclite-dev pcscd vsmartcard-vpcd opensc openssl iproute2 util-linux procps pkg-config gcc libopenjp2-tools chromium poppler-utils qpdf libnss3-tools fonts-noto-cjk lintian systemd wixl msitools
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 TESTFLAGS   ?= -count=1 -timeout 20m
@@ -24,7 +24,7 @@ missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing 
 	fi
 endef
 
-.PHONY: all build deps deps-system test bench demo demo-cli fuzz lint clean
+.PHONY: all build deps deps-system test bench demo demo-cli fuzz lint clean dist dist-check
 
 all: build
 
@@ -60,7 +60,21 @@ lint:
 # OpenSC) verbosely so the log shows each of its tests ran, not skipped.
 test: deps lint build
 	$(GO) test $(TESTFLAGS) $$($(GO) list ./... | grep -v '/e2e$$')
-	$(GO) test $(TESTFLAGS) -v ./e2e/
+	./dist/check.sh dist/out
+	MYNAKIT_DIST=$(CURDIR)/dist/out $(GO) test $(TESTFLAGS) -v ./e2e/
+
+# dist builds the release artifacts of the working tree into dist/out:
+# the .deb, the Windows .zip and .msi (on a Mac: the macOS .tar.gz), the
+# SBOM, the licence bundle and SHA256SUMS. SOURCE_DATE_EPOCH defaults to
+# the last commit's time; see README "Install" and dist/build.sh.
+dist:
+	./dist/build.sh dist/out
+
+# dist-check builds HEAD twice from clean clones at different paths and
+# compares SHA256SUMS, then runs lintian on the .deb, systemd-analyze verify
+# on the units and msiinfo on the MSI (make test runs it too).
+dist-check:
+	./dist/check.sh dist/out
 
 # bench prints the read-plan table (APDUs, bytes and modelled time on each
 # link profile, beside the minimum for the same data), then runs every Go
@@ -93,4 +107,4 @@ bin/mynakit: FORCE
 FORCE:
 
 clean:
-	rm -rf bin test.log bench.log
+	rm -rf bin test.log bench.log dist/out
