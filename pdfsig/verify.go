@@ -394,9 +394,15 @@ func verifyOne(d *Document, s sigObject, opts VerifyOptions, now time.Time, ends
 	cc := opts.Store.VerifyCertificate(r.Signer, trust.CertOptions{
 		Name: trust.CheckSignCert, At: r.JudgedAt, Now: now, NonRepudiation: true, CRL: opts.CRL, RevokedFails: true, Role: trust.CertRoleSign,
 	})
-	if cc.Result == trust.Pass && cc.Expired && !cc.Revoked && r.Timestamp.IsZero() {
+	// Nothing but a trusted timestamp older than the expiry shows a
+	// signature was made while its certificate was valid.
+	if cc.Result == trust.Pass && cc.Expired && !cc.Revoked {
 		cc.Result = trust.Fail
-		cc.Detail += "; no trusted timestamp shows the signature was made while the certificate was valid (the claimed time /M is never trusted)"
+		if r.Timestamp.IsZero() {
+			cc.Detail += "; no trusted timestamp shows the signature was made while the certificate was valid (the claimed time /M is never trusted)"
+		} else {
+			cc.Detail += "; the trusted timestamp is itself after the expiry"
+		}
 	}
 	r.Checks = append(r.Checks, cc)
 
