@@ -51,7 +51,7 @@ func For(err error) string {
 		return "暗証番号がロックされています。マイナンバーカードを持って市区町村の窓口で初期化してください / the key is blocked: the holder must take the card to the municipality's office to reset it"
 	case errors.As(err, &invalid):
 		ja, en := secretForm(invalid.Kind)
-		return "入力の形式が違います（カードには送っていません）。" + ja + " / the value has the wrong form (nothing was sent to the card): " + en
+		return "入力の形式が違います（カードには送っていません）。" + ja + " / the value is not in the expected form (nothing was sent to the card): " + en
 	case errors.Is(err, pin.ErrNoSecret):
 		return "暗証番号を尋ねる端末がありません。端末から実行するか、--pin-stdin で標準入力から渡してください / there is no terminal to ask for the secret: run from a terminal, or pass it on standard input with --pin-stdin"
 	case errors.Is(err, apdu.ErrNoService):
