@@ -3,8 +3,10 @@ package oqs
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -94,4 +96,37 @@ func BenchmarkConfirmRoundTrip(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkWatcherJunkWhileSettling: 32 unparseable 1 MiB face files wait
+// out the settle time; the heap they keep is reported (held-MiB).
+func BenchmarkWatcherJunkWhileSettling(b *testing.B) {
+	root := b.TempDir()
+	for _, d := range []string{DirFace, DirTrash} {
+		os.Mkdir(filepath.Join(root, d), 0o755)
+	}
+	now := time.Date(2025, 3, 1, 10, 15, 0, 0, time.UTC)
+	junk := bytes.Repeat([]byte("<"), DefaultMaxFileSize)
+	for i := 0; i < 32; i++ {
+		name := fmt.Sprintf("%s%s0123456789abcdef%04d_%s.xml", PrefixFaceResult, "1398765432", i, now.Format("20060102150405"))
+		os.WriteFile(filepath.Join(root, DirFace, name), junk, 0o644)
+	}
+	var held float64
+	for b.Loop() {
+		w, err := NewWatcher(WatchConfig{Root: root, Settle: time.Hour, Now: func() time.Time { return now }, Location: time.UTC})
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.Poll()
+		w.Poll()
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		w.pending = nil // drop what the watcher holds
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		held = float64(before.HeapAlloc-min(before.HeapAlloc, after.HeapAlloc)) / (1 << 20)
+	}
+	b.ReportMetric(held, "held-MiB")
 }
