@@ -418,3 +418,13 @@ func asInt(o Object) (int64, bool) {
 	}
 	return 0, false
 }
+
+func asNumber(o Object) (float64, bool) {
+	switch v := o.(type) {
+	case int64:
+		return float64(v), true
+	case float64:
+		return v, true
+	}
+	return 0, false
+}

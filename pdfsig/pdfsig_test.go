@@ -165,6 +165,9 @@ func TestPDFSignExistingField(t *testing.T) {
 	if res.Verdict != trust.Genuine || res.Signatures[0].Field != "ApplicantSignature" {
 		t.Fatalf("%s %+v", res.Verdict, res.Signatures)
 	}
+	if !bytes.Contains(out[len(readCorpus(t, "acroform.pdf")):], []byte("/HeiseiKakuGo-W5")) {
+		t.Error("the existing field's rectangle got no stamp")
+	}
 	if _, err := Sign(out, p.leafKey, p.cert, nil, SignOptions{Field: "ApplicantSignature"}); err == nil {
 		t.Error("a signed field was signed again")
 	}

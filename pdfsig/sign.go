@@ -135,6 +135,20 @@ func Sign(src []byte, signer crypto.Signer, cert *x509.Certificate, chain []*x50
 		}
 		f = clone(f)
 		f["V"] = sigRef
+		// A field with a place on the page gets the stamp drawn in it.
+		if rect, ok := d.get(f["Rect"]).(Array); ok && len(rect) == 4 && f["AP"] == nil {
+			var v [4]float64
+			for i, x := range rect {
+				v[i], _ = asNumber(d.get(x))
+			}
+			if w, h := v[2]-v[0], v[3]-v[1]; w > 1 && h > 1 {
+				who := opts.SignerName
+				if who == "" {
+					who = signerName(cert)
+				}
+				f["AP"] = Dict{"N": stamp(u, w, h, who, opts.Time)}
+			}
+		}
 		u.replace(r, f)
 	} else {
 		name := opts.Field

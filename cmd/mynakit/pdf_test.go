@@ -389,3 +389,29 @@ func TestPDFBadInputCLI(t *testing.T) {
 		t.Errorf("encrypted: %q", errs)
 	}
 }
+
+// --field signs the form's existing empty signature field (its rectangle
+// gets the stamp); poppler names the field.
+func TestPDFSignExistingFieldCLI(t *testing.T) {
+	needTool(t, "pdfsig")
+	needTool(t, "qpdf")
+	dir := t.TempDir()
+	in := corpusFile(t, dir, "acroform.pdf")
+	out := filepath.Join(dir, "field.pdf")
+	if o, errs, code := run(t, "ABC123\n", "--simulator", "--pin-stdin", "pdf", "sign", in, "-o", out, "--field", "ApplicantSignature"); code != 0 {
+		t.Fatalf("sign --field: exit %d %s %s", code, o, errs)
+	}
+	qpdfCheck(t, out)
+	popplerValid(t, nssDB(t), out, 1)
+	b, _ := exec.Command("pdfsig", "-nocert", out).CombinedOutput()
+	if !strings.Contains(string(b), "Signature Field Name: ApplicantSignature") {
+		t.Errorf("poppler does not see the field signed:\n%s", b)
+	}
+	v, o, code := pdfVerify(t, out)
+	if code != 0 || v.Signatures[0].Field != "ApplicantSignature" || len(v.Signatures[0].ByteRange) != 4 {
+		t.Fatalf("verify: exit %d\n%s", code, o)
+	}
+	if _, errs, code := run(t, "ABC123\n", "--simulator", "--pin-stdin", "pdf", "sign", out, "-o", out+".2", "--field", "applicant"); code != exitError3 || !strings.Contains(errs, "not a signature field") {
+		t.Fatalf("a text field signed: exit %d %s", code, errs)
+	}
+}
