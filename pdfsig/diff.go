@@ -11,6 +11,35 @@ type Change struct {
 	Object  int    `json:"object"`
 	What    string `json:"what"`
 	Allowed bool   `json:"allowed"`
+	// Revision is the end of the revision that first made the change.
+	Revision int64 `json:"revision_end"`
+}
+
+// attributeChanges sets each change's Revision: the first of the revisions after
+// old (ends, ascending, at most 64 read) whose object differs from old's.
+func attributeChanges(data []byte, old *Document, after int64, ends []int64, chs []Change) {
+	live := func(d *Document, n int) bool { e, ok := d.xref[n]; return ok && e.kind != 0 }
+	var mids []*Document
+	var midEnds []int64
+	for _, e := range ends {
+		if e > after && len(mids) < 64 {
+			if md, err := Parse(data[:e]); err == nil {
+				mids = append(mids, md)
+				midEnds = append(midEnds, e)
+			}
+		}
+	}
+	for i := range chs {
+		n := chs[i].Object
+		chs[i].Revision = int64(len(data))
+		for k, md := range mids {
+			lo, lm := live(old, n), live(md, n)
+			if lo != lm || lo && !sameEntry(old, md, n) {
+				chs[i].Revision = midEnds[k]
+				break
+			}
+		}
+	}
 }
 
 // mdp is what the document's permissions allow after a signature.

@@ -154,6 +154,11 @@ func TestPDFSignCorpus(t *testing.T) {
 			if len(res.Signatures[0].Changes) == 0 {
 				t.Error("the first signature reports no later change")
 			}
+			for _, c := range res.Signatures[0].Changes {
+				if c.Revision != int64(len(out2)) {
+					t.Errorf("change %+v attributed to revision %d, not the second signature's (%d)", c, c.Revision, len(out2))
+				}
+			}
 		})
 	}
 }

@@ -416,6 +416,7 @@ func verifyOne(d *Document, s sigObject, opts VerifyOptions, now time.Time, ends
 		pm := perm
 		pm.locked = lockFunc(d, s.lock)
 		r.Changes = changes(old, d, pm)
+		attributeChanges(data, old, r.Revision, ends, r.Changes)
 		var bad []string
 		for _, ch := range r.Changes {
 			if !ch.Allowed {

@@ -274,7 +274,7 @@ a PDF (malformed, truncated, encrypted), 4 genuine but expired or revoked.`,
 					if !c.Allowed {
 						mark = "NOT ALLOWED"
 					}
-					fmt.Fprintf(a.out, "  later change: %s (%s)\n", safe(c.What), mark)
+					fmt.Fprintf(a.out, "  later change, revision ending at %d: %s (%s)\n", c.Revision, safe(c.What), mark)
 				}
 				printChecks(a, s.Checks)
 				fmt.Fprintln(a.out, strings.TrimSpace(verdictLine(s.Verdict, s.Checks)))
