@@ -8,11 +8,11 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mynakit/mynakit/internal/loopback"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
 	"github.com/mynakit/mynakit/simulator/vpcd"
@@ -140,41 +140,14 @@ func (f *simFlags) serveReverse(ctx context.Context, img *simulator.Image, logge
 		return &exitError{code: exitUsageOrCard, err: fmt.Errorf("--vpcd-listen: %w", err)}
 	}
 	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 1 || port > 65534 {
-		return &exitError{code: exitUsageOrCard, err: fmt.Errorf("--vpcd-listen: port %q must be 1-65534", portStr)}
+	if err != nil || port < 1 || port > 65536-vpcd.Slots {
+		return &exitError{code: exitUsageOrCard, err: fmt.Errorf("--vpcd-listen: port %q must be 1-%d", portStr, 65536-vpcd.Slots)}
 	}
-	if ip := net.ParseIP(host); !f.allowRemote && (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+	if !f.allowRemote && !loopback.Host(host) {
 		return &exitError{code: exitUsageOrCard, err: fmt.Errorf("--vpcd-listen %s is not a loopback address; add --allow-remote to really expose the card", host)}
 	}
-	var lc net.ListenConfig
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	for slot := 0; slot < 2; slot++ {
-		addr := net.JoinHostPort(host, strconv.Itoa(port+slot))
-		ln, err := lc.Listen(ctx, "tcp", addr)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w", addr, err)
-		}
-		card, err := f.newCard(img)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		logger.Printf("slot %d: %s on %s", slot, describeImage(img), addr)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- vpcd.ServeListener(ctx, ln, card, logger)
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	logger.Printf("%s in both slots", describeImage(img))
+	return vpcd.ServeSlots(ctx, host, port, func(int) (vpcd.Card, error) { return f.newCard(img) }, logger)
 }
 
 func describeImage(img *simulator.Image) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/mynakit/mynakit/internal/loopback"
 	"github.com/mynakit/mynakit/oqs"
 	"github.com/mynakit/mynakit/oqs/oqssim"
 )
@@ -101,7 +102,7 @@ func serveTrigger(ctx context.Context, a *app, t *oqssim.Terminal, addr string, 
 	if err != nil {
 		return &exitError{code: exitUsageOrCard, err: fmt.Errorf("--http: %w", err)}
 	}
-	if ip := net.ParseIP(host); !allowRemote && (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+	if !allowRemote && !loopback.Host(host) {
 		return &exitError{code: exitUsageOrCard, err: fmt.Errorf("--http %s is not a loopback address; add --allow-remote to expose the trigger", host)}
 	}
 	var lc net.ListenConfig

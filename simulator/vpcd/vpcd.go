@@ -22,6 +22,8 @@ import (
 	"io"
 	"log"
 	"net"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/mynakit/mynakit/apdu"
@@ -235,4 +237,48 @@ func logf(l *log.Logger, format string, args ...any) {
 	if l != nil {
 		l.Printf(format, args...)
 	}
+}
+
+// Slots is how many card slots one vpcd reader line makes in reverse mode:
+// the driver connects to PORT and to PORT+1, and pcscd aborts at start if
+// either refuses.
+const Slots = 2
+
+// ServeSlots serves vpcd's reverse mode for one reader line: it listens on
+// host:port and host:port+1 and serves a card made by newCard in each slot
+// (Debian's vpcd aborts pcscd when a slot answers without a card, so both
+// hold one). It returns when ctx ends or a slot fails.
+func ServeSlots(ctx context.Context, host string, port int, newCard func(slot int) (Card, error), logger *log.Logger) error {
+	if port < 1 || port > 65535-(Slots-1) {
+		return fmt.Errorf("vpcd: port %d must be 1-%d", port, 65535-(Slots-1))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var lc net.ListenConfig
+	var wg sync.WaitGroup
+	errs := make(chan error, Slots)
+	for slot := 0; slot < Slots; slot++ {
+		addr := net.JoinHostPort(host, strconv.Itoa(port+slot))
+		ln, err := lc.Listen(ctx, "tcp", addr)
+		if err != nil {
+			return fmt.Errorf("vpcd: listen on %s: %w", addr, err)
+		}
+		card, err := newCard(slot)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		logf(logger, "slot %d on %s", slot, addr)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := ServeListener(ctx, ln, card, logger); err != nil {
+				errs <- err
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
