@@ -187,12 +187,28 @@ func changes(old, new *Document, perm mdp) []Change {
 			new.reach(o.(Dict)["AP"], appearance, &budget)
 		}
 	}
+	// The form's default resources (fonts for field appearances) may
+	// gain objects along with a new field.
+	if newCat != nil {
+		if af := new.dict(newCat["AcroForm"]); af != nil {
+			new.reach(af["DR"], appearance, &budget)
+		}
+	}
 	reachable := map[int]bool{}
 	new.reach(new.Trailer["Root"], reachable, &budget)
 	new.reach(new.Trailer["Info"], reachable, &budget)
 	// A walk cut short proves nothing unreferenced: every new object is
 	// then taken as used.
 	exhausted := budget <= 0
+	// References the signed revision already made to objects it lacked:
+	// defining them later changes what the signed document shows.
+	dangling := map[int]bool{}
+	oldBudget := 1 << 20
+	if oldCat != nil {
+		old.reach(old.Trailer["Root"], dangling, &oldBudget)
+		old.reach(old.Trailer["Info"], dangling, &oldBudget)
+	}
+	oldExhausted := oldBudget <= 0
 	infoRef, _ := new.Trailer["Info"].(Ref)
 
 	for _, n := range nums {
@@ -224,6 +240,8 @@ func changes(old, new *Document, perm mdp) []Change {
 		dict, _ := o.(Dict)
 		if !existed {
 			switch {
+			case dangling[n] || oldExhausted:
+				add(n, false, "object %d was referenced by the signed revision, which lacked it, and is now defined (%s)", n, kind(o))
 			case dict != nil && (dict.Name("Type") == "Sig" || dict.Name("Type") == "DocTimeStamp"):
 				add(n, true, "new signature dictionary")
 			case isSigField(o):

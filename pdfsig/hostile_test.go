@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/mynakit/mynakit/trust"
 )
 
 // mkpdf writes a classic-xref PDF of the given object bodies (object i+1).
@@ -76,5 +78,40 @@ func TestPDFWrongLength(t *testing.T) {
 	s, ok := d.get(Ref{4, 0}).(*Stream)
 	if !ok || string(s.Raw) != "BT ET" {
 		t.Fatalf("%#v", d.get(Ref{4, 0}))
+	}
+}
+
+// Shadow attack by a dangling reference: the signed page draws object 9,
+// which the signed revision lacks; an update defines it (and hides it as
+// a new signature field's appearance). The change fails.
+func TestPDFDanglingReferenceDefinedLater(t *testing.T) {
+	p := testPKI(t)
+	src := mkpdf([]string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << /X 9 0 R >> >> >>",
+		"<< /Length 8 >>\nstream\n/X Do   \nendstream",
+	}, "")
+	signed := signWith(t, src, p.cert, SignOptions{})
+	if r := verify(t, signed); r.Verdict != trust.Genuine {
+		t.Fatalf("%s %+v", r.Verdict, r.Checks)
+	}
+	d, err := Parse(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := newUpdate(d)
+	overlay := []byte("BT /F1 30 Tf 100 700 Td (PAY 1,000,000 YEN) Tj ET")
+	u.strm[9] = overlay
+	u.replace(Ref{9, 0}, Dict{"Type": Name("XObject"), "Subtype": Name("Form"), "BBox": Array{int64(0), int64(0), int64(595), int64(842)}, "Length": int64(len(overlay))})
+	pages, _ := d.Pages()
+	page := clone(d.dict(pages[0]))
+	w := u.add(Dict{"Type": Name("Annot"), "Subtype": Name("Widget"), "FT": Name("Sig"), "T": String{B: []byte("decoy")},
+		"Rect": Array{int64(0), int64(0), int64(0), int64(0)}, "P": pages[0], "AP": Dict{"N": Ref{9, 0}}})
+	page["Annots"] = append(page["Annots"].(Array), w)
+	u.replace(pages[0], page)
+	b := append(bytes.Clone(signed), u.bytes(int64(len(signed)))...)
+	if r := verify(t, b); r.Verdict != trust.NotGenuine || !failed(r, CheckLaterChanges, "object 9 was referenced by the signed revision") {
+		t.Fatalf("%s %+v", r.Verdict, r.Checks)
 	}
 }
