@@ -357,6 +357,24 @@ func unprovenDetail(certCheck trust.Check, how string) string {
 	return certificateState(certCheck) + ", key not proven: " + how
 }
 
+// MarshalVerificationJSON is the report's "verification" member alone:
+// the verdict, whether it rests on test anchors, the anchors and every
+// check.
+func (r *Report) MarshalVerificationJSON() ([]byte, error) {
+	return json.Marshal(r.verification())
+}
+
+func (r *Report) verification() verifyJSON {
+	v := verifyJSON{Verdict: r.Verdict, TestAnchors: r.TestAnchors(), Anchors: []anchorJSON{}, Checks: r.Checks}
+	if v.Checks == nil {
+		v.Checks = []trust.Check{}
+	}
+	for _, a := range r.Anchors {
+		v.Anchors = append(v.Anchors, anchorJSON{Name: a.Name, Production: a.Production})
+	}
+	return v
+}
+
 // MarshalJSON writes the documented contract (README, "read --json").
 // Values no J-LIS signature covers sit under "unsigned".
 func (r *Report) MarshalJSON() ([]byte, error) {
@@ -364,19 +382,8 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Format: ReportFormat,
 		Reader: r.Reader,
 		Expiry: expiryJSON{Card: r.Expiry.Card, CardExpired: r.Expiry.CardExpired, CertificateExpired: r.Expiry.CertificateExpired, Revoked: r.Expiry.Revoked},
-		Verification: verifyJSON{
-			Verdict:     r.Verdict,
-			TestAnchors: r.TestAnchors(),
-			Anchors:     []anchorJSON{},
-			Checks:      r.Checks,
-		},
-		Traffic: trafficJSON{APDUs: r.Stats.Commands, BytesSent: r.Stats.BytesSent, BytesReceived: r.Stats.BytesReceived},
-	}
-	if out.Verification.Checks == nil {
-		out.Verification.Checks = []trust.Check{}
-	}
-	for _, a := range r.Anchors {
-		out.Verification.Anchors = append(out.Verification.Anchors, anchorJSON{Name: a.Name, Production: a.Production})
+		Verification: r.verification(),
+		Traffic:      trafficJSON{APDUs: r.Stats.Commands, BytesSent: r.Stats.BytesSent, BytesReceived: r.Stats.BytesReceived},
 	}
 	if !r.Expiry.AuthCertificate.IsZero() {
 		out.Expiry.AuthCertificate = r.Expiry.AuthCertificate.UTC().Format(time.RFC3339)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
 
@@ -11,8 +10,6 @@ import (
 
 	"github.com/mynakit/mynakit/advice"
 )
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // explain is an error with what to do next (package advice).
 func explain(err error) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -135,17 +136,11 @@ revoked.`,
 				return err
 			}
 			if f.asJSON {
-				b, err := r.MarshalJSON()
+				b, err := r.MarshalVerificationJSON()
 				if err != nil {
 					return err
 				}
-				var full struct {
-					Verification any `json:"verification"`
-				}
-				if err := jsonUnmarshal(b, &full); err != nil {
-					return err
-				}
-				if err := writeJSON(a, full.Verification); err != nil {
+				if err := writeJSON(a, json.RawMessage(b)); err != nil {
 					return err
 				}
 			} else {
