@@ -344,3 +344,15 @@ func TestSurfaceVerify(t *testing.T) {
 		t.Error("expiry date handling")
 	}
 }
+
+func TestMyNumberMasked(t *testing.T) {
+	m := MyNumber("537686677188")
+	if m.Masked() != "**** **** 7188" || m.Grouped() != "5376 8667 7188" {
+		t.Fatalf("%q %q", m.Masked(), m.Grouped())
+	}
+	for _, bad := range []MyNumber{"", "53768667718", "5376866771x8", "5376866771888"} {
+		if bad.Masked() != "" || bad.Grouped() != "" {
+			t.Errorf("%q masked to %q", string(bad), bad.Masked())
+		}
+	}
+}

@@ -23,6 +23,36 @@ func (m MyNumber) Valid() bool { return myna.ValidMyNumber(string(m)) }
 // String redacts.
 func (m MyNumber) String() string { return "[個人番号 redacted]" }
 
+// Masked is the My Number as a screen or a printout shows it by default:
+// all but the last four digits hidden ("**** **** 7188"). The last four
+// let a clerk tell two cards apart without showing the number; showing it
+// whole is an explicit, logged choice of the caller. Anything that is not
+// twelve digits masks to "".
+func (m MyNumber) Masked() string {
+	if len(m) != 12 || !m.digits() {
+		return ""
+	}
+	return "**** **** " + string(m[8:])
+}
+
+// Grouped is the whole My Number in groups of four ("1234 5678 9012"),
+// for a caller that chose to reveal it.
+func (m MyNumber) Grouped() string {
+	if len(m) != 12 || !m.digits() {
+		return ""
+	}
+	return string(m[:4]) + " " + string(m[4:8]) + " " + string(m[8:])
+}
+
+func (m MyNumber) digits() bool {
+	for i := 0; i < len(m); i++ {
+		if m[i] < '0' || m[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // GoString redacts.
 func (m MyNumber) GoString() string { return m.String() }
 

@@ -40,3 +40,23 @@ func TestNoPromptSaidOnce(t *testing.T) {
 		t.Fatalf("said %d times:\n%s", n, errs)
 	}
 }
+
+// The My Number is masked on the screen unless --show-my-number is given;
+// the JSON contract keeps it whole.
+func TestMyNumberMaskedByDefault(t *testing.T) {
+	out, errs, code := run(t, "1234\n", "--simulator", "--pin-stdin", "read")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "**** **** 7188") || strings.Contains(out, "5376") {
+		t.Fatalf("the My Number is not masked:\n%s", out)
+	}
+	out, _, _ = run(t, "1234\n", "--simulator", "--pin-stdin", "read", "--show-my-number")
+	if !strings.Contains(out, "5376 8667 7188") {
+		t.Fatalf("--show-my-number does not show it:\n%s", out)
+	}
+	out, _, _ = run(t, "1234\n", "--simulator", "--pin-stdin", "read", "--json")
+	if !strings.Contains(out, `"537686677188"`) {
+		t.Fatal("the JSON lost the My Number")
+	}
+}

@@ -27,6 +27,7 @@ type readFlags struct {
 	crl        string
 	thorough   bool
 	proveKey   bool
+	showMyNum  bool
 }
 
 func (f *readFlags) register(cmd *cobra.Command, photo bool) {
@@ -37,6 +38,7 @@ func (f *readFlags) register(cmd *cobra.Command, photo bool) {
 	fl.BoolVar(&f.thorough, "thorough", false, "make every check the card allows (card-level CV chain, CA certificates, age record, ...)")
 	fl.BoolVar(&f.proveKey, "prove-key", false, "prove the chip holds the JPKI authentication key (asks for the JPKI PIN)")
 	if photo {
+		fl.BoolVar(&f.showMyNum, "show-my-number", false, "show the whole My Number (個人番号); by default all but its last four digits are hidden")
 		fl.StringVar(&f.photoOut, "photo-out", "", "write the photo (JPEG 2000, as stored) to this file (mode 0600)")
 		fl.BoolVar(&f.unverified, "unverified", false, "with --photo-out: write the photo even when its signature did not verify")
 	}
@@ -110,7 +112,7 @@ revoked.`,
 					return err
 				}
 			} else {
-				printRead(a, r)
+				printRead(a, r, f.showMyNum)
 			}
 			return exitFor(r.Verdict)
 		},
@@ -154,7 +156,7 @@ revoked.`,
 	return cmd
 }
 
-func printRead(a *app, r *mynakit.Report) {
+func printRead(a *app, r *mynakit.Report, showMyNumber bool) {
 	tw := &table{indent: "  ", width: termWidth(a.out)}
 	row := func(label, value string) { tw.add(label, value) }
 	fmt.Fprintln(a.out, "マイナンバーカード / Individual Number Card")
@@ -164,8 +166,12 @@ func printRead(a *app, r *mynakit.Report) {
 		row("住所 Address", t.Address)
 		row("生年月日 Birth date", birthLabel(t.BirthDate))
 		row("性別 Sex", fmt.Sprintf("%s (%s)", t.Sex.Japanese(), t.Sex))
-		if d := t.MyNumber.Reveal(); len(d) == 12 {
-			row("個人番号 My Number", d[:4]+" "+d[4:8]+" "+d[8:])
+		if showMyNumber {
+			if d := t.MyNumber.Grouped(); d != "" {
+				row("個人番号 My Number", d)
+			}
+		} else if d := t.MyNumber.Masked(); d != "" {
+			row("個人番号 My Number", d+"  (--show-my-number で全桁 to show all)")
 		}
 	}
 	if s := r.Surface; s != nil {
