@@ -10,9 +10,10 @@ import (
 )
 
 // FuzzVerifyCMS: a signature file is hostile input. Whatever it holds,
-// VerifyCMS returns an error or a result, never panics, and never calls
-// a signature over other content genuine. Seeds: testdata/fuzz/FuzzVerifyCMS
-// (a SHA-256 and a SHA-1 signature of "seed\n" by a throwaway key).
+// VerifyCMS returns an error or a result, never panics, and never calls a
+// signature by a key no anchor knows genuine. Seeds:
+// testdata/fuzz/FuzzVerifyCMS (a SHA-256 signature of "seed\n" by a
+// throwaway key, written by TestWriteCMSSeeds).
 func FuzzVerifyCMS(f *testing.F) {
 	h := newHierarchy(f)
 	f.Add([]byte("seed\n"), []byte{0x30, 0x03, 0x06, 0x01, 0x00})
