@@ -32,14 +32,25 @@ func newPDFCmd(a *app) *cobra.Command {
 }
 
 // readPDF reads a PDF, refusing files larger than pdfsig.MaxFileSize
-// before reading them.
+// before reading them, into one buffer of the file's size.
 func readPDF(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, pdfsig.MaxFileSize+1))
+	if fi.Size() > pdfsig.MaxFileSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB", path, pdfsig.MaxFileSize>>20)
+	}
+	var b []byte
+	if fi.Mode().IsRegular() {
+		b, err = os.ReadFile(path)
+	} else { // a pipe or a device: no size to trust
+		var f *os.File
+		if f, err = os.Open(path); err == nil {
+			b, err = io.ReadAll(io.LimitReader(f, pdfsig.MaxFileSize+1))
+			f.Close()
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
