@@ -424,7 +424,9 @@ func signerName(cert *x509.Certificate) string {
 // name and the time, in the Adobe-Japan1 font HeiseiKakuGo-W5 through the
 // UniJIS-UCS2-HW-H CMap, so Japanese names show. The font is not embedded
 // (a viewer substitutes its Japanese gothic, as for any PDF that names the
-// standard Japanese fonts).
+// standard Japanese fonts). The holder's name in the certificate is JIS X
+// 0208 text with substitutes flagged (card reference §5.2), all in the
+// BMP, which the UCS-2 CMap covers.
 func stamp(u *update, w, h float64, name string, t time.Time) Ref {
 	font := u.add(Dict{
 		"Type": Name("Font"), "Subtype": Name("Type0"), "BaseFont": Name("HeiseiKakuGo-W5"),
