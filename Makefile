@@ -24,7 +24,7 @@ missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing 
 	fi
 endef
 
-.PHONY: all build deps deps-system test bench demo demo-cli fuzz lint clean dist dist-check
+.PHONY: all build deps deps-system test bench demo demo-cli fuzz lint clean dist dist-check deps-arm64
 
 all: build
 
@@ -75,6 +75,14 @@ dist:
 # on the units and msiinfo on the MSI (make test runs it too).
 dist-check:
 	./dist/check.sh dist/out
+
+# deps-arm64 (root) adds the arm64 architecture and the cross toolchain, so
+# that make dist also builds the arm64 .deb. make deps leaves it out: it
+# changes the machine's package sources and doubles what make test builds.
+deps-arm64:
+	dpkg --add-architecture arm64
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc-aarch64-linux-gnu libc6-dev-arm64-cross libpcsclite-dev:arm64
 
 # bench prints the read-plan table (APDUs, bytes and modelled time on each
 # link profile, beside the minimum for the same data), then runs every Go

@@ -149,5 +149,7 @@ else
 fi
 
 rm -rf "$STAGE"
-(cd "$OUT" && sha256sum $ARTIFACTS >SHA256SUMS)
+sum=sha256sum
+command -v sha256sum >/dev/null || sum="shasum -a 256" # macOS
+(cd "$OUT" && $sum $ARTIFACTS >SHA256SUMS)
 cat "$OUT/SHA256SUMS"
