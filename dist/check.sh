@@ -29,14 +29,16 @@ rm -rf "$OUT"
 mkdir -p "$(dirname "$OUT")"
 cp -r "$tmp/out1" "$OUT"
 
+for d in "$OUT"/mynakit_*.deb; do
+	lintian --tag-display-limit 0 "$d" >"$tmp/lintian.log" 2>&1 || true
+	if grep -q '^E:' "$tmp/lintian.log"; then
+		echo "dist-check: lintian errors in $(basename "$d"):" >&2
+		cat "$tmp/lintian.log" >&2
+		exit 1
+	fi
+	echo "dist-check: lintian $(basename "$d"): no errors ($(grep -c '^W:' "$tmp/lintian.log" || true) warnings)"
+done
 deb=$(ls "$OUT"/mynakit_*_amd64.deb)
-lintian --tag-display-limit 0 "$deb" >"$tmp/lintian.log" 2>&1 || true
-if grep -q '^E:' "$tmp/lintian.log"; then
-	echo "dist-check: lintian errors:" >&2
-	cat "$tmp/lintian.log" >&2
-	exit 1
-fi
-echo "dist-check: lintian: no errors ($(grep -c '^W:' "$tmp/lintian.log" || true) warnings)"
 
 # The units as packaged; ExecStart points into the extracted package, since
 # systemd-analyze checks that the program exists.
