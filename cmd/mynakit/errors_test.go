@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/mynakit/mynakit/oqs"
 )
 
 // Missing or wrong arguments list the valid values, in both languages, and
@@ -58,5 +60,16 @@ func TestMyNumberMaskedByDefault(t *testing.T) {
 	out, _, _ = run(t, "1234\n", "--simulator", "--pin-stdin", "read", "--json")
 	if !strings.Contains(out, `"537686677188"`) {
 		t.Fatal("the JSON lost the My Number")
+	}
+}
+
+// A mismatch line shows names as they are written (an ideographic space
+// stays a space, not \u3000), with control characters still escaped.
+func TestFaceMismatchLineShowsNamesPlainly(t *testing.T) {
+	var b strings.Builder
+	printFace(&b, faceJSON{File: "f.xml", Eligibility: &oqs.Eligibility{}, Disagreements: []oqs.Disagreement{{Field: "name", Card: "黒桐　幹也", Result: "黒桐　幹\x1b[2J", Detail: "name differs"}}})
+	out := b.String()
+	if !strings.Contains(out, "「黒桐　幹也」") || strings.Contains(out, `\u3000`) || strings.Contains(out, "\x1b") {
+		t.Fatalf("mismatch line:\n%s", out)
 	}
 }

@@ -232,7 +232,12 @@ func printEligibility(w io.Writer, e oqs.Eligibility, pre ...[2]string) {
 		t.add(p[0], p[1])
 	}
 	t.add("資格有効性 validity", oqsLabel(&e.Validity))
-	t.add("処理結果 processing", oqsLabel(&e.SegmentOfResult)+", "+oqsLabel(&e.ProcessingStatus))
+	// Two fields, each with its own code table: shown on rows of their own,
+	// and the second only when it says something the first did not.
+	t.add("処理結果区分 result", oqsLabel(&e.SegmentOfResult))
+	if st := oqsLabel(&e.ProcessingStatus); st != "" && st != oqsLabel(&e.SegmentOfResult) {
+		t.add("処理状況 status", st)
+	}
 	if e.ProcessingCode != "" || e.ProcessingMessage != "" {
 		t.add("処理結果コード code", strings.TrimSpace(e.ProcessingCode+" "+e.ProcessingMessage))
 	}
@@ -420,7 +425,7 @@ func printFace(w io.Writer, f faceJSON) {
 			fmt.Fprintln(w, "カードと一致 matches the card")
 		}
 		for _, d := range f.Disagreements {
-			fmt.Fprintf(w, "不一致 mismatch: %s (card %q, result %q)\n", safe(d.Detail), d.Card, d.Result)
+			fmt.Fprintf(w, "不一致 mismatch: %s (card 「%s」, result 「%s」)\n", safe(d.Detail), safe(d.Card), safe(d.Result))
 		}
 	}
 	fmt.Fprintln(w)
