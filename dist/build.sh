@@ -26,7 +26,8 @@ cd "$SRC"
 : "${SOURCE_DATE_EPOCH:=$(git log -1 --format=%ct)}"
 export SOURCE_DATE_EPOCH TZ=UTC LC_ALL=C
 # The version: v1.2.3 on a tagged commit gives 1.2.3; N commits later
-# 1.2.3+git.N.HASH; without a tag 0.0.0+git.N.HASH (N counts all commits).
+# 1.2.3+git.N.HASH; without a tag 0.0.0+git.N.HASH (N counts all commits);
+# uncommitted changes add .dirty.
 desc=$(git describe --tags --match 'v[0-9]*' --long --abbrev=12 2>/dev/null || true)
 hash=$(git rev-parse --short=12 HEAD)
 if [ -n "$desc" ]; then
@@ -35,6 +36,11 @@ else
 	base=0.0.0; n=$(git rev-list --count HEAD)
 fi
 if [ "$n" = 0 ]; then VERSION=$base; else VERSION=$base+git.$n.$hash; fi
+# A working tree with uncommitted changes says so (the binary's VCS stamp
+# has vcs.modified=true too).
+if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+	case $VERSION in *+*) VERSION=$VERSION.dirty ;; *) VERSION=$VERSION+dirty ;; esac
+fi
 # Windows Installer versions are numeric (major.minor.build, build < 65536).
 MSI_VERSION=$(echo "$base" | sed 's/[^0-9.].*//' | cut -d. -f1-2).$((n % 65536))
 case $MSI_VERSION in *.*.*) ;; *) MSI_VERSION=0.0.$((n % 65536)) ;; esac
