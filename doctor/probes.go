@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -232,4 +233,14 @@ func readBounded(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, 4<<20))
+}
+
+// SocketProbe says whether something accepts connections on a Unix socket.
+func SocketProbe(path string) ServiceState {
+	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		return ServiceState{Name: "pcscd", Detail: err.Error()}
+	}
+	c.Close()
+	return ServiceState{Running: true, Name: "pcscd", Detail: "socket " + path + " answers"}
 }

@@ -4,9 +4,7 @@ package doctor
 
 import (
 	"context"
-	"net"
 	"os"
-	"time"
 )
 
 var defaultPolicyDirs = []string{"/etc/opt/chrome/policies/managed", "/etc/chromium/policies/managed", "/etc/opt/edge/policies/managed"}
@@ -24,14 +22,4 @@ func pcscdSocket() string {
 // systemd's pcscd.socket on this connection).
 func serviceProbe(context.Context) ServiceState {
 	return SocketProbe(pcscdSocket())
-}
-
-// SocketProbe says whether something accepts connections on a Unix socket.
-func SocketProbe(path string) ServiceState {
-	c, err := net.DialTimeout("unix", path, 2*time.Second)
-	if err != nil {
-		return ServiceState{Name: "pcscd", Detail: err.Error()}
-	}
-	c.Close()
-	return ServiceState{Running: true, Name: "pcscd", Detail: "socket " + path + " answers"}
 }
