@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // LNAPolicies are the Chromium policies that decide whether a web page may
@@ -83,7 +84,11 @@ func checkPolicies(files map[string][]byte, err error) []Finding {
 func compact(v json.RawMessage) string {
 	s := strings.Join(strings.Fields(string(v)), "")
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }
