@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,14 +10,18 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+
+	"github.com/mynakit/mynakit/nativehost"
 )
 
 func init() { register(newGenDocsCmd) }
 
 // newGenDocsCmd is the hidden `mynakit gen-docs DIR` that `make dist` runs to
 // write the man pages (DIR/man/man1) and the bash, zsh and fish completions
-// (DIR/completions) from the commands themselves. The pages are dated by
-// SOURCE_DATE_EPOCH when set, so two builds give the same bytes.
+// (DIR/completions) from the commands themselves, and the Web eID
+// native-messaging host manifests the packages install
+// (DIR/native-messaging/{linux,windows}/BROWSER.json). The pages are dated
+// by SOURCE_DATE_EPOCH when set, so two builds give the same bytes.
 func newGenDocsCmd(*app) *cobra.Command {
 	return &cobra.Command{
 		Use:    "gen-docs DIR",
@@ -57,6 +62,37 @@ func genDocs(root *cobra.Command, dir string) error {
 	} {
 		if err := gen(filepath.Join(comp, name)); err != nil {
 			return fmt.Errorf("completion %s: %w", name, err)
+		}
+	}
+	return genManifests(filepath.Join(dir, "native-messaging"))
+}
+
+// genManifests writes each browser's manifest for the Linux package
+// (/usr/bin/mynakit) and for the Windows installer, where the path is
+// relative to the manifest, which the installer puts beside mynakit.exe.
+func genManifests(dir string) error {
+	for _, goos := range []string{"linux", "windows"} {
+		if err := os.MkdirAll(filepath.Join(dir, goos), 0o755); err != nil {
+			return err
+		}
+		for _, b := range nativehost.Browsers {
+			m, err := nativehost.Target{Browser: b, GOOS: goos, Executable: "/usr/bin/mynakit"}.Manifest()
+			if err != nil {
+				return err
+			}
+			if goos == "windows" {
+				var v map[string]any
+				if err := json.Unmarshal(m, &v); err != nil {
+					return err
+				}
+				v["path"] = "mynakit.exe"
+				if m, err = json.MarshalIndent(v, "", "  "); err != nil {
+					return err
+				}
+			}
+			if err := os.WriteFile(filepath.Join(dir, goos, string(b)+".json"), append(m, '\n'), 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
