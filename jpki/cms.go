@@ -151,7 +151,9 @@ const SHA1Warning = "SHA-1 signature accepted on request (--allow-sha1): SHA-1 i
 // itself (RFC 5652 §5.4, §5.6): the messageDigest attribute against the
 // content, then the RSA PKCS#1 v1.5 signature over the DER of the signed
 // attributes (or over the content when there are none) with the signer
-// certificate's key. Nothing about time is judged here: the signingTime
+// certificate's key, hashed with the SignerInfo's digest algorithm. SHA-1
+// named as the digest or in the signature algorithm makes a signature that
+// verifies unknown (or, with allowSHA1, passed with a warning). Nothing about time is judged here: the signingTime
 // attribute is what the signer wrote, and the certificate is judged later
 // at the current or a trusted timestamp's time. (smallstep/pkcs7's Verify
 // rejects a signature whose claimed signingTime lies outside the
@@ -172,7 +174,8 @@ func signatureCheck(p7 *pkcs7.PKCS7, signer *x509.Certificate, content []byte, a
 	if !ok {
 		return fail(trust.Unknown, fmt.Sprintf("signature algorithm %v is not one mynakit verifies (RSA PKCS#1 v1.5)", si.DigestEncryptionAlgorithm.Algorithm))
 	}
-	if sh != 0 && sh != h {
+	sha1 := h == crypto.SHA1 || sh == crypto.SHA1
+	if sh != 0 && sh != h && !sha1 {
 		return fail(trust.Fail, "the signature algorithm names another digest than the SignerInfo's digest algorithm")
 	}
 	pub, ok := signer.PublicKey.(*rsa.PublicKey)
@@ -207,7 +210,7 @@ func signatureCheck(p7 *pkcs7.PKCS7, signer *x509.Certificate, content []byte, a
 	if err := rsa.VerifyPKCS1v15(pub, h, sum.Sum(nil), si.EncryptedDigest); err != nil {
 		return fail(trust.Fail, "the signature does not verify with the signer certificate's key")
 	}
-	if h == crypto.SHA1 {
+	if sha1 {
 		if !allowSHA1 {
 			return fail(trust.Unknown, "SHA-1 is no longer evidence: the signature verifies, but over a SHA-1 digest, which a forger can make collide (--allow-sha1 accepts it with a warning)")
 		}

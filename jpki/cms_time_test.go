@@ -333,8 +333,15 @@ func TestCMSSHA1IsUnknown(t *testing.T) {
 	if res, _ := VerifyCMS([]byte("other"), sig, CMSOptions{Store: h.store(), AllowSHA1: true}); res.Verdict != trust.NotGenuine {
 		t.Fatalf("SHA-1 allowed, changed file: %s", res.Verdict)
 	}
-	// SHA-256 carries no warning.
+	// SHA-1 named only in the signature algorithm is SHA-1 too.
 	sig, _ = SignCMS(content, h.key, h.leaf, nil, h.root)
+	named := resign(t, sig, nil, crypto.SHA256, func(p7 *pkcs7.PKCS7) {
+		p7.Signers[0].DigestEncryptionAlgorithm.Algorithm = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 5}
+	})
+	if res, _ := VerifyCMS(content, named, CMSOptions{Store: h.store()}); res.Verdict != trust.Undecided || !strings.Contains(res.Checks[0].Detail, "SHA-1") {
+		t.Fatalf("sha1WithRSAEncryption over a SHA-256 digest: %s %+v", res.Verdict, res.Checks)
+	}
+	// SHA-256 carries no warning.
 	if res, _ := VerifyCMS(content, sig, CMSOptions{Store: h.store(), AllowSHA1: true}); res.Verdict != trust.Genuine || len(res.Warnings) != 0 {
 		t.Fatalf("SHA-256: %s %v", res.Verdict, res.Warnings)
 	}
