@@ -74,6 +74,7 @@ docs() {
 	mkdir -p "$1/man" "$1/completions"
 	for f in "$1"/gen/man/man1/*.1; do gzip -9n <"$f" >"$1/man/$(basename "$f").gz"; done
 	cp "$1"/gen/completions/* "$1/completions/"
+	cp -r "$1"/gen/native-messaging "$1/native-messaging"
 	rm -rf "$1/gen"
 }
 
@@ -105,6 +106,14 @@ else
 		ARTIFACTS="$ARTIFACTS mynakit_${VERSION}_$1.deb"
 	}
 	deb amd64 "${CC:-gcc}"
+	# The browser integration (arch all): the Web eID host manifests.
+	s=$STAGE/deb-amd64
+	printf 'mynakit-browser-integration (%s) unstable; urgency=medium\n\n  * Release built from commit %s.\n\n -- mynakit developers <mynakit@users.noreply.github.com>  %s\n' \
+		"$VERSION" "$(git rev-parse HEAD)" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")" | gzip -9n >"$s/changelog-browser.gz"
+	sed -e "s|\${STAGE}|$s|g; s|\${SRC}|$SRC|g; s|\${NM}|$s/native-messaging/linux|g; s|\${DEB_VERSION}|$VERSION|g" \
+		-e "s|\${MTIME}|$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)|g" dist/deb/nfpm-browser.yaml >"$s/nfpm-browser.yaml"
+	GOFLAGS= $GO run "$NFPM" package -f "$s/nfpm-browser.yaml" -p deb -t "$OUT/mynakit-browser-integration_${VERSION}_all.deb" >/dev/null
+	ARTIFACTS="$ARTIFACTS mynakit-browser-integration_${VERSION}_all.deb"
 	if command -v aarch64-linux-gnu-gcc >/dev/null && [ -e /usr/lib/aarch64-linux-gnu/libpcsclite.so ]; then
 		PKG_CONFIG_PATH=/usr/lib/aarch64-linux-gnu/pkgconfig deb arm64 aarch64-linux-gnu-gcc
 	else
@@ -124,6 +133,9 @@ else
 		done
 	fi
 	cp dist/windows/counter.url "$w/"
+	for b in chrome chromium edge firefox; do
+		sed 's/$/\r/' "$STAGE/deb-amd64/native-messaging/windows/$b.json" >"$w/eu.webeid.$b.json"
+	done
 	for f in LICENSE NOTICE; do sed 's/$/\r/' "$f" >"$w/$f.txt"; done
 	sed 's/$/\r/' "$OUT/THIRD_PARTY_LICENSES.txt" >"$w/THIRD_PARTY_LICENSES.txt"
 	$GO run ./dist/pack zip "$OUT/mynakit-$VERSION-windows-amd64.zip" "$w" "mynakit-$VERSION-windows-amd64"

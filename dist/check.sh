@@ -29,7 +29,7 @@ rm -rf "$OUT"
 mkdir -p "$(dirname "$OUT")"
 cp -r "$tmp/out1" "$OUT"
 
-for d in "$OUT"/mynakit_*.deb; do
+for d in "$OUT"/*.deb; do
 	lintian --tag-display-limit 0 "$d" >"$tmp/lintian.log" 2>&1 || true
 	if grep -q '^E:' "$tmp/lintian.log"; then
 		echo "dist-check: lintian errors in $(basename "$d"):" >&2
@@ -65,6 +65,8 @@ for t in File Component Directory Registry Shortcut RemoveFile; do
 done
 msiinfo export "$msi" Registry | grep -q 'Software\\Microsoft\\Windows\\CurrentVersion\\Run	mynakit	"\[INSTALLDIR\]mynakitw.exe" serve' ||
 	{ echo "dist-check: MSI lacks the Run key" >&2; msiinfo export "$msi" Registry >&2; exit 1; }
+msiinfo export "$msi" Registry | grep -q 'Software\\Google\\Chrome\\NativeMessagingHosts\\eu.webeid		\[INSTALLDIR\]eu.webeid.chrome.json	WebEID' ||
+	{ echo "dist-check: MSI lacks the native-messaging host key" >&2; msiinfo export "$msi" Registry >&2; exit 1; }
 msiinfo export "$msi" Shortcut | grep -q 'MenuDir	MADOGUCH|mynakit 窓口	CounterPage' ||
 	{ echo "dist-check: MSI lacks the Start-menu shortcut" >&2; msiinfo export "$msi" Shortcut >&2; exit 1; }
 for f in mynakit.exe mynakitw.exe counter.url LICENSE.txt THIRD_PARTY_LICENSES.txt; do
