@@ -113,6 +113,12 @@ func typeIntoConsent(t *testing.T, ctx context.Context, field, value string) {
 		const d = f && f.contentDocument;
 		return !!(dlg.open && d && d.getElementById('`+field+`') && d.readyState === 'complete');
 	})()`)
+	// The button is armed only once the page has been visible a moment.
+	until(t, ctx, "the consent page arms its button", `(() => {
+		const d = document.getElementById('consent-frame').contentDocument;
+		const b = d && d.getElementById('allow');
+		return !!(b && !b.disabled);
+	})()`)
 	frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#consent-frame")))
 	if err != nil || len(frames) != 1 {
 		t.Fatalf("consent frame: %v", err)
@@ -219,15 +225,28 @@ const clinicScenario = `scenarios:
         InsurerName: 模擬健康保険組合
 `
 
-// counter opens the counter page, puts the card in, types the PIN on the
-// consent page, waits for the facts (name and address before the photo),
-// runs check, then pulls the card and sees the screen cleared.
+// counter opens the counter page through a one-time URL (as mynakit open
+// does), puts the card in, types the PIN on the consent page, waits for
+// the facts (name and address before the photo), runs check, then pulls
+// the card and sees the screen cleared.
 func counter(t *testing.T, bctx context.Context, e *env, check func(ctx context.Context)) {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(bctx)
 	defer cancel()
+	// Without the session, the page says how to open it and has no token.
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.url+"/")); err != nil {
 		t.Fatal(err)
+	}
+	if s := text(t, ctx, `document.documentElement.outerHTML`); !strings.Contains(s, "mynakit open") || strings.Contains(s, "counter.js") || strings.Contains(s, "token") {
+		t.Fatalf("the page without a session:\n%s", s)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.b.OpenURL(time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	// The ticket does not stay in the address bar, and the session cookie
+	// is not readable by script.
+	if s := text(t, ctx, `location.pathname + location.search + '|' + document.cookie`); s != "/|" {
+		t.Fatalf("after the one-time URL: %q", s)
 	}
 	until(t, ctx, "the page is connected", `document.getElementById('connection').textContent.includes('接続しました')`)
 	until(t, ctx, "the page waits for a card", `!document.getElementById('waiting').hidden && document.getElementById('card').hidden`)

@@ -163,8 +163,12 @@ func (b *Bridge) checkRequest(w http.ResponseWriter, r *http.Request) *apiError 
 			}
 			c.paired = true
 		}
-	} else if c.origin == b.self && !c.crossSite && b.sessions.valid(sessionCookie(r, b.cookieName)) {
+	} else if (c.origin == b.self || (c.origin == "" && site == "none" && !socket)) && b.sessions.valid(sessionCookie(r, b.cookieName)) {
+		// The bridge's own page, or a navigation the user started (the
+		// address bar, mynakit open): the cookie is SameSite=Strict, so
+		// no other site's page makes a request that carries it.
 		c.session, c.paired = true, true
+		c.origin, c.principal = b.self, b.self
 	}
 	*r = *r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
 	return nil
