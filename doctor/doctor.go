@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strings"
 	"time"
 
@@ -271,6 +272,9 @@ func checkCard(r Reader) Finding {
 	}}
 }
 
+// goos selects platform-specific fixes (a variable so tests can choose).
+var goos = runtime.GOOS
+
 func checkRuntimeDir(dir func() (string, error), check func(string) error) Finding {
 	d, err := dir()
 	if err != nil {
@@ -286,10 +290,17 @@ func checkRuntimeDir(dir func() (string, error), check func(string) error) Findi
 	case errors.Is(err, fs.ErrNotExist):
 		return Finding{Check: CheckRuntimeDir, Status: OK, Subject: d, Message: "not created yet (the bridge creates it, mode 0700, when it starts)"}
 	case errors.Is(err, rundir.ErrMode):
-		return Finding{Check: CheckRuntimeDir, Status: Fail, Subject: d, Message: "the directory lets other users in: " + err.Error(), Fix: &Fix{
+		fix := &Fix{
 			JA: fmt.Sprintf("ブリッジを止めてから、このフォルダを削除するか権限を直してください: chmod 700 %q (ブリッジは作り直します)。", d),
 			EN: fmt.Sprintf("Stop the bridge, then remove this folder or fix its mode: chmod 700 %q (the bridge recreates it).", d),
-		}}
+		}
+		if goos == "windows" {
+			fix = &Fix{
+				JA: fmt.Sprintf("ブリッジを止めてから、このフォルダを削除してください (ブリッジが本人だけのアクセス権で作り直します): %s", d),
+				EN: fmt.Sprintf("Stop the bridge, then delete this folder (the bridge recreates it with access for this user alone): %s", d),
+			}
+		}
+		return Finding{Check: CheckRuntimeDir, Status: Fail, Subject: d, Message: "the directory lets other users in: " + err.Error(), Fix: fix}
 	case errors.Is(err, rundir.ErrOwner):
 		return Finding{Check: CheckRuntimeDir, Status: Fail, Subject: d, Message: "the directory belongs to another user: " + err.Error(), Fix: &Fix{
 			JA: "他のユーザーのフォルダです。管理者に削除を依頼してください (起動の秘密を盗まれるおそれがあります)。",

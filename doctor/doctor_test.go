@@ -288,3 +288,18 @@ func TestDoctorDriverFor(t *testing.T) {
 		}
 	}
 }
+
+func TestDoctorRuntimeDirFixOnWindows(t *testing.T) {
+	old := goos
+	goos = "windows"
+	defer func() { goos = old }()
+	r := Run(context.Background(), Probes{
+		RuntimeDir: func() (string, error) { return `C:\Users\clerk\AppData\Local\mynakit\run`, nil },
+		CheckDir:   func(string) error { return rundir.ErrMode },
+	})
+	f := one(t, r, CheckRuntimeDir)
+	wantFix(t, f, Fail, "削除", "delete this folder")
+	if strings.Contains(f.Fix.EN, "chmod") {
+		t.Fatalf("a Unix fix on Windows: %s", f.Fix.EN)
+	}
+}
