@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the bridge and its counter page against a simulated Individual
-# Number Card behind the real pcscd. Open the printed URL in a browser on
-# this PC; the PIN is 1234 (signing password ABC123). Ctrl-C stops it all.
+# Number Card behind the real pcscd. Open the printed one-time URL in a
+# browser on this PC (or run bin/mynakit open); the PIN is 1234 (signing
+# password ABC123). Ctrl-C stops it all.
 # Falls back to the in-process simulator where pcscd cannot be started (not
 # root, or one already runs). The terminal demo is make demo-cli.
 set -euo pipefail
@@ -15,7 +16,8 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 banner() {
   say "窓口画面 counter page: http://$addr/"
-  echo "ブラウザで開いてください open it in a browser on this PC."
+  echo "下に表示される一度限りのURLをこのパソコンのブラウザで開くか、別の端末で $bin open を実行してください。"
+  echo "Open the one-time URL printed below in a browser on this PC, or run: $bin open"
   echo "暗証番号 PIN: 1234   署名用パスワード signing password: ABC123"
   echo "アクセス記録 access log: $logdir (see: $bin log --access-log $logdir)"
   echo "Ctrl-C で終了 / Ctrl-C stops the demo."
