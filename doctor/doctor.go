@@ -316,10 +316,23 @@ func checkRuntimeDir(dir func() (string, error), check func(string) error) Findi
 
 func checkBridge(b BridgeInfo, err error) Finding {
 	if err != nil {
-		return Finding{Check: CheckBridge, Status: Fail, Subject: b.URL, Message: "the bridge does not answer: " + err.Error(), Fix: &Fix{
-			JA: "ブリッジを起動してください: systemctl --user enable --now mynakit.socket (Linux)、サインインし直すかスタートメニューの mynakit を再インストール (Windows)、または mynakit serve。",
-			EN: "Start the bridge: systemctl --user enable --now mynakit.socket (Linux), sign in again or repair the mynakit install (Windows), or run mynakit serve.",
-		}}
+		fix := &Fix{
+			JA: "ブリッジを起動してください: systemctl --user enable --now mynakit.socket (パッケージで入れた場合)、または mynakit serve。",
+			EN: "Start the bridge: systemctl --user enable --now mynakit.socket (when installed from the package), or run mynakit serve.",
+		}
+		switch goos {
+		case "windows":
+			fix = &Fix{
+				JA: `ブリッジはサインイン時に起動します。サインインし直すか、%LOCALAPPDATA%\Programs\mynakit\mynakitw.exe serve を実行してください。`,
+				EN: `The bridge starts at sign-in: sign out and in, or run %LOCALAPPDATA%\Programs\mynakit\mynakitw.exe serve.`,
+			}
+		case "darwin":
+			fix = &Fix{
+				JA: "launchctl bootstrap gui/$(id -u) ~/Library/LaunchAgents/org.mynakit.bridge.plist を実行するか、mynakit serve を実行してください。",
+				EN: "Run launchctl bootstrap gui/$(id -u) ~/Library/LaunchAgents/org.mynakit.bridge.plist, or mynakit serve.",
+			}
+		}
+		return Finding{Check: CheckBridge, Status: Fail, Subject: b.URL, Message: "the bridge does not answer: " + err.Error(), Fix: fix}
 	}
 	return Finding{Check: CheckBridge, Status: OK, Subject: b.URL, Message: fmt.Sprintf("the bridge answers (API version %s)", b.APIVersion)}
 }
