@@ -414,6 +414,12 @@ func (sc *scanner) scan(b []byte) error {
 			return fmt.Errorf("%w: tile index %d of %d tiles", ErrCorrupt, idx, info.Tiles)
 		}
 		psot := int(binary.BigEndian.Uint32(seg[2:]))
+		if psot == 0 {
+			// "The last tile part runs to EOC": go-jpeg2000 instead goes on
+			// reading markers after the SOT segment, where a tile-part
+			// header hidden in the data would escape this scan.
+			return fmt.Errorf("%w: tile part of unsigned length (Psot 0)", ErrUnsupported)
+		}
 		off = next
 		for {
 			if len(b)-off >= 2 && binary.BigEndian.Uint16(b[off:]) == mSOD {
@@ -438,12 +444,6 @@ func (sc *scanner) scan(b []byte) error {
 			}
 			off = next
 		}
-		if psot == 0 { // the last tile part runs to EOC
-			if len(b)-off < 2 || binary.BigEndian.Uint16(b[len(b)-2:]) != mEOC {
-				return fmt.Errorf("%w: last tile part without an EOC marker", ErrCorrupt)
-			}
-			return sc.checkCost()
-		}
 		if psot < off-start || psot > len(b)-start {
 			return fmt.Errorf("%w: tile part of %d bytes at %d", ErrCorrupt, psot, start)
 		}
@@ -461,6 +461,12 @@ func segment(b []byte, off int) (marker uint16, seg []byte, next int, err error)
 	marker = binary.BigEndian.Uint16(b[off:])
 	if marker < 0xFF30 {
 		return 0, nil, 0, fmt.Errorf("%w: no marker at %d", ErrCorrupt, off)
+	}
+	if marker <= 0xFF3F {
+		// Reserved markers without a segment (ISO/IEC 15444-1 A.1.3):
+		// go-jpeg2000 reads the next two bytes as a marker, this scan as
+		// a length, and a segment hidden behind one would escape it.
+		return 0, nil, 0, fmt.Errorf("%w: reserved marker %04X at %d", ErrCorrupt, marker, off)
 	}
 	l := int(binary.BigEndian.Uint16(b[off+2:]))
 	if l < 2 || off+2+l > len(b) {

@@ -224,3 +224,42 @@ func TestUnverifiedPhotoIsExportedAsStored(t *testing.T) {
 		t.Errorf("without Unverified: %v", err)
 	}
 }
+
+// A reserved marker (FF30–FF3F) has no segment, and go-jpeg2000 reads the
+// two bytes after it as the next marker. A scan that took them as a
+// length would skip a second SIZ hidden behind one, which go-jpeg2000
+// then takes over the first: such markers are refused. So is a tile part
+// of length 0, after whose SOT go-jpeg2000 reads markers from the packet
+// data.
+func TestMarkersTheDecoderReadsOtherwiseAreRefused(t *testing.T) {
+	cs := simulatorCodestream(t)
+	const sizEnd = 2 + 2 + 41 // SOC, SIZ marker, Lsiz 41
+	if binary.BigEndian.Uint16(cs[4:]) != 41 {
+		t.Fatal("the simulator photo's SIZ changed")
+	}
+	hidden := claiming(cs, 60000, 60000)[2:sizEnd] // FF51, then the segment
+	b := append([]byte(nil), cs[:sizEnd]...)
+	b = append(b, 0xFF, 0x30) // to a lax reader: a marker without a segment
+	start := len(b)           // to a strict one: FF51 = the length from here
+	b = append(b, hidden...)
+	com := 0xFF51 - (len(b) + 4 - start) + 2 // a comment up to where the "length" ends
+	b = be16(be16(append(b, 0xFF, 0x64), com), 1)
+	b = append(b, make([]byte, com-4)...)
+	if len(b) != start+0xFF51 {
+		t.Fatalf("built %d bytes, want %d", len(b), start+0xFF51)
+	}
+	b = append(b, cs[sizEnd:]...)
+	if _, err := Inspect(b); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "reserved marker") {
+		t.Fatalf("a SIZ hidden behind FF30: Inspect = %v", err)
+	}
+	if n := allocated(func() { _, _ = Decode(b) }); n > 256<<10 {
+		t.Errorf("refusing it allocated %d bytes", n)
+	}
+
+	z := append([]byte(nil), cs...)
+	sot := bytes.Index(z, []byte{0xFF, 0x90, 0x00, 0x0A})
+	binary.BigEndian.PutUint32(z[sot+6:], 0)
+	if _, err := Inspect(z); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("Psot 0: Inspect = %v", err)
+	}
+}
