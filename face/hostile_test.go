@@ -181,18 +181,21 @@ func hostileInputs(t testing.TB) map[string][]byte {
 		"trailing-after-eoc":    append(append([]byte(nil), simulatorCodestream(t)...), claiming(simulatorCodestream(t), 16000, 16000)...),
 	}
 	for name, p := range map[string]j2k{
-		"grey-1024-53":                {w: 1024, h: 1024, comps: 1, levels: 5},
-		"grey-1024-97":                {w: 1024, h: 1024, comps: 1, levels: 5, irreversible: true},
-		"colour-590-97":               {w: 590, h: 590, comps: 3, levels: 5, irreversible: true},
-		"colour-590-53":               {w: 590, h: 590, comps: 3, levels: 5},
-		"grey-1024-cb8-64layers":      {w: 1024, h: 1024, comps: 1, levels: 5, cbx: 3, cby: 3, layers: 64},
-		"colour-576-cb8-97":           {w: 576, h: 576, comps: 3, levels: 5, cbx: 3, cby: 3, layers: 4, irreversible: true},
-		"colour-576-precincts-97":     {w: 576, h: 576, comps: 3, levels: 5, pp: 0x44, layers: 4, irreversible: true},
-		"grey-1024-12levels":          {w: 1024, h: 1024, comps: 1, levels: 12, irreversible: true},
-		"grey-1024-1024tiles":         {w: 1024, h: 1024, comps: 1, levels: 5, tileW: 32, tileH: 32},
-		"grey-1024-cb4-refused":       {w: 1024, h: 1024, comps: 1, levels: 5, cbx: 2, cby: 2},
-		"grey-512-precincts2-refused": {w: 512, h: 512, comps: 1, levels: 5, pp: 0x11},
-		"colour-1024-refused":         {w: 1024, h: 1024, comps: 3, levels: 5},
+		"grey-1024-53":                   {w: 1024, h: 1024, comps: 1, levels: 5},
+		"grey-1024-97":                   {w: 1024, h: 1024, comps: 1, levels: 5, irreversible: true},
+		"colour-590-97":                  {w: 590, h: 590, comps: 3, levels: 5, irreversible: true},
+		"colour-590-53":                  {w: 590, h: 590, comps: 3, levels: 5},
+		"grey-1024-cb8-64layers":         {w: 1024, h: 1024, comps: 1, levels: 5, cbx: 3, cby: 3, layers: 64},
+		"colour-576-cb8-97":              {w: 576, h: 576, comps: 3, levels: 5, cbx: 3, cby: 3, layers: 4, irreversible: true},
+		"colour-576-precincts-97":        {w: 576, h: 576, comps: 3, levels: 5, pp: 0x44, layers: 4, irreversible: true},
+		"grey-1024-12levels":             {w: 1024, h: 1024, comps: 1, levels: 12, irreversible: true},
+		"grey-1024-precincts32-15layers": {w: 1024, h: 1024, comps: 1, levels: 5, pp: 0x55, layers: 15},
+		"grey-1024-precincts64-64layers": {w: 1024, h: 1024, comps: 1, levels: 5, pp: 0x66, layers: 64},
+		"colour-590-precincts32-8layers": {w: 590, h: 590, comps: 3, levels: 5, pp: 0x55, layers: 8, cbx: 4, cby: 4, irreversible: true},
+		"grey-1024-1024tiles":            {w: 1024, h: 1024, comps: 1, levels: 5, tileW: 32, tileH: 32},
+		"grey-1024-cb4-refused":          {w: 1024, h: 1024, comps: 1, levels: 5, cbx: 2, cby: 2},
+		"grey-512-precincts2-refused":    {w: 512, h: 512, comps: 1, levels: 5, pp: 0x11},
+		"colour-1024-refused":            {w: 1024, h: 1024, comps: 3, levels: 5},
 	} {
 		p.body = body
 		if p.tileW != 0 {
