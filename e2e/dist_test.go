@@ -24,6 +24,14 @@ func releaseDeb(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("MYNAKIT_DIST")
 	if dir == "" {
+		for _, tool := range []string{"wixl", "msibuild", "msiinfo"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				if isCI() {
+					t.Fatalf("%s is not installed (make deps installs it)", tool)
+				}
+				t.Skipf("dist/build.sh needs %s (make deps installs it), or set MYNAKIT_DIST to a built release", tool)
+			}
+		}
 		dir = filepath.Join(t.TempDir(), "dist")
 		out, err := exec.Command(repoFile("dist/build.sh"), dir).CombinedOutput()
 		if err != nil {
