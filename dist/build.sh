@@ -41,16 +41,20 @@ if [ "$n" = 0 ]; then VERSION=$base; else VERSION=$base+git.$n.$hash; fi
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
 	case $VERSION in *+*) VERSION=$VERSION.dirty ;; *) VERSION=$VERSION+dirty ;; esac
 fi
-# Windows Installer versions are numeric (major.minor.build, build < 65536).
-MSI_VERSION=$(echo "$base" | sed 's/[^0-9.].*//' | cut -d. -f1-2).$((n % 65536))
-case $MSI_VERSION in *.*.*) ;; *) MSI_VERSION=0.0.$((n % 65536)) ;; esac
+# Windows Installer compares major.minor.build (build < 65536): vX.Y.Z
+# plus N commits is X.Y.(Z*1000+N), so every later build upgrades.
+IFS=. read -r major minor patch <<EOF_V
+$(echo "$base" | sed 's/[^0-9.].*//')
+EOF_V
+[ "$n" -gt 999 ] && n_msi=999 || n_msi=$n
+MSI_VERSION=${major:-0}.${minor:-0}.$(( (${patch:-0} * 1000 + n_msi) % 65536 ))
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 STAGE=$OUT/stage
 mkdir -p "$STAGE"
-echo "mynakit $VERSION (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH) -> $OUT"
+echo "mynakit $VERSION (MSI $MSI_VERSION, SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH) -> $OUT"
 
 # gobuild GOOS GOARCH CGO OUTFILE [extra ldflags]: -trimpath, the VCS stamp
 # (vcs.revision, vcs.time, vcs.modified) and no local paths.
