@@ -273,10 +273,7 @@ type tsResult struct {
 }
 
 // timestampCheck finds and judges an RFC 3161 timestamp token in the
-// signer's unsigned attributes. ok is false when there is none. Only a
-// token that verifies, covers this signature and chains to TSARoots
-// passes; any other is ignored with the reason (the signature is then
-// judged at the current time, which is never more lenient).
+// signer's unsigned attributes. ok is false when there is none.
 func timestampCheck(p7 *pkcs7.PKCS7, opts CMSOptions, now time.Time) (tsResult, bool) {
 	si := p7.Signers[0]
 	var token []byte
@@ -288,60 +285,70 @@ func timestampCheck(p7 *pkcs7.PKCS7, opts CMSOptions, now time.Time) (tsResult, 
 	if token == nil {
 		return tsResult{}, false
 	}
+	ch, at := CheckTimestampToken(token, si.EncryptedDigest, opts.TSARoots, opts.AllowSHA1, now)
+	return tsResult{check: ch, time: at}, true
+}
+
+// CheckTimestampToken judges an RFC 3161 timestamp token over a signature
+// value (a CMS signer's signature, or a PDF signature's): it must parse and
+// verify, cover exactly sigValue, be made by an authority whose
+// certificate carries the timeStamping extended key usage and chains to
+// roots now (never at the time the token claims: a key compromised since
+// could stamp any time), not be over SHA-1 unless allowSHA1, and not be in
+// the future. It passes with the token's time; otherwise the check says
+// why it is ignored (Unknown: the signature is then judged at the current
+// time, which is never more lenient) or fails (a token over another
+// signature, or from the future).
+func CheckTimestampToken(token, sigValue []byte, roots []*x509.Certificate, allowSHA1 bool, now time.Time) (trust.Check, time.Time) {
 	ch := trust.Check{Name: trust.CheckCMSTimestamp}
 	ignored := "; the signature is judged at the current time instead"
+	unknown := func(why string) (trust.Check, time.Time) {
+		ch.Result, ch.Detail = trust.Unknown, why+ignored
+		return ch, time.Time{}
+	}
 	ts, err := timestamp.Parse(token)
 	if err != nil {
-		ch.Result, ch.Detail = trust.Unknown, "timestamp does not parse or verify: "+err.Error()+ignored
-		return tsResult{check: ch}, true
+		return unknown("timestamp does not parse or verify: " + err.Error())
 	}
 	h := ts.HashAlgorithm.New()
-	h.Write(si.EncryptedDigest)
+	h.Write(sigValue)
 	if !bytes.Equal(h.Sum(nil), ts.HashedMessage) {
 		ch.Result, ch.Detail = trust.Fail, "the timestamp is over another signature"
-		return tsResult{check: ch}, true
+		return ch, time.Time{}
+	}
+	if len(roots) == 0 {
+		return unknown("no trusted time-stamping authority is configured")
 	}
 	tp, err := pkcs7.Parse(token)
 	if err != nil || tp.GetOnlySigner() == nil {
-		ch.Result, ch.Detail = trust.Unknown, "timestamp without its authority's certificate"+ignored
-		return tsResult{check: ch}, true
+		return unknown("timestamp without its authority's certificate")
 	}
 	tsa := tp.GetOnlySigner()
-	pool := x509.NewCertPool()
-	for _, r := range opts.TSARoots {
-		pool.AddCert(r)
-	}
-	inter := x509.NewCertPool()
-	for _, c := range tp.Certificates {
-		inter.AddCert(c)
-	}
-	if len(opts.TSARoots) == 0 {
-		ch.Result, ch.Detail = trust.Unknown, "no trusted time-stamping authority is configured"+ignored
-		return tsResult{check: ch}, true
-	}
-	if ts.HashAlgorithm == crypto.SHA1 && !opts.AllowSHA1 {
-		ch.Result, ch.Detail = trust.Unknown, "the timestamp is over a SHA-1 digest, which is no longer evidence"+ignored
-		return tsResult{check: ch}, true
+	if ts.HashAlgorithm == crypto.SHA1 && !allowSHA1 {
+		return unknown("the timestamp is over a SHA-1 digest, which is no longer evidence")
 	}
 	// RFC 3161 §2.3: the authority's certificate carries the timeStamping
 	// extended key usage. Go's chain check would take a certificate with
 	// no extended key usage at all as good for any, so it is required
 	// here explicitly.
 	if !slices.Contains(tsa.ExtKeyUsage, x509.ExtKeyUsageTimeStamping) {
-		ch.Result, ch.Detail = trust.Unknown, "the timestamp's authority certificate lacks the timeStamping extended key usage"+ignored
-		return tsResult{check: ch}, true
+		return unknown("the timestamp's authority certificate lacks the timeStamping extended key usage")
 	}
-	// The authority's chain is judged now, never at the time the token
-	// itself claims (a key compromised since could stamp any time).
+	pool, inter := x509.NewCertPool(), x509.NewCertPool()
+	for _, r := range roots {
+		pool.AddCert(r)
+	}
+	for _, c := range tp.Certificates {
+		inter.AddCert(c)
+	}
 	if _, err := tsa.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
-		ch.Result, ch.Detail = trust.Unknown, "the timestamp's authority is not trusted: "+err.Error()+ignored
-		return tsResult{check: ch}, true
+		return unknown("the timestamp's authority is not trusted: " + err.Error())
 	}
 	if ts.Time.After(now.Add(time.Minute)) {
 		ch.Result, ch.Detail = trust.Fail, "the timestamp is in the future"
-		return tsResult{check: ch}, true
+		return ch, time.Time{}
 	}
 	ch.Result = trust.Pass
 	ch.Detail = fmt.Sprintf("signature timestamped at %s by %s", ts.Time.UTC().Format(time.RFC3339), tsa.Subject.CommonName)
-	return tsResult{check: ch, time: ts.Time}, true
+	return ch, ts.Time
 }

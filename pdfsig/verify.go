@@ -12,8 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digitorus/timestamp"
-
+	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -615,66 +614,9 @@ func signingCertCheck(p *parsedCMS, cert *x509.Certificate, subFilter string) tr
 	return c
 }
 
-// timestampCheck judges an RFC 3161 token over a signature value: it must
-// verify, cover this signature, chain to a trusted authority and not be in
-// the future. Unknown (ignored) when it cannot be trusted; Fail when it is
-// over another signature or in the future.
+// timestampCheck judges an RFC 3161 token over a signature value by the
+// same rules as a CMS signature's timestamp (jpki.CheckTimestampToken).
+// SHA-1 is never accepted here.
 func timestampCheck(token, sigValue []byte, roots []*x509.Certificate, now time.Time) (trust.Check, time.Time) {
-	ch := trust.Check{Name: trust.CheckCMSTimestamp}
-	ignored := "; the signature is judged at the current time instead"
-	ts, err := timestamp.Parse(token)
-	if err != nil {
-		ch.Result, ch.Detail = trust.Unknown, "timestamp does not parse or verify: "+err.Error()+ignored
-		return ch, time.Time{}
-	}
-	h := ts.HashAlgorithm.New()
-	h.Write(sigValue)
-	if !bytes.Equal(h.Sum(nil), ts.HashedMessage) {
-		ch.Result, ch.Detail = trust.Fail, "the timestamp is over another signature"
-		return ch, time.Time{}
-	}
-	if len(roots) == 0 {
-		ch.Result, ch.Detail = trust.Unknown, "no trusted time-stamping authority is configured"+ignored
-		return ch, time.Time{}
-	}
-	tp, err := parseCMS(token, false)
-	if err != nil {
-		ch.Result, ch.Detail = trust.Unknown, "timestamp token: "+err.Error()+ignored
-		return ch, time.Time{}
-	}
-	tsa := signerCert(tp)
-	if tsa == nil {
-		ch.Result, ch.Detail = trust.Unknown, "timestamp without its authority's certificate"+ignored
-		return ch, time.Time{}
-	}
-	if ts.HashAlgorithm == crypto.SHA1 {
-		ch.Result, ch.Detail = trust.Unknown, "the timestamp is over a SHA-1 digest, which is no longer evidence"+ignored
-		return ch, time.Time{}
-	}
-	// RFC 3161 §2.3: the authority's certificate carries the timeStamping
-	// extended key usage (Go's chain check takes none as any).
-	if !slices.Contains(tsa.ExtKeyUsage, x509.ExtKeyUsageTimeStamping) {
-		ch.Result, ch.Detail = trust.Unknown, "the timestamp's authority certificate lacks the timeStamping extended key usage"+ignored
-		return ch, time.Time{}
-	}
-	pool, inter := x509.NewCertPool(), x509.NewCertPool()
-	for _, r := range roots {
-		pool.AddCert(r)
-	}
-	for _, c := range tp.certs {
-		inter.AddCert(c)
-	}
-	// The authority's chain is judged now, never at the time the token
-	// claims (as jpki judges a CMS timestamp).
-	if _, err := tsa.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
-		ch.Result, ch.Detail = trust.Unknown, "the timestamp's authority is not trusted: "+err.Error()+ignored
-		return ch, time.Time{}
-	}
-	if ts.Time.After(now.Add(time.Minute)) {
-		ch.Result, ch.Detail = trust.Fail, "the timestamp is in the future"
-		return ch, time.Time{}
-	}
-	ch.Result = trust.Pass
-	ch.Detail = fmt.Sprintf("signature timestamped at %s by %s", ts.Time.UTC().Format(time.RFC3339), tsa.Subject.CommonName)
-	return ch, ts.Time
+	return jpki.CheckTimestampToken(token, sigValue, roots, false, now)
 }
