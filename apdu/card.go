@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/mynakit/mynakit/tlv"
 )
 
 // ExtendedMode says when Card uses extended-length APDUs.
@@ -331,7 +333,7 @@ func (c *Card) ReadObjectSFI(ctx context.Context, fid uint16, first int) ([]byte
 // it in errors) whose first bytes, head, were read already: exactly the rest
 // its header announces.
 func (c *Card) ReadRest(ctx context.Context, fid uint16, head []byte) ([]byte, error) {
-	_, hl, vl, err := ParseHeader(head)
+	_, hl, vl, err := tlv.ParseHeader(head)
 	if err != nil {
 		return nil, fmt.Errorf("read EF %04X: %w", fid, err)
 	}

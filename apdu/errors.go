@@ -3,12 +3,14 @@ package apdu
 import (
 	"errors"
 	"fmt"
+
+	"github.com/mynakit/mynakit/tlv"
 )
 
 // Sentinel errors for the status words a caller acts on. A *StatusError
 // matches the sentinel of its status word with errors.Is.
 var (
-	ErrMalformed        = errors.New("apdu: malformed data")
+	ErrMalformed        = tlv.ErrMalformed
 	ErrWrongLength      = errors.New("wrong length")                      // 6700
 	ErrChannel          = errors.New("logical channel not supported")     // 6881
 	ErrSecureMessaging  = errors.New("secure messaging not supported")    // 6882, 69FC

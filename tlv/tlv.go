@@ -1,8 +1,15 @@
-package apdu
+package tlv
 
 import (
+	"errors"
 	"fmt"
 )
+
+// ErrMalformed is the class of every error about bytes that are not a
+// well-formed object. Its text is the one package apdu has always printed:
+// apdu.ErrMalformed is this same value, so errors.Is(err, apdu.ErrMalformed)
+// holds for TLV errors too.
+var ErrMalformed = errors.New("apdu: malformed data")
 
 // TLV is one BER-TLV data object. Raw is the whole encoding (tag, length
 // and value) exactly as it was read: the J-LIS signatures cover objects "as
@@ -23,7 +30,7 @@ func (t TLV) Constructed() bool {
 }
 
 // Children parses the value as a sequence of BER-TLV objects.
-func (t TLV) Children() ([]TLV, error) { return ParseTLVs(t.Value) }
+func (t TLV) Children() ([]TLV, error) { return ParseAll(t.Value) }
 
 // maxTagBytes bounds multi-byte tags; the card uses at most two (DF21, 7F21).
 const maxTagBytes = 3
@@ -87,9 +94,9 @@ func ParseHeader(b []byte) (tag uint32, headerLen, valueLen int, err error) {
 	return tag, i, valueLen, nil
 }
 
-// ParseTLV decodes the first BER-TLV object of b and returns it with the
+// Parse decodes the first BER-TLV object of b and returns it with the
 // bytes after it.
-func ParseTLV(b []byte) (TLV, []byte, error) {
+func Parse(b []byte) (TLV, []byte, error) {
 	tag, hl, vl, err := ParseHeader(b)
 	if err != nil {
 		return TLV{}, nil, err
@@ -101,11 +108,11 @@ func ParseTLV(b []byte) (TLV, []byte, error) {
 	return TLV{Tag: tag, Value: b[hl:end:end], Raw: b[:end:end]}, b[end:], nil
 }
 
-// ParseTLVs decodes b as a sequence of BER-TLV objects that fills it exactly.
-func ParseTLVs(b []byte) ([]TLV, error) {
+// ParseAll decodes b as a sequence of BER-TLV objects that fills it exactly.
+func ParseAll(b []byte) ([]TLV, error) {
 	var out []TLV
 	for len(b) > 0 {
-		t, rest, err := ParseTLV(b)
+		t, rest, err := Parse(b)
 		if err != nil {
 			return nil, err
 		}
@@ -115,8 +122,8 @@ func ParseTLVs(b []byte) ([]TLV, error) {
 	return out, nil
 }
 
-// FindTLV returns the first object with the tag.
-func FindTLV(list []TLV, tag uint32) (TLV, bool) {
+// Find returns the first object with the tag.
+func Find(list []TLV, tag uint32) (TLV, bool) {
 	for _, t := range list {
 		if t.Tag == tag {
 			return t, true
@@ -151,49 +158,9 @@ func AppendLength(dst []byte, n int) []byte {
 	return append(dst, 0x83, byte(n>>16), byte(n>>8), byte(n))
 }
 
-// AppendTLV appends one BER-TLV object with a shortest-form length.
-func AppendTLV(dst []byte, tag uint32, value []byte) []byte {
+// Append appends one BER-TLV object with a shortest-form length.
+func Append(dst []byte, tag uint32, value []byte) []byte {
 	dst = AppendTag(dst, tag)
 	dst = AppendLength(dst, len(value))
-	return append(dst, value...)
-}
-
-// SimpleTLV is one object of a record EF (JICSAP simple-TLV: one tag byte,
-// a length of one byte 00-FE or FF hh ll). Record EFs never hold BER-TLV.
-type SimpleTLV struct {
-	Tag   byte
-	Value []byte
-}
-
-// ParseSimpleTLV decodes the first simple-TLV object of b.
-func ParseSimpleTLV(b []byte) (SimpleTLV, []byte, error) {
-	if len(b) < 2 {
-		return SimpleTLV{}, nil, fmt.Errorf("%w: simple-TLV of %d bytes", ErrMalformed, len(b))
-	}
-	tag := b[0]
-	if tag == 0x00 || tag == 0xFF {
-		return SimpleTLV{}, nil, fmt.Errorf("%w: simple-TLV tag %02X", ErrMalformed, tag)
-	}
-	n, i := int(b[1]), 2
-	if b[1] == 0xFF {
-		if len(b) < 4 {
-			return SimpleTLV{}, nil, fmt.Errorf("%w: truncated simple-TLV length", ErrMalformed)
-		}
-		n, i = int(b[2])<<8|int(b[3]), 4
-	}
-	if i+n > len(b) {
-		return SimpleTLV{}, nil, fmt.Errorf("%w: simple-TLV tag %02X needs %d bytes, %d present", ErrMalformed, tag, n, len(b)-i)
-	}
-	return SimpleTLV{Tag: tag, Value: b[i : i+n : i+n]}, b[i+n:], nil
-}
-
-// AppendSimpleTLV appends one simple-TLV object.
-func AppendSimpleTLV(dst []byte, tag byte, value []byte) []byte {
-	dst = append(dst, tag)
-	if len(value) < 0xFF {
-		dst = append(dst, byte(len(value)))
-	} else {
-		dst = append(dst, 0xFF, byte(len(value)>>8), byte(len(value)))
-	}
 	return append(dst, value...)
 }

@@ -1,7 +1,8 @@
-package apdu
+package tlv
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"testing"
 )
@@ -14,10 +15,10 @@ const testAttributes = "ff2065" +
 	"df240831393830303231" + "37" +
 	"df250131"
 
-func TestParseTLVTestCard(t *testing.T) {
+func TestParseTestCard(t *testing.T) {
 	b := mustHex(t, testAttributes)
 	b = append(b, 0xFF, 0xFF, 0xFF) // filler after the object
-	outer, rest, err := ParseTLV(b)
+	outer, rest, err := Parse(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,20 +32,20 @@ func TestParseTLVTestCard(t *testing.T) {
 	if len(kids) != 5 {
 		t.Fatalf("%d children", len(kids))
 	}
-	name, ok := FindTLV(kids, 0xDF22)
+	name, ok := Find(kids, 0xDF22)
 	if !ok || string(name.Value) != "黒桐　幹也" {
 		t.Errorf("name %q", name.Value)
 	}
 	// The offset table names the absolute offset of each field's tag.
-	table, _ := FindTLV(kids, 0xDF21)
+	table, _ := Find(kids, 0xDF21)
 	for i, tag := range []uint32{0xDF22, 0xDF23, 0xDF24, 0xDF25} {
 		off := int(table.Value[2*i])<<8 | int(table.Value[2*i+1])
-		got, _, err := ParseTLV(b[off:])
+		got, _, err := Parse(b[off:])
 		if err != nil || got.Tag != tag {
 			t.Errorf("offset %d: tag %X, %v; want %X", off, got.Tag, err, tag)
 		}
 	}
-	sex, _ := FindTLV(kids, 0xDF25)
+	sex, _ := Find(kids, 0xDF25)
 	if !bytes.Equal(sex.Raw, []byte{0xDF, 0x25, 0x01, 0x31}) {
 		t.Errorf("raw %x", sex.Raw)
 	}
@@ -83,38 +84,47 @@ func TestParseHeaderForms(t *testing.T) {
 			t.Errorf("%s: got %X %d %d %v", c.in, tag, hl, vl, err)
 		}
 	}
-	if _, _, err := ParseTLV(mustHex(t, "df220f41")); !errors.Is(err, ErrMalformed) {
+	if _, _, err := Parse(mustHex(t, "df220f41")); !errors.Is(err, ErrMalformed) {
 		t.Errorf("value longer than input: %v", err)
 	}
 }
 
-func TestAppendTLVRoundTrip(t *testing.T) {
+func TestAppendRoundTrip(t *testing.T) {
 	for _, n := range []int{0, 1, 127, 128, 255, 256, 65535, 65536} {
 		v := bytes.Repeat([]byte{0xAB}, n)
-		enc := AppendTLV(nil, 0xDF27, v)
-		got, rest, err := ParseTLV(enc)
+		enc := Append(nil, 0xDF27, v)
+		got, rest, err := Parse(enc)
 		if err != nil || got.Tag != 0xDF27 || !bytes.Equal(got.Value, v) || len(rest) != 0 || !bytes.Equal(got.Raw, enc) {
 			t.Errorf("length %d: %v", n, err)
 		}
 	}
 }
 
-func TestSimpleTLV(t *testing.T) {
+func TestSimple(t *testing.T) {
 	rec := append([]byte{0x01, 0x1C}, "400000012719843"+"13221"+"20350217"...)
-	obj, rest, err := ParseSimpleTLV(rec)
+	obj, rest, err := ParseSimple(rec)
 	if err != nil || obj.Tag != 1 || string(obj.Value) != "4000000127198431322120350217" || len(rest) != 0 {
 		t.Fatalf("got %+v %v", obj, err)
 	}
-	long := AppendSimpleTLV(nil, 0x02, make([]byte, 300))
+	long := AppendSimple(nil, 0x02, make([]byte, 300))
 	if long[1] != 0xFF {
 		t.Fatalf("long form not used: %x", long[:4])
 	}
-	if obj, _, err := ParseSimpleTLV(long); err != nil || len(obj.Value) != 300 {
+	if obj, _, err := ParseSimple(long); err != nil || len(obj.Value) != 300 {
 		t.Errorf("long form: %v", err)
 	}
 	for _, bad := range []string{"01", "001c", "ff01", "0105aabb", "01ff01"} {
-		if _, _, err := ParseSimpleTLV(mustHex(t, bad)); !errors.Is(err, ErrMalformed) {
+		if _, _, err := ParseSimple(mustHex(t, bad)); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v", bad, err)
 		}
 	}
+}
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
