@@ -10,6 +10,7 @@ import (
 	"github.com/mynakit/mynakit/cardimage"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
+	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -181,7 +182,7 @@ func learnFromDump(sess *pin.Session, ap *cardimage.Applet) {
 		if f == nil {
 			return nil
 		}
-		tlv, _, err := apdu.ParseTLV(f.Data)
+		tlv, _, err := tlv.Parse(f.Data)
 		if err != nil {
 			return nil
 		}

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -54,8 +54,8 @@ func keyID(num, group string) []byte {
 }
 
 func encodeKey(pub *rsa.PublicKey) []byte {
-	b := apdu.AppendTLV(nil, 0x90, []byte{0x01, 0x00, 0x01})
-	return apdu.AppendTLV(b, 0x91, pub.N.FillBytes(make([]byte, 256)))
+	b := tlv.Append(nil, 0x90, []byte{0x01, 0x00, 0x01})
+	return tlv.Append(b, 0x91, pub.N.FillBytes(make([]byte, 256)))
 }
 
 func sign(t testing.TB, k *rsa.PrivateKey, msg []byte) []byte {
@@ -69,9 +69,9 @@ func sign(t testing.TB, k *rsa.PrivateKey, msg []byte) []byte {
 
 func cvCert(t testing.TB, issuer []byte) []byte {
 	body := append(append(append([]byte(nil), issuer...), keyID("1322121", "000")...), encodeKey(&apKey.PublicKey)...)
-	inner := apdu.AppendTLV(nil, 0x5F4E, body)
-	inner = apdu.AppendTLV(inner, 0x5F37, sign(t, caKey, body))
-	return apdu.AppendTLV(nil, 0x7F21, inner)
+	inner := tlv.Append(nil, 0x5F4E, body)
+	inner = tlv.Append(inner, 0x5F37, sign(t, caKey, body))
+	return tlv.Append(nil, 0x7F21, inner)
 }
 
 var (
@@ -94,7 +94,7 @@ func testStore(t testing.TB) *trust.Store {
 func textRaw(t testing.TB) TextRaw {
 	keys(t)
 	attrs := mustHex(t, testAttributes)
-	obj, _, _ := apdu.ParseTLV(attrs)
+	obj, _, _ := tlv.Parse(attrs)
 	kids, _ := obj.Children()
 	var fields []byte
 	for _, k := range kids[1:] {
@@ -102,10 +102,10 @@ func textRaw(t testing.TB) TextRaw {
 	}
 	d1 := sha256.Sum256(testMyNumberEF)
 	d2 := sha256.Sum256(fields)
-	signed := apdu.AppendTLV(apdu.AppendTLV(nil, 0xDF31, d1[:]), 0xDF32, d2[:])
-	integ := apdu.AppendTLV(nil, 0xFF30, apdu.AppendTLV(append([]byte(nil), signed...), 0xDF33, sign(t, apKey, signed)))
-	k := apdu.AppendTLV(nil, 0xDF51, encodeKey(&cardKey.PublicKey))
-	skey := apdu.AppendTLV(nil, 0xFF50, apdu.AppendTLV(append([]byte(nil), k...), 0xDF52, sign(t, apKey, k)))
+	signed := tlv.Append(tlv.Append(nil, 0xDF31, d1[:]), 0xDF32, d2[:])
+	integ := tlv.Append(nil, 0xFF30, tlv.Append(append([]byte(nil), signed...), 0xDF33, sign(t, apKey, signed)))
+	k := tlv.Append(nil, 0xDF51, encodeKey(&cardKey.PublicKey))
+	skey := tlv.Append(nil, 0xFF50, tlv.Append(append([]byte(nil), k...), 0xDF52, sign(t, apKey, k)))
 	return TextRaw{MyNumberEF: append([]byte(nil), testMyNumberEF...), Attributes: attrs, Integrity: integ, CVCert: cvCert(t, testIssuer), SignedKey: skey}
 }
 
@@ -118,7 +118,7 @@ func TestReferenceDigests(t *testing.T) {
 	if v, bad := verdictOf(checks); v != trust.Genuine {
 		t.Fatalf("the card reference's vectors: %s (%s)", v, bad)
 	}
-	attr, _, _ := apdu.ParseTLV(tx.Raw.Attributes)
+	attr, _, _ := tlv.Parse(tx.Raw.Attributes)
 	kids, _ := attr.Children()
 	var fields []byte
 	for _, f := range kids[1:] {
@@ -219,7 +219,7 @@ func TestParseCommon(t *testing.T) {
 func TestCVCertificateBareForm(t *testing.T) {
 	keys(t)
 	wrapped := cvCert(t, testIssuer)
-	outer, _, _ := apdu.ParseTLV(wrapped)
+	outer, _, _ := tlv.Parse(wrapped)
 	for _, b := range [][]byte{wrapped, outer.Value, append(append([]byte(nil), wrapped...), 0xFF, 0xFF)} {
 		c, err := ParseCVCertificate(b)
 		if err != nil {
@@ -242,11 +242,11 @@ func faceRaw(t testing.TB) SurfaceRaw {
 		0xDF25: pngStub("name"), 0xDF26: pngStub("address"), 0xDF27: []byte("\x00\x00\x00\x0cjP  \r\n\x87\nphoto"),
 		0xDF29: []byte("20350217"), 0xDF2A: pngStub("code"),
 	}
-	tlv := func(tag uint32) []byte { return apdu.AppendTLV(nil, tag, fields[tag]) }
+	field := func(tag uint32) []byte { return tlv.Append(nil, tag, fields[tag]) }
 	cat := func(tags ...uint32) []byte {
 		var b []byte
 		for _, tg := range tags {
-			b = append(b, tlv(tg)...)
+			b = append(b, field(tg)...)
 		}
 		return b
 	}
@@ -262,24 +262,24 @@ func faceRaw(t testing.TB) SurfaceRaw {
 	fields[0xDF28] = sig
 	var kids []byte
 	for _, tg := range faceTags {
-		kids = append(kids, tlv(tg)...)
+		kids = append(kids, field(tg)...)
 	}
 	// The offset table (not signed) says where each field starts in the file.
 	n := 3 + 2*len(faceTags) + len(kids)
-	off := len(apdu.AppendTLV(nil, 0xFF20, make([]byte, n))) - n + 3 + 2*len(faceTags)
+	off := len(tlv.Append(nil, 0xFF20, make([]byte, n))) - n + 3 + 2*len(faceTags)
 	var table []byte
 	for _, tg := range faceTags {
 		table = append(table, byte(off>>8), byte(off))
-		off += len(tlv(tg))
+		off += len(field(tg))
 	}
-	body := append(apdu.AppendTLV(nil, 0xDF21, table), kids...)
+	body := append(tlv.Append(nil, 0xDF21, table), kids...)
 	signed := func(outer, first uint32, data []byte) []byte {
-		v := apdu.AppendTLV(apdu.AppendTLV(nil, first, data), first+1, fields[0xDF24])
-		return apdu.AppendTLV(nil, outer, apdu.AppendTLV(append([]byte(nil), v...), first+2, sign(t, apKey, v)))
+		v := tlv.Append(tlv.Append(nil, first, data), first+1, fields[0xDF24])
+		return tlv.Append(nil, outer, tlv.Append(append([]byte(nil), v...), first+2, sign(t, apKey, v)))
 	}
-	info := apdu.AppendTLV(nil, 0xFF30, append(apdu.AppendTLV(nil, 0xDF31, []byte{6, 3, 0x0E, 1}), apdu.AppendTLV(nil, 0xDF34, []byte("13221"))...))
+	info := tlv.Append(nil, 0xFF30, append(tlv.Append(nil, 0xDF31, []byte{6, 3, 0x0E, 1}), tlv.Append(nil, 0xDF34, []byte("13221"))...))
 	return SurfaceRaw{
-		Face: apdu.AppendTLV(nil, 0xFF20, body), CVCert: cvCert(t, testSurfaceIssuer), BasicInfo: info,
+		Face: tlv.Append(nil, 0xFF20, body), CVCert: cvCert(t, testSurfaceIssuer), BasicInfo: info,
 		AgeRecord: signed(0xFF10, 0xDF11, []byte("19800217")), MyNumberImage: signed(0xFF40, 0xDF41, pngStub("number")),
 	}
 }

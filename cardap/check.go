@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -44,7 +44,7 @@ func failed(ch, cvCheck trust.Check, detail string) trust.Check {
 // checkOffsets compares a DF21 offset table with where the fields really
 // are: each entry is the absolute offset, from the file's first byte, of
 // the tag of one following field (card reference §2.7). kids[0] is DF21.
-func checkOffsets(outer apdu.TLV, kids []apdu.TLV) error {
+func checkOffsets(outer tlv.TLV, kids []tlv.TLV) error {
 	table := kids[0].Value
 	if len(table) != 2*(len(kids)-1) {
 		return fmt.Errorf("offset table DF21 has %d entries for %d fields", len(table)/2, len(kids)-1)

@@ -7,6 +7,7 @@ import (
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
+	"github.com/mynakit/mynakit/tlv"
 )
 
 // Common is the 共通AP card-information record (card reference §6.5). No
@@ -32,7 +33,7 @@ func ReadCommon(ctx context.Context, sess *pin.Session) ([]byte, *Fault, error) 
 // ParseCommon decodes `01 1C` ‖ 15-digit serial ‖ 5-digit municipality
 // code ‖ YYYYMMDD expiry.
 func ParseCommon(rec []byte) (*Common, error) {
-	obj, rest, err := apdu.ParseSimpleTLV(rec)
+	obj, rest, err := tlv.ParseSimple(rec)
 	if err != nil {
 		return nil, fmt.Errorf("共通AP record: %w", err)
 	}

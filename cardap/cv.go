@@ -8,6 +8,7 @@ import (
 	"math/big"
 
 	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -33,19 +34,19 @@ const cvBodyLen = 16 + 16 + 265
 // wrapper (GET DATA returns the bare form, §2.6).
 func ParseCVCertificate(b []byte) (*CVCertificate, error) {
 	inner := b
-	first, _, err := apdu.ParseTLV(b)
+	first, _, err := tlv.Parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("CV certificate: %w", err)
 	}
 	if first.Tag == 0x7F21 { // wrapped, as in EF 0004 (filler after it is ignored)
 		inner, b = first.Value, first.Raw
 	}
-	objs, err := apdu.ParseTLVs(inner)
+	objs, err := tlv.ParseAll(inner)
 	if err != nil {
 		return nil, fmt.Errorf("CV certificate: %w", err)
 	}
-	body, ok1 := apdu.FindTLV(objs, 0x5F4E)
-	sig, ok2 := apdu.FindTLV(objs, 0x5F37)
+	body, ok1 := tlv.Find(objs, 0x5F4E)
+	sig, ok2 := tlv.Find(objs, 0x5F37)
 	if !ok1 || !ok2 || len(objs) != 2 {
 		return nil, fmt.Errorf("CV certificate: want 5F4E and 5F37: %w", apdu.ErrMalformed)
 	}
@@ -65,12 +66,12 @@ func ParseCVCertificate(b []byte) (*CVCertificate, error) {
 // ParseRSAPublicKey parses the card's key encoding: 90 03 <exponent> ‖
 // 91 82 01 00 <modulus> (card reference §2.7; no sign byte).
 func ParseRSAPublicKey(b []byte) (*rsa.PublicKey, error) {
-	objs, err := apdu.ParseTLVs(b)
+	objs, err := tlv.ParseAll(b)
 	if err != nil {
 		return nil, fmt.Errorf("RSA key: %w", err)
 	}
-	e, ok1 := apdu.FindTLV(objs, 0x90)
-	n, ok2 := apdu.FindTLV(objs, 0x91)
+	e, ok1 := tlv.Find(objs, 0x90)
+	n, ok2 := tlv.Find(objs, 0x91)
 	if !ok1 || !ok2 || len(e.Value) == 0 || len(e.Value) > 4 || len(n.Value) < 128 {
 		return nil, fmt.Errorf("RSA key: want 90 exponent and 91 modulus: %w", apdu.ErrMalformed)
 	}

@@ -14,7 +14,7 @@
 //
 // Parsed values sit beside the raw bytes the card returned, so a verifier
 // (or a QR code) re-checks exactly what was read. Every digest is taken over
-// the objects "as stored": apdu.TLV.Raw, never a re-encoding. The
+// the objects "as stored": tlv.TLV.Raw, never a re-encoding. The
 // card-level chain of card-verifiable certificates is read and checked here
 // too (card reference §2.6, §5.5).
 //

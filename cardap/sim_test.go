@@ -13,6 +13,7 @@ import (
 	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
+	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -207,14 +208,14 @@ func (tc tamper) apply(t *testing.T, img *simulator.Image) {
 	}
 	data := []byte(f.Data)
 	if len(tc.path) == 0 {
-		obj, _, err := apdu.ParseTLV(data)
+		obj, _, err := tlv.Parse(data)
 		if err != nil || len(obj.Raw) >= len(data) {
 			t.Fatalf("%s: no filler after the object", tc.item)
 		}
 		data[len(obj.Raw)+tc.at] ^= 0x01
 		return
 	}
-	obj, _, err := apdu.ParseTLV(data)
+	obj, _, err := tlv.Parse(data)
 	if err != nil || obj.Tag != tc.path[0] {
 		t.Fatalf("%s: EF %04X holds no %X", tc.item, tc.fid, tc.path[0])
 	}
@@ -224,7 +225,7 @@ func (tc tamper) apply(t *testing.T, img *simulator.Image) {
 			t.Fatal(err)
 		}
 		var ok bool
-		if obj, ok = apdu.FindTLV(kids, tag); !ok {
+		if obj, ok = tlv.Find(kids, tag); !ok {
 			t.Fatalf("%s: no %X", tc.item, tag)
 		}
 	}

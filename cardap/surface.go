@@ -8,9 +8,9 @@ import (
 	"crypto/sha256"
 	"fmt"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
+	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -96,13 +96,13 @@ var faceDigestInfoPrefix = [...]byte{0x30, 0x71, 0x30, 0x0D, 0x06, 0x09, 0x60, 0
 // outer { x1 data ; x2 card public key ; x3 signature over x1 TLV ‖ x2 TLV }
 // (EF 0001 FF10{DF11,DF12,DF13}, EF 0005 FF40{DF41,DF42,DF43}; card reference §5.7).
 type signedRecord struct {
-	fields [2]apdu.TLV // as stored
-	signed []byte      // fields[0].Raw ‖ fields[1].Raw
+	fields [2]tlv.TLV // as stored
+	signed []byte     // fields[0].Raw ‖ fields[1].Raw
 	sig    []byte
 }
 
 func parseSignedRecord(b []byte, outer, first uint32) (*signedRecord, error) {
-	rec, _, err := apdu.ParseTLV(b)
+	rec, _, err := tlv.Parse(b)
 	if err != nil || rec.Tag != outer {
 		return nil, fmt.Errorf("want an %X object", outer)
 	}
@@ -113,15 +113,15 @@ func parseSignedRecord(b []byte, outer, first uint32) (*signedRecord, error) {
 	if _, err := ParseRSAPublicKey(kk[1].Value); err != nil {
 		return nil, err
 	}
-	return &signedRecord{fields: [2]apdu.TLV{kk[0], kk[1]}, signed: append(append([]byte(nil), kk[0].Raw...), kk[1].Raw...), sig: kk[2].Value}, nil
+	return &signedRecord{fields: [2]tlv.TLV{kk[0], kk[1]}, signed: append(append([]byte(nil), kk[0].Raw...), kk[1].Raw...), sig: kk[2].Value}, nil
 }
 
 // ParseAgeRecord parses the age-verification record (EF 0001): its birth
 // date TLV DF11, card key TLV DF12 and signature DF13 (card reference §2.3).
-func ParseAgeRecord(b []byte) (birthTLV, keyTLV apdu.TLV, sig []byte, err error) {
+func ParseAgeRecord(b []byte) (birthTLV, keyTLV tlv.TLV, sig []byte, err error) {
 	rec, err := parseSignedRecord(b, 0xFF10, 0xDF11)
 	if err != nil {
-		return apdu.TLV{}, apdu.TLV{}, nil, fmt.Errorf("age-verification record: %w", err)
+		return tlv.TLV{}, tlv.TLV{}, nil, fmt.Errorf("age-verification record: %w", err)
 	}
 	return rec.fields[0], rec.fields[1], rec.sig, nil
 }
@@ -231,7 +231,7 @@ func VerifySurface(raw SurfaceRaw, store *trust.Store) (*Surface, []trust.Check)
 // groups; a problem with a field's content is reported after the groups
 // are filled (the signature can still be checked).
 func parseFace(b []byte, s *Surface) (groups [3][]byte, sig, key []byte, err error) {
-	face, _, err := apdu.ParseTLV(b)
+	face, _, err := tlv.Parse(b)
 	if err != nil || face.Tag != 0xFF20 {
 		return groups, nil, nil, fmt.Errorf("want an FF20 object")
 	}
@@ -242,7 +242,7 @@ func parseFace(b []byte, s *Surface) (groups [3][]byte, sig, key []byte, err err
 	if len(kids) != 1+len(faceTags) || kids[0].Tag != 0xDF21 {
 		return groups, nil, nil, fmt.Errorf("want DF21 and DF22-DF2A, in that order")
 	}
-	f := map[uint32]apdu.TLV{}
+	f := map[uint32]tlv.TLV{}
 	for i, tag := range faceTags {
 		if kids[i+1].Tag != tag {
 			return groups, nil, nil, fmt.Errorf("want DF21 and DF22-DF2A, in that order")
@@ -307,7 +307,7 @@ func parseFace(b []byte, s *Surface) (groups [3][]byte, sig, key []byte, err err
 }
 
 func parseBasicInfo(b []byte, s *Surface) error {
-	bi, _, err := apdu.ParseTLV(b)
+	bi, _, err := tlv.Parse(b)
 	if err != nil || bi.Tag != 0xFF30 {
 		return fmt.Errorf("want an FF30 object")
 	}
@@ -315,7 +315,7 @@ func parseBasicInfo(b []byte, s *Surface) error {
 	if err != nil {
 		return fmt.Errorf("contents do not parse as TLV objects")
 	}
-	mc, ok := apdu.FindTLV(kk, 0xDF34)
+	mc, ok := tlv.Find(kk, 0xDF34)
 	if !ok || !myna.Digits(string(mc.Value), 5) {
 		return fmt.Errorf("municipality code DF34 is not 5 digits")
 	}

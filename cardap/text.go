@@ -9,9 +9,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
+	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -109,15 +109,15 @@ type Text struct {
 
 // textFields holds the parsed pieces Verify needs.
 type textFields struct {
-	attrs      [4]apdu.TLV // DF22..DF25 as stored
+	attrs      [4]tlv.TLV // DF22..DF25 as stored
 	haveAttrs  bool
 	digestMyNo []byte // DF31
 	digestAttr []byte // DF32
 	signedPart []byte // DF31 TLV ‖ DF32 TLV, as stored
 	signature  []byte // DF33
 	haveInteg  bool
-	keyTLV     apdu.TLV // EF 0007 DF51
-	keySig     []byte   // EF 0007 DF52
+	keyTLV     tlv.TLV // EF 0007 DF51
+	keySig     []byte  // EF 0007 DF52
 	haveKey    bool
 }
 
@@ -136,7 +136,7 @@ func VerifyText(raw TextRaw, store *trust.Store) (*Text, []trust.Check) {
 
 	// EF 0001: FF 10 0C <12 digits> then filler.
 	if raw.MyNumberEF != nil {
-		mn, _, err := apdu.ParseTLV(raw.MyNumberEF)
+		mn, _, err := tlv.Parse(raw.MyNumberEF)
 		switch {
 		case err != nil || mn.Tag != 0xFF10 || len(mn.Value) != 12:
 			bad = append(bad, "個人番号 EF 0001 is not FF10 with 12 bytes")
@@ -261,8 +261,8 @@ func parseAttributes(b []byte, f *textFields, t *Text) error {
 // attributeObjects checks the shape of EF 0002 — FF20 holding DF21 (the
 // offset table) and DF22 to DF25 in that order — and returns the four
 // fields. With a wrong offset table the fields are returned with the error.
-func attributeObjects(b []byte) (*[4]apdu.TLV, error) {
-	attr, _, err := apdu.ParseTLV(b)
+func attributeObjects(b []byte) (*[4]tlv.TLV, error) {
+	attr, _, err := tlv.Parse(b)
 	if err != nil || attr.Tag != 0xFF20 {
 		return nil, fmt.Errorf("want an FF20 object")
 	}
@@ -273,7 +273,7 @@ func attributeObjects(b []byte) (*[4]apdu.TLV, error) {
 	if len(kids) != 5 || kids[0].Tag != 0xDF21 {
 		return nil, fmt.Errorf("want DF21 and DF22-DF25, in that order")
 	}
-	var fields [4]apdu.TLV
+	var fields [4]tlv.TLV
 	for i, tag := range []uint32{0xDF22, 0xDF23, 0xDF24, 0xDF25} {
 		if kids[i+1].Tag != tag {
 			return nil, fmt.Errorf("want DF21 and DF22-DF25, in that order")
@@ -314,7 +314,7 @@ type BasicFacts struct {
 // The error names every problem; the facts are returned as far as they
 // decode even then.
 func ParseBasicFacts(b []byte) (BasicFacts, error) {
-	objs, err := apdu.ParseTLVs(b)
+	objs, err := tlv.ParseAll(b)
 	if err != nil || len(objs) != 4 {
 		return BasicFacts{}, fmt.Errorf("want exactly DF22, DF23, DF24 and DF25")
 	}
@@ -323,10 +323,10 @@ func ParseBasicFacts(b []byte) (BasicFacts, error) {
 			return BasicFacts{}, fmt.Errorf("want exactly DF22, DF23, DF24 and DF25")
 		}
 	}
-	return basicFacts([4]apdu.TLV(objs))
+	return basicFacts([4]tlv.TLV(objs))
 }
 
-func basicFacts(f [4]apdu.TLV) (BasicFacts, error) {
+func basicFacts(f [4]tlv.TLV) (BasicFacts, error) {
 	facts := BasicFacts{Name: string(f[0].Value), Address: string(f[1].Value)}
 	var problems []string
 	if err := checkText(f[0].Value); err != nil {
@@ -375,7 +375,7 @@ type IntegrityRecord struct {
 // order, 32-byte digests and a 256-byte signature. Whether the signature
 // verifies is VerifyText's to say.
 func ParseIntegrityRecord(b []byte) (*IntegrityRecord, error) {
-	integ, _, err := apdu.ParseTLV(b)
+	integ, _, err := tlv.Parse(b)
 	if err != nil || integ.Tag != 0xFF30 {
 		return nil, fmt.Errorf("want an FF30 object")
 	}
@@ -394,7 +394,7 @@ func ParseIntegrityRecord(b []byte) (*IntegrityRecord, error) {
 }
 
 func parseSignedKey(b []byte, f *textFields) error {
-	rec, _, err := apdu.ParseTLV(b)
+	rec, _, err := tlv.Parse(b)
 	if err != nil || rec.Tag != 0xFF50 {
 		return fmt.Errorf("want an FF50 object")
 	}

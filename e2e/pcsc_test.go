@@ -13,6 +13,7 @@ import (
 	"github.com/mynakit/mynakit/internal/simtest"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
+	"github.com/mynakit/mynakit/tlv"
 )
 
 // defaultImage builds the default persona's image, writes it for the
@@ -37,7 +38,7 @@ func imageObject(t testing.TB, img *simulator.Image, a myna.Applet, fid uint16) 
 	if f == nil {
 		t.Fatalf("image has no EF %04X in %s", fid, a)
 	}
-	obj, _, err := apdu.ParseTLV(f.Data)
+	obj, _, err := tlv.Parse(f.Data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/cardap"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
+	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -38,7 +38,7 @@ func simulatorSurface(t *testing.T) (*cardap.Surface, []trust.Check) {
 		return img.Applets[fmt.Sprintf("%X", myna.Surface.AID())].Files[simulator.FIDString(fid)].Data
 	}
 	obj := func(fid uint16) []byte {
-		o, _, err := apdu.ParseTLV(get(fid))
+		o, _, err := tlv.Parse(get(fid))
 		if err != nil {
 			t.Fatal(err)
 		}

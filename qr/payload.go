@@ -11,8 +11,8 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/cardap"
+	"github.com/mynakit/mynakit/tlv"
 )
 
 // Version is the payload format version this package writes and reads.
@@ -365,8 +365,8 @@ func ParseText(s string) ([]byte, error) {
 // body ‖ 5F37 signature), which cardap.ParseCVCertificate reads. The CA's
 // signature covers the body alone, so the headers need not be the card's.
 func (p *Payload) bareCV() []byte {
-	b := apdu.AppendTLV(nil, 0x5F4E, p.CVBody)
-	return apdu.AppendTLV(b, 0x5F37, p.CVSignature)
+	b := tlv.Append(nil, 0x5F4E, p.CVBody)
+	return tlv.Append(b, 0x5F37, p.CVSignature)
 }
 
 // MakeAge builds an age code from the card-face applet's EF 0001 (the
@@ -434,8 +434,8 @@ func MakeAttributes(attributesEF, integrityEF, cvCertEF []byte) (*Payload, error
 // = SHA-256 of the DF22-DF25 objects (card reference §5.6).
 func integritySigned(p *Payload) []byte {
 	sum := sha256.Sum256(p.Record)
-	b := apdu.AppendTLV(nil, 0xDF31, p.MyNumberDigest)
-	return apdu.AppendTLV(b, 0xDF32, sum[:])
+	b := tlv.Append(nil, 0xDF31, p.MyNumberDigest)
+	return tlv.Append(b, 0xDF32, sum[:])
 }
 
 func verifyUnder(pub *rsa.PublicKey, signed, sig []byte) error {

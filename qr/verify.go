@@ -3,8 +3,8 @@ package qr
 import (
 	"fmt"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/cardap"
+	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -83,7 +83,7 @@ func Verify(p *Payload, store *trust.Store) *Result {
 // parseAgeRecord reads DF11 (YYYYMMDD) ‖ DF12 (card key) and returns the
 // birth date as YYYY-MM-DD.
 func parseAgeRecord(b []byte) (string, error) {
-	objs, err := apdu.ParseTLVs(b)
+	objs, err := tlv.ParseAll(b)
 	if err != nil || len(objs) != 2 || objs[0].Tag != 0xDF11 || objs[1].Tag != 0xDF12 {
 		return "", fmt.Errorf("age record: want exactly DF11 and DF12")
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
+	"github.com/mynakit/mynakit/tlv"
 )
 
 func newCard(t testing.TB, opts ...simulator.Option) *simulator.Card {
@@ -450,7 +451,7 @@ func TestTextAppletSignsWithItsEF0007Key(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, _, err := apdu.ParseTLV(ef)
+	obj, _, err := tlv.Parse(ef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +459,7 @@ func TestTextAppletSignsWithItsEF0007Key(t *testing.T) {
 	if err != nil || len(kids) != 2 || kids[0].Tag != 0xDF51 {
 		t.Fatalf("EF 0007: %v", err)
 	}
-	mod, _, err := apdu.ParseTLV(kids[0].Value[5:]) // 90 03 01 00 01, then 91 82 01 00 ‖ modulus
+	mod, _, err := tlv.Parse(kids[0].Value[5:]) // 90 03 01 00 01, then 91 82 01 00 ‖ modulus
 	if err != nil || mod.Tag != 0x91 {
 		t.Fatalf("DF51: %v", err)
 	}

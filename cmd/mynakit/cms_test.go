@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
+	"github.com/mynakit/mynakit/tlv"
 )
 
 func needOpenSSL(t *testing.T) {
@@ -41,7 +41,7 @@ func TestSignInteropWithOpenSSL(t *testing.T) {
 	changed := write("changed.txt", []byte("契約書: the parties agree!\n"))
 	img := defaultImage(t)
 	certOf := func(fid uint16) []byte {
-		obj, _, err := apdu.ParseTLV(efData(t, img, myna.JPKI, fid))
+		obj, _, err := tlv.Parse(efData(t, img, myna.JPKI, fid))
 		if err != nil {
 			t.Fatal(err)
 		}

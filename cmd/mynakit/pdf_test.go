@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pdfsig"
 	"github.com/mynakit/mynakit/simulator"
+	"github.com/mynakit/mynakit/tlv"
 )
 
 // The unsigned and already-signed PDFs of pdfsig's corpus (its README
@@ -175,7 +175,7 @@ func TestPDFSignCorpusInterop(t *testing.T) {
 func simSignRoot(t *testing.T) (*x509.Certificate, *rsa.PrivateKey) {
 	t.Helper()
 	img := defaultImage(t)
-	obj, _, err := apdu.ParseTLV(efData(t, img, myna.JPKI, myna.JPKISignCACert))
+	obj, _, err := tlv.Parse(efData(t, img, myna.JPKI, myna.JPKISignCACert))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestPDFSignTimestampAndDSS(t *testing.T) {
 
 func simCert(t *testing.T, fid uint16) []byte {
 	t.Helper()
-	obj, _, err := apdu.ParseTLV(efData(t, defaultImage(t), myna.JPKI, fid))
+	obj, _, err := tlv.Parse(efData(t, defaultImage(t), myna.JPKI, fid))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
+	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -195,9 +196,9 @@ func SetEF(t testing.TB, img *simulator.Image, a myna.Applet, fid uint16, data [
 }
 
 // Object is the TLV object at the start of an EF.
-func Object(t testing.TB, data []byte) apdu.TLV {
+func Object(t testing.TB, data []byte) tlv.TLV {
 	t.Helper()
-	o, _, err := apdu.ParseTLV(data)
+	o, _, err := tlv.Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +259,7 @@ func TLV(tag uint32, value ...[]byte) []byte {
 	for _, p := range value {
 		v = append(v, p...)
 	}
-	out := apdu.AppendTag(nil, tag)
+	out := tlv.AppendTag(nil, tag)
 	if len(v) < 0x80 {
 		out = append(out, byte(len(v)))
 	} else {

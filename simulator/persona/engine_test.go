@@ -15,6 +15,7 @@ import (
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
+	ber "github.com/mynakit/mynakit/tlv"
 )
 
 // TestReadThroughEngine serves the default persona with the simulator
@@ -83,9 +84,9 @@ func TestReadThroughEngine(t *testing.T) {
 	verify(myna.SurfaceCodeB, "55021720352285")
 	face := read(myna.Surface, myna.SurfaceFace)
 	read(myna.Surface, myna.SurfaceCVCert)
-	faceObj, _, _ := apdu.ParseTLV(face)
+	faceObj, _, _ := ber.Parse(face)
 	kids, _ := faceObj.Children()
-	pubTLV, _ := apdu.FindTLV(kids, 0xDF24)
+	pubTLV, _ := ber.Find(kids, 0xDF24)
 	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(pubTLV.Value[9:]), E: 65537}
 	challenge, err := card.GetChallenge(ctx, 16)
 	if err != nil {

@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/cardap"
 	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
+	ber "github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -33,7 +33,7 @@ func obj(t *testing.T, img *simulator.Image, a myna.Applet, fid uint16) []byte {
 	if f == nil {
 		t.Fatalf("%s lacks EF %04X", a, fid)
 	}
-	o, _, err := apdu.ParseTLV(f.Data)
+	o, _, err := ber.Parse(f.Data)
 	if err != nil {
 		t.Fatal(err)
 	}

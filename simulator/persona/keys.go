@@ -10,9 +10,9 @@ import (
 	"io/fs"
 	"sync"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
+	ber "github.com/mynakit/mynakit/tlv"
 )
 
 // The simulator's fixed test keys (simulator/testdata/keys, RSA-2048,
@@ -149,7 +149,7 @@ func tlv(tag uint32, value ...[]byte) []byte {
 	for _, v := range value {
 		n += len(v)
 	}
-	out := apdu.AppendTag(make([]byte, 0, n+6), tag)
+	out := ber.AppendTag(make([]byte, 0, n+6), tag)
 	out = appendLen(out, n)
 	for _, v := range value {
 		out = append(out, v...)

@@ -20,9 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
+	ber "github.com/mynakit/mynakit/tlv"
 )
 
 var update = flag.Bool("update", false, "rewrite simulator/testdata/trust from the code")
@@ -55,9 +55,9 @@ func fileData(t testing.TB, img *simulator.Image, a myna.Applet, fid uint16) []b
 }
 
 // object parses the TLV at the start of an EF and checks the filler after it.
-func object(t testing.TB, data []byte) apdu.TLV {
+func object(t testing.TB, data []byte) ber.TLV {
 	t.Helper()
-	obj, rest, err := apdu.ParseTLV(data)
+	obj, rest, err := ber.Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func object(t testing.TB, data []byte) apdu.TLV {
 	return obj
 }
 
-func children(t testing.TB, obj apdu.TLV, tags ...uint32) []apdu.TLV {
+func children(t testing.TB, obj ber.TLV, tags ...uint32) []ber.TLV {
 	t.Helper()
 	kids, err := obj.Children()
 	if err != nil {
@@ -137,7 +137,7 @@ func cvKeys(t testing.TB) map[string]*rsa.PublicKey {
 // checkCV verifies a bare CV certificate (5F4E ‖ 5F37) and returns subject ID and key.
 func checkCV(t testing.TB, what string, bare []byte, issuers map[string]*rsa.PublicKey) (subject []byte, pub *rsa.PublicKey) {
 	t.Helper()
-	objs, err := apdu.ParseTLVs(bare)
+	objs, err := ber.ParseAll(bare)
 	if err != nil || len(objs) != 2 || objs[0].Tag != 0x5F4E || objs[1].Tag != 0x5F37 {
 		t.Fatalf("%s: not 5F4E ‖ 5F37 (%v)", what, err)
 	}
@@ -403,7 +403,7 @@ func TestSignatures(t *testing.T) {
 	if !bytes.HasPrefix(fk[6].Value, []byte{0, 0, 0, 0x0C, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A}) {
 		t.Error("DF27 is not JP2")
 	}
-	for i, k := range []apdu.TLV{fk[4], fk[5], fk[9]} {
+	for i, k := range []ber.TLV{fk[4], fk[5], fk[9]} {
 		if !bytes.HasPrefix(k.Value, []byte("\x89PNG\r\n\x1a\n")) || k.Value[24] != 1 || k.Value[25] != 0 {
 			t.Errorf("image %d is not a 1-bit greyscale PNG", i)
 		}
@@ -437,7 +437,7 @@ func TestSignatures(t *testing.T) {
 	}
 }
 
-func checkOffsets(t *testing.T, what string, file []byte, kids []apdu.TLV) {
+func checkOffsets(t *testing.T, what string, file []byte, kids []ber.TLV) {
 	t.Helper()
 	table := kids[0].Value
 	if len(table) != 2*(len(kids)-1) {
