@@ -223,17 +223,8 @@ a PDF (malformed, truncated, encrypted), 4 genuine but expired or revoked.`,
 				return fail(err)
 			}
 			opts := pdfsig.VerifyOptions{Store: store}
-			if crlPath != "" {
-				if opts.CRL, err = trust.LoadCRL(crlPath); err != nil {
-					return fail(err)
-				}
-			}
-			for _, p := range tsaRoots {
-				certs, err := loadPEMCerts(p)
-				if err != nil {
-					return fail(err)
-				}
-				opts.TSARoots = append(opts.TSARoots, certs...)
+			if opts.CRL, opts.TSARoots, err = loadRevocationAndTime(crlPath, tsaRoots); err != nil {
+				return fail(err)
 			}
 			res, err := pdfsig.Verify(data, opts)
 			if err != nil {

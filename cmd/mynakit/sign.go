@@ -102,17 +102,8 @@ certificate has expired (and no trusted timestamp says the signature is older).`
 			if a.simulated() {
 				opts.TestAnchors = simulator.TestHierarchy{}
 			}
-			if crlPath != "" {
-				if opts.CRL, err = trust.LoadCRL(crlPath); err != nil {
-					return fail(err)
-				}
-			}
-			for _, p := range tsaRoots {
-				certs, err := loadPEMCerts(p)
-				if err != nil {
-					return fail(err)
-				}
-				opts.TSARoots = append(opts.TSARoots, certs...)
+			if opts.CRL, opts.TSARoots, err = loadRevocationAndTime(crlPath, tsaRoots); err != nil {
+				return fail(err)
 			}
 			res, err := mynakit.VerifySignature(content, sig, opts)
 			if err != nil {
@@ -190,4 +181,26 @@ func loadPEMCerts(path string) ([]*x509.Certificate, error) {
 		return nil, fmt.Errorf("%s: no PEM certificate", path)
 	}
 	return out, nil
+}
+
+// loadRevocationAndTime loads what --crl and --tsa-root name for a
+// signature verification: the CRL (nil without the flag) and the trusted
+// time-stamping roots.
+func loadRevocationAndTime(crlPath string, tsaRootFiles []string) (*x509.RevocationList, []*x509.Certificate, error) {
+	var crl *x509.RevocationList
+	if crlPath != "" {
+		var err error
+		if crl, err = trust.LoadCRL(crlPath); err != nil {
+			return nil, nil, err
+		}
+	}
+	var roots []*x509.Certificate
+	for _, p := range tsaRootFiles {
+		certs, err := loadPEMCerts(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		roots = append(roots, certs...)
+	}
+	return crl, roots, nil
 }
