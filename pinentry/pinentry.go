@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -157,15 +158,15 @@ func escape(s string) string {
 	return r.Replace(s)
 }
 
-// unescapeAppend decodes %XX escapes byte by byte, so no piece of the
-// secret is ever copied into a string.
+// unescapeAppend decodes %XX escapes; hex.Decode works on the bytes in
+// place, so no piece of the secret is ever copied into a string.
 func unescapeAppend(dst, src []byte) []byte {
+	var b [1]byte
 	for i := 0; i < len(src); i++ {
-		if src[i] == '%' && i+2 <= len(src)-1 {
-			hi, ok1 := nibble(src[i+1])
-			lo, ok2 := nibble(src[i+2])
-			if ok1 && ok2 {
-				dst = append(dst, hi<<4|lo)
+		if src[i] == '%' && i+2 < len(src) {
+			if _, err := hex.Decode(b[:], src[i+1:i+3]); err == nil {
+				dst = append(dst, b[0])
+				b[0] = 0
 				i += 2
 				continue
 			}
@@ -173,16 +174,4 @@ func unescapeAppend(dst, src []byte) []byte {
 		dst = append(dst, src[i])
 	}
 	return dst
-}
-
-func nibble(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
