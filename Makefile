@@ -89,7 +89,7 @@ deps-arm64:
 # benchmark (simulator APDUs per second in process and through pcscd + vpcd,
 # verification CPU, photo decode, QR codes, ...).
 bench: deps build
-	$(GO) run ./internal/readbench 2>&1 | tee bench.log
+	$(GO) run ./cmd/readbench 2>&1 | tee bench.log
 	$(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee -a bench.log
 
 fuzz:

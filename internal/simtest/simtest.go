@@ -3,6 +3,10 @@
 // the attack tests use to make forged card images — files changed and
 // re-signed with the simulator's (public) test keys, CV certificates issued
 // by the wrong key, clones that replay a recorded presence proof.
+//
+// It is a test-only package: only _test.go files import it (it imports the
+// root package, which no other package under internal/ does), and no
+// program or library package may.
 package simtest
 
 import (
