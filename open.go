@@ -246,6 +246,33 @@ func OpenTransport(t apdu.Transport, name string, opts OpenOptions) (*Card, erro
 	return c, nil
 }
 
+// NewTrustStore is the store a card or a signature is judged against: the
+// embedded J-LIS production anchors, the directories given, and a test
+// double's own anchors.
+func NewTrustStore(dirs []string, test TestAnchorProvider) (*trust.Store, error) {
+	s := trust.Embedded()
+	for _, d := range dirs {
+		if err := s.AddDir(d); err != nil {
+			return nil, err
+		}
+	}
+	if test != nil {
+		roots, cv := test.TestAnchors()
+		const src = "mynakit simulator"
+		if len(roots) > 0 {
+			if err := s.AddPEM(roots, src); err != nil {
+				return nil, err
+			}
+		}
+		if len(cv) > 0 {
+			if err := s.AddCVKeysJSON(cv, src); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
 func newCard(t apdu.Transport, name string, atr []byte, opts OpenOptions) (*Card, error) {
 	test, _ := t.(TestAnchorProvider)
 	store, err := NewTrustStore(opts.TrustDirs, test)

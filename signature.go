@@ -45,33 +45,6 @@ type SignatureReport struct {
 	Anchors    []trust.Anchor
 }
 
-// NewTrustStore is the store a card or a signature is judged against: the
-// embedded J-LIS production anchors, the directories given, and a test
-// double's own anchors.
-func NewTrustStore(dirs []string, test TestAnchorProvider) (*trust.Store, error) {
-	s := trust.Embedded()
-	for _, d := range dirs {
-		if err := s.AddDir(d); err != nil {
-			return nil, err
-		}
-	}
-	if test != nil {
-		roots, cv := test.TestAnchors()
-		const src = "mynakit simulator"
-		if len(roots) > 0 {
-			if err := s.AddPEM(roots, src); err != nil {
-				return nil, err
-			}
-		}
-		if len(cv) > 0 {
-			if err := s.AddCVKeysJSON(cv, src); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return s, nil
-}
-
 // VerifySignature checks a detached CMS signature over content and the
 // signer's certificate chain to the J-LIS roots, judged now (or at a
 // trusted timestamp's time; never at the time the signer wrote). The error
