@@ -120,7 +120,8 @@ else
 		printf 'mynakit (%s) unstable; urgency=medium\n\n  * Release built from commit %s.\n\n -- mynakit developers <mynakit@users.noreply.github.com>  %s\n' \
 			"$VERSION" "$(git rev-parse HEAD)" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")" | gzip -9n >"$s/changelog.gz"
 		gzip -9n <"$OUT/THIRD_PARTY_LICENSES.txt" >"$s/THIRD_PARTY_LICENSES.txt.gz"
-		sed -e "s|\${STAGE}|$s|g; s|\${SRC}|$SRC|g; s|\${DEB_ARCH}|$1|g; s|\${DEB_VERSION}|$VERSION|g" \
+		glibc=$($GO run ./dist/pack glibc "$s/mynakit")
+		sed -e "s|\${STAGE}|$s|g; s|\${SRC}|$SRC|g; s|\${DEB_ARCH}|$1|g; s|\${DEB_VERSION}|$VERSION|g; s|\${GLIBC}|$glibc|g" \
 			-e "s|\${MTIME}|$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)|g" dist/deb/nfpm.yaml >"$s/nfpm.yaml"
 		GOFLAGS= $GO run "$NFPM" package -f "$s/nfpm.yaml" -p deb -t "$OUT/mynakit_${VERSION}_$1.deb" >/dev/null
 		ARTIFACTS="$ARTIFACTS mynakit_${VERSION}_$1.deb"

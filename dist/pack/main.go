@@ -8,8 +8,9 @@
 //	go run ./dist/pack tgz OUT.tar.gz DIR PREFIX
 //	go run ./dist/pack msi FILE.msi OLD-PACKAGE-CODE NEW-PACKAGE-CODE FROM-UNIX TO-UNIX PLACEHOLDER=NAME
 //	go run ./dist/pack sbom FILE.cdx.json
+//	go run ./dist/pack glibc ELF-FILE   (prints the newest GLIBC_x.y it needs)
 //
-// The time comes from SOURCE_DATE_EPOCH (required).
+// The time comes from SOURCE_DATE_EPOCH (required, but for glibc).
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,6 +28,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,6 +56,14 @@ func epoch() (time.Time, error) {
 func run(args []string) error {
 	if len(args) < 1 {
 		return errors.New("usage: pack zip|tgz|msi ARGS")
+	}
+	if args[0] == "glibc" && len(args) == 2 {
+		v, err := NeededGlibc(args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Println(v)
+		return nil
 	}
 	t, err := epoch()
 	if err != nil {
@@ -197,6 +208,44 @@ func tgzWriter(w io.Writer, es []entry, t time.Time) error {
 		return err
 	}
 	return gz.Close()
+}
+
+// NeededGlibc is the newest GLIBC_x.y symbol version an ELF binary
+// imports, for the package's libc6 (>= x.y) dependency.
+func NeededGlibc(path string) (string, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	syms, err := f.ImportedSymbols()
+	if err != nil {
+		return "", err
+	}
+	best := []int{0}
+	bestS := ""
+	for _, s := range syms {
+		v, ok := strings.CutPrefix(s.Version, "GLIBC_")
+		if !ok {
+			continue
+		}
+		var parts []int
+		for _, p := range strings.Split(v, ".") {
+			n, err := strconv.Atoi(p)
+			if err != nil {
+				parts = nil
+				break
+			}
+			parts = append(parts, n)
+		}
+		if parts != nil && slices.Compare(parts, best) > 0 {
+			best, bestS = parts, v
+		}
+	}
+	if bestS == "" {
+		return "", errors.New("no GLIBC symbol version imported")
+	}
+	return bestS, nil
 }
 
 var sbomTime = regexp.MustCompile(`"timestamp":\s*"[^"]*"`)

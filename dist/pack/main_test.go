@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 )
@@ -90,5 +91,24 @@ func TestStampSBOM(t *testing.T) {
 	}
 	if _, err := StampSBOM([]byte(`{}`), time.Unix(0, 0)); err == nil {
 		t.Fatal("no timestamp accepted")
+	}
+}
+
+// The test binary itself, linked by the host toolchain, imports a GLIBC
+// version when cgo is on; a file that is not ELF is an error.
+func TestNeededGlibc(t *testing.T) {
+	if _, err := NeededGlibc("main.go"); err == nil {
+		t.Fatal("a Go source file taken for ELF")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NeededGlibc(exe)
+	if err != nil {
+		t.Skipf("test binary imports no glibc symbol version (static or no cgo): %v", err)
+	}
+	if !regexp.MustCompile(`^2\.[0-9]+(\.[0-9]+)?$`).MatchString(v) {
+		t.Fatalf("GLIBC version %q", v)
 	}
 }
