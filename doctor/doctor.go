@@ -68,6 +68,8 @@ type Finding struct {
 
 // Report is every finding, in the order checked.
 type Report struct {
+	// Version is the mynakit that ran the checks (set by the caller).
+	Version  string    `json:"version,omitempty"`
 	Findings []Finding `json:"findings"`
 }
 

@@ -35,6 +35,7 @@ included), 1 when a check failed.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.TrustDirs = a.trustDirs
 			r := doctor.Run(cmd.Context(), doctorProbes(o))
+			r.Version = version()
 			if asJSON {
 				enc := json.NewEncoder(a.out)
 				enc.SetIndent("", "  ")
@@ -58,6 +59,7 @@ included), 1 when a check failed.`,
 }
 
 func printDoctor(a *app, r doctor.Report) {
+	fmt.Fprintf(a.out, "mynakit %s\n", r.Version)
 	mark := map[doctor.Status]string{doctor.OK: "OK  ", doctor.Warn: "WARN", doctor.Fail: "FAIL", doctor.Skip: "--  "}
 	for _, f := range r.Findings {
 		subject := ""

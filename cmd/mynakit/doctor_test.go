@@ -61,6 +61,9 @@ func TestDoctorJSON(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	f := r.Find(doctor.CheckPCSCService)
+	if r.Version == "" {
+		t.Fatal("no version in the report")
+	}
 	if len(f) != 1 || f[0].Status != doctor.Fail || f[0].Fix == nil || !strings.Contains(f[0].Fix.JA, "pcscd") {
 		t.Fatalf("%+v", r)
 	}
