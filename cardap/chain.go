@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/mynakit/mynakit/apdu"
-	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -29,7 +28,7 @@ type ChainRaw struct {
 // ReadCardChain reads the chain, and the MF copies of the expiry and
 // municipality, in the card's power-on state. Absent
 // objects are left nil; refusals are Faults.
-func ReadCardChain(ctx context.Context, sess *pin.Session) (*ChainRaw, error) {
+func ReadCardChain(ctx context.Context, sess Session) (*ChainRaw, error) {
 	if err := sess.EnterMF(ctx); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
-	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/tlv"
 )
 
@@ -21,7 +20,7 @@ type Common struct {
 
 // ReadCommon reads record 1 of EF 0001 (SFI 1), which needs no credential.
 // A record the card refuses is a Fault; only a failure to ask is an error.
-func ReadCommon(ctx context.Context, sess *pin.Session) ([]byte, *Fault, error) {
+func ReadCommon(ctx context.Context, sess Session) ([]byte, *Fault, error) {
 	rec, err := sess.ReadRecord(ctx, myna.Common, myna.CommonInfo, 1)
 	if err != nil {
 		fault, err := asFault(myna.Common, myna.CommonInfo, err)

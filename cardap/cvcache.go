@@ -16,7 +16,6 @@ import (
 
 	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/myna"
-	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -265,7 +264,7 @@ func (c *CVCache) Len() int {
 // readCV reads an applet's EF 0004: with a cache, its first CVHeaderLen
 // bytes, and the rest only when the cache holds no certificate they name.
 // A bad answer from the card adds a Fault and gives no certificate.
-func readCV(ctx context.Context, sess *pin.Session, a myna.Applet, cache *CVCache, faults *[]Fault) (b []byte, cached bool, err error) {
+func readCV(ctx context.Context, sess Session, a myna.Applet, cache *CVCache, faults *[]Fault) (b []byte, cached bool, err error) {
 	if cache == nil {
 		err = fetchAll(ctx, sess, a, []fileRead{{fid: 0x0004, dst: &b}}, faults)
 		return b, false, err
@@ -295,7 +294,7 @@ func readCV(ctx context.Context, sess *pin.Session, a myna.Applet, cache *CVCach
 // answered badly; the fault is added). A card whose own certificate is the
 // cached one byte for byte leaves the entry alone: the cache was not the
 // cause.
-func (c *CVCache) recheck(ctx context.Context, sess *pin.Session, a myna.Applet, used []byte, cached bool, checks []trust.Check, faults *[]Fault) (own []byte, again bool, err error) {
+func (c *CVCache) recheck(ctx context.Context, sess Session, a myna.Applet, used []byte, cached bool, checks []trust.Check, faults *[]Fault) (own []byte, again bool, err error) {
 	if c == nil || !cached || len(used) < CVHeaderLen {
 		return nil, false, nil
 	}
@@ -324,7 +323,7 @@ func (c *CVCache) recheck(ctx context.Context, sess *pin.Session, a myna.Applet,
 // EF 0004 is read, a cache entry that differs from it is dropped, and the
 // applet is verified again with the card's certificate. A damaged entry
 // therefore costs one slower read, never a verdict.
-func VerifyTextCached(ctx context.Context, sess *pin.Session, raw *TextRaw, store *trust.Store, cache *CVCache) (*Text, []trust.Check, error) {
+func VerifyTextCached(ctx context.Context, sess Session, raw *TextRaw, store *trust.Store, cache *CVCache) (*Text, []trust.Check, error) {
 	t, checks := VerifyText(*raw, store)
 	own, again, err := cache.recheck(ctx, sess, myna.Text, raw.CVCert, raw.CVCached, checks, &raw.Faults)
 	if err != nil || !again {
@@ -336,7 +335,7 @@ func VerifyTextCached(ctx context.Context, sess *pin.Session, raw *TextRaw, stor
 }
 
 // VerifySurfaceCached is VerifySurface with VerifyTextCached's fallback.
-func VerifySurfaceCached(ctx context.Context, sess *pin.Session, raw *SurfaceRaw, store *trust.Store, cache *CVCache) (*Surface, []trust.Check, error) {
+func VerifySurfaceCached(ctx context.Context, sess Session, raw *SurfaceRaw, store *trust.Store, cache *CVCache) (*Surface, []trust.Check, error) {
 	s, checks := VerifySurface(*raw, store)
 	own, again, err := cache.recheck(ctx, sess, myna.Surface, raw.CVCert, raw.CVCached, checks, &raw.Faults)
 	if err != nil || !again {

@@ -19,7 +19,7 @@
 // too (card reference §2.6, §5.5).
 //
 // Reading and judging are separate steps. Read* functions fetch bytes
-// through a pin.Session and return an error only when the card could not be
+// through a Session (a *pin.Session) and return an error only when the card could not be
 // asked (it was pulled, the reader vanished, a PIN was refused); a file the
 // card refuses or sends malformed is recorded as a Fault. Verify* functions
 // turn those bytes into facts and trust.Checks and never fail: malformed

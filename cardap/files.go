@@ -6,7 +6,6 @@ import (
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
-	"github.com/mynakit/mynakit/pin"
 )
 
 // Fault is a file the card answered for badly: it refused it with a status
@@ -33,7 +32,7 @@ const (
 // fetch opens and reads one file. A refusal or malformed answer becomes a
 // Fault (returned with a nil error); only failures to ask the card (and PIN
 // refusals while opening) are errors.
-func fetch(ctx context.Context, sess *pin.Session, a myna.Applet, fid uint16, how readKind, limit int) ([]byte, *Fault, error) {
+func fetch(ctx context.Context, sess Session, a myna.Applet, fid uint16, how readKind, limit int) ([]byte, *Fault, error) {
 	if err := sess.Open(ctx, a, fid); err != nil {
 		return nil, nil, err
 	}
@@ -71,7 +70,7 @@ type fileRead struct {
 
 // fetchAll reads the files in order. A file the card answered badly leaves
 // its dst nil and adds a Fault; the error is fetch's.
-func fetchAll(ctx context.Context, sess *pin.Session, a myna.Applet, files []fileRead, faults *[]Fault) error {
+func fetchAll(ctx context.Context, sess Session, a myna.Applet, files []fileRead, faults *[]Fault) error {
 	for _, f := range files {
 		b, fault, err := fetch(ctx, sess, a, f.fid, f.how, f.limit)
 		if err != nil {

@@ -52,7 +52,7 @@ type Proof struct {
 // unknown). A card that refuses to sign, or signs wrongly, fails the check;
 // only a failure to reach the card (pulled, reset, cancelled) is an error.
 // random is the source of N (nil: crypto/rand).
-func ProvePresence(ctx context.Context, sess *pin.Session, a myna.Applet, name trust.CheckName, key *rsa.PublicKey, keyCheck trust.Check, random io.Reader) (trust.Check, *Proof, error) {
+func ProvePresence(ctx context.Context, sess Session, a myna.Applet, name trust.CheckName, key *rsa.PublicKey, keyCheck trust.Check, random io.Reader) (trust.Check, *Proof, error) {
 	ch := trust.Check{Name: name, Anchor: keyCheck.Anchor, Production: keyCheck.Production}
 	if key == nil {
 		ch.Result, ch.Detail = trust.Fail, "no verified card key to prove presence with ("+string(keyCheck.Name)+" did not pass)"

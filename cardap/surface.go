@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	"github.com/mynakit/mynakit/myna"
-	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
@@ -40,7 +39,7 @@ type SurfaceOptions struct {
 // card face; 照合番号A or 照合番号B) and EF 0004, and the optional files. The
 // error is non-nil only when the card could not be asked or a secret was
 // refused; files the card answered badly are Faults.
-func ReadSurface(ctx context.Context, sess *pin.Session, opts SurfaceOptions) (*SurfaceRaw, error) {
+func ReadSurface(ctx context.Context, sess Session, opts SurfaceOptions) (*SurfaceRaw, error) {
 	raw := &SurfaceRaw{}
 	files := []fileRead{{fid: myna.SurfaceFace, dst: &raw.Face}}
 	if opts.BasicInfo {

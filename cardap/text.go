@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/mynakit/mynakit/myna"
-	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
@@ -62,7 +61,7 @@ type TextOptions struct {
 // EF 0004 (the integrity record and the CV certificate that verifies it)
 // and the files opts names. The error is non-nil only when the card could not be
 // asked or a secret was refused; files the card answered badly are Faults.
-func ReadText(ctx context.Context, sess *pin.Session, opts TextOptions) (*TextRaw, error) {
+func ReadText(ctx context.Context, sess Session, opts TextOptions) (*TextRaw, error) {
 	raw := &TextRaw{}
 	if opts.Attributes {
 		// Alone and first: whether EF 0001 can be read without a prompt
@@ -229,7 +228,7 @@ func VerifyText(raw TextRaw, store *trust.Store) (*Text, []trust.Check) {
 	return t, checks
 }
 
-func verifiedPIN(sess *pin.Session) bool {
+func verifiedPIN(sess Session) bool {
 	return slices.Contains(sess.Verified(myna.Text), myna.KeyTextPIN)
 }
 
