@@ -11,6 +11,7 @@ import (
 
 	"github.com/mynakit/mynakit"
 	"github.com/mynakit/mynakit/cardap"
+	"github.com/mynakit/mynakit/cvcache"
 	"github.com/mynakit/mynakit/internal/simtest"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
@@ -89,12 +90,12 @@ func TestCVCacheIsSound(t *testing.T) {
 // cache, never a reason to trust anything.
 func TestCVCacheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mynakit", "cv.json")
-	c1, err := cardap.OpenCVCache(path)
+	c1, err := cvcache.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	readWithCache(t, simtest.Image(t), c1)
-	c2, err := cardap.OpenCVCache(path)
+	c2, err := cvcache.Open(path)
 	if err != nil || c2.Len() != 2 {
 		t.Fatalf("reopened: %d certificates, %v", c2.Len(), err)
 	}
@@ -119,7 +120,7 @@ func TestCVCacheFile(t *testing.T) {
 // reads genuine.
 func TestCVCacheDamagedEntryIsReplaced(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cv.json")
-	c1, err := cardap.OpenCVCache(path)
+	c1, err := cvcache.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestCVCacheDamagedEntryIsReplaced(t *testing.T) {
 	if err := os.WriteFile(path, damaged, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c2, err := cardap.OpenCVCache(path)
+	c2, err := cvcache.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func TestCVCacheDamagedEntryIsReplaced(t *testing.T) {
 		t.Fatal("the damaged entry was not replaced")
 	}
 	// And the file on disk holds the card's certificate again.
-	c3, err := cardap.OpenCVCache(path)
+	c3, err := cvcache.Open(path)
 	if err != nil || c3.Len() != 2 {
 		t.Fatalf("reopened: %d, %v", c3.Len(), err)
 	}

@@ -10,8 +10,9 @@ import (
 	"testing"
 )
 
-// imports maps each non-test Go file of the module (slash path from the
-// module root) to the module packages it imports.
+// moduleImports maps each non-test Go file of the module (slash path from
+// the module root) to the module packages it imports ("" for the root),
+// and "std:os" when it imports os.
 func moduleImports(t *testing.T) map[string][]string {
 	t.Helper()
 	const module = "github.com/mynakit/mynakit"
@@ -36,8 +37,11 @@ func moduleImports(t *testing.T) map[string][]string {
 		var pkgs []string
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
-			if p == module || strings.HasPrefix(p, module+"/") {
+			switch {
+			case p == module || strings.HasPrefix(p, module+"/"):
 				pkgs = append(pkgs, strings.TrimPrefix(strings.TrimPrefix(p, module), "/"))
+			case p == "os":
+				pkgs = append(pkgs, "std:os")
 			}
 		}
 		out[filepath.ToSlash(path)] = pkgs
@@ -52,7 +56,8 @@ func moduleImports(t *testing.T) map[string][]string {
 // TestLayering keeps the import graph pointing one way: internal/ holds
 // helpers that sit below the root package, except the test-only fixture
 // internal/simtest, which only tests import; TLV is its own package below
-// apdu, so qr needs no card protocol.
+// apdu, so qr needs no card protocol; cardap reads cards and does no file
+// I/O (package cvcache keeps its cache in a file).
 func TestLayering(t *testing.T) {
 	files := moduleImports(t)
 	if len(files) < 50 {
@@ -68,6 +73,8 @@ func TestLayering(t *testing.T) {
 				t.Errorf("%s imports the test-only internal/simtest", file)
 			case p == "apdu" && dir == "qr":
 				t.Errorf("%s imports apdu; qr needs only package tlv", file)
+			case dir == "cardap" && (p == "std:os" || p == "internal/atomicfile"):
+				t.Errorf("%s imports %s; cardap does no file I/O", file, p)
 			case p == "apdu" && dir == "tlv":
 				t.Errorf("%s imports apdu; tlv sits below it", file)
 			}

@@ -3,18 +3,8 @@ package cardap
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sync"
 
-	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/trust"
 )
@@ -49,135 +39,52 @@ const CVHeaderLen = 10 + 16 + 16
 //
 // So the cache can turn a certificate the reader would have rejected into
 // one it does not look at, but never a record that fails into one that
-// passes. The file it may be kept in (OpenCVCache) therefore needs no
+// passes. The file it may be kept in (package cvcache) therefore needs no
 // protection for soundness: a changed file can only make certificates fail
-// their check. For availability, each entry carries a SHA-256 checksum (a
-// damaged entry is dropped on load), and a read that fails against a
-// cached certificate falls back to the card's own EF 0004 and drops an
-// entry that differs from it (VerifyTextCached, VerifySurfaceCached): a
+// their check. For availability, each entry there carries a SHA-256
+// checksum (a damaged entry is dropped on load), and a read that fails
+// against a cached certificate falls back to the card's own EF 0004 and
+// drops an entry that differs from it (VerifyTextCached, VerifySurfaceCached): a
 // damaged entry costs one slower read, never a later card's verdict.
 type CVCache struct {
 	mu    sync.Mutex
 	certs map[string]*CVCertificate // by the first CVHeaderLen bytes of the 7F21 form
-	path  string                    // "" when kept in memory only
+	store CVCacheStore              // nil when kept in memory only
 }
 
 // NewCVCache is an empty cache kept in memory.
 func NewCVCache() *CVCache { return &CVCache{certs: map[string]*CVCertificate{}} }
 
-// cvCacheFile is the file form: each certificate with the SHA-256 of its
-// bytes, so an entry changed on disk (a flipped bit, a half-written file)
-// is dropped when the file is loaded instead of failing every card of its
-// municipality.
-type cvCacheFile struct {
-	Format  string         `json:"format"`
-	Entries []cvCacheEntry `json:"entries"`
+// MaxCVCacheEntries bounds the certificates a cache holds: Japan has
+// about 1,750 municipalities with two applet certificates each.
+const MaxCVCacheEntries = 4096
+
+// CVCacheStore keeps a cache's certificates beyond the process (package
+// cvcache keeps them in a file). Save is given every certificate the
+// cache holds, each in its 7F21 form, whenever the set changes; it runs
+// under the cache's lock, so saves never interleave.
+type CVCacheStore interface {
+	Save(certs [][]byte) error
 }
 
-type cvCacheEntry struct {
-	Certificate string `json:"certificate"` // hex of the 7F21 object
-	SHA256      string `json:"sha256"`      // hex of SHA-256 of those bytes
-}
-
-const cvCacheFormat = "mynakit-cv-cache/2"
-
-// MaxCVCacheFile bounds the cache file read (a hostile or damaged file is
-// never read whole), and MaxCVCacheEntries the certificates held: Japan
-// has about 1,750 municipalities with two applet certificates each, each
-// entry some 1.2 KB in the file.
-const (
-	MaxCVCacheFile    = 8 << 20
-	MaxCVCacheEntries = 4096
-)
-
-// ErrCVCacheFile: the cache path names something other than a regular
-// file (a symbolic link, a FIFO, a device, a directory) or a file larger
-// than MaxCVCacheFile. Nothing is read from it.
-var ErrCVCacheFile = errors.New("CV certificate cache: not a regular file of at most 8 MiB")
-
-// OpenCVCache keeps the cache in the file at path too, loading what it
-// holds (a missing file is an empty cache). The file is read only when it
-// is a regular file of at most MaxCVCacheFile bytes, opened without
-// following a symbolic link (ErrCVCacheFile otherwise). Entries that do not
-// parse or whose checksum does not match are dropped; a file in an older
-// format is an empty cache, rewritten on the next Add.
-func OpenCVCache(path string) (*CVCache, error) {
+// NewStoredCVCache is a cache that starts with certs (certificates in the
+// 7F21 form, as a CVCacheStore saved them) and saves to store on every
+// change. A certificate that does not parse, or parses to other bytes, is
+// left out, and at most MaxCVCacheEntries are kept. Nothing is trusted for
+// being in certs: each certificate is verified again every time it is
+// used.
+func NewStoredCVCache(certs [][]byte, store CVCacheStore) *CVCache {
 	c := NewCVCache()
-	c.path = path
-	b, err := readCacheFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return c, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var f cvCacheFile
-	if err := json.Unmarshal(b, &f); err != nil || f.Format != cvCacheFormat {
-		return c, nil // an unreadable cache is an empty one; it is rewritten
-	}
-	for _, e := range f.Entries {
+	c.store = store
+	for _, raw := range certs {
 		if len(c.certs) >= MaxCVCacheEntries {
 			break
-		}
-		raw, err := hex.DecodeString(e.Certificate)
-		if err != nil {
-			continue
-		}
-		sum := sha256.Sum256(raw)
-		if want, err := hex.DecodeString(e.SHA256); err != nil || !bytes.Equal(want, sum[:]) {
-			continue // changed since it was written
 		}
 		if cv, err := ParseCVCertificate(raw); err == nil && len(cv.Raw) >= CVHeaderLen && bytes.Equal(cv.Raw, raw) {
 			c.certs[string(cv.Raw[:CVHeaderLen])] = cv
 		}
 	}
-	return c, nil
-}
-
-// readCacheFile reads path if it is a regular file of at most
-// MaxCVCacheFile bytes: Lstat first (no link, no special file), then an
-// open that follows no link and never blocks, then Fstat of what was
-// opened (regular, the same file, still small enough), then a bounded read.
-func readCacheFile(path string) ([]byte, error) {
-	before, err := os.Lstat(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("CV certificate cache: %w", err)
-	}
-	if !before.Mode().IsRegular() || before.Size() > MaxCVCacheFile {
-		return nil, ErrCVCacheFile
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|cacheOpenFlags, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCVCacheFile, err)
-	}
-	defer f.Close()
-	after, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("CV certificate cache: %w", err)
-	}
-	if !after.Mode().IsRegular() || !os.SameFile(before, after) || after.Size() > MaxCVCacheFile {
-		return nil, ErrCVCacheFile
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxCVCacheFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("CV certificate cache: %w", err)
-	}
-	if len(b) > MaxCVCacheFile {
-		return nil, ErrCVCacheFile
-	}
-	return b, nil
-}
-
-// DefaultCVCachePath is the cache file under the user's cache directory.
-func DefaultCVCachePath() (string, error) {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "mynakit", "cv-certificates.json"), nil
+	return c
 }
 
 // Lookup returns the cached certificate whose first CVHeaderLen bytes are
@@ -192,7 +99,7 @@ func (c *CVCache) Lookup(head []byte) *CVCertificate {
 }
 
 // Add remembers a certificate whose check passed (callers add nothing
-// else), and rewrites the file when there is one.
+// else), and saves the set when the cache has a store.
 func (c *CVCache) Add(cv *CVCertificate) error {
 	if c == nil || cv == nil || len(cv.Raw) < CVHeaderLen || cv.Raw[0] != 0x7F {
 		return nil
@@ -214,7 +121,7 @@ func (c *CVCache) Add(cv *CVCertificate) error {
 }
 
 // Drop forgets the certificate whose first CVHeaderLen bytes are head
-// (one that failed a read), and rewrites the file when there is one.
+// (one that failed a read), and saves the set when the cache has a store.
 func (c *CVCache) Drop(head []byte) error {
 	if c == nil || len(head) < CVHeaderLen {
 		return nil
@@ -230,25 +137,14 @@ func (c *CVCache) Drop(head []byte) error {
 }
 
 func (c *CVCache) saveLocked() error {
-	if c.path == "" {
+	if c.store == nil {
 		return nil
 	}
-	f := cvCacheFile{Format: cvCacheFormat, Entries: []cvCacheEntry{}}
+	certs := make([][]byte, 0, len(c.certs))
 	for _, v := range c.certs {
-		sum := sha256.Sum256(v.Raw)
-		f.Entries = append(f.Entries, cvCacheEntry{Certificate: hex.EncodeToString(v.Raw), SHA256: hex.EncodeToString(sum[:])})
+		certs = append(certs, v.Raw)
 	}
-	b, err := json.MarshalIndent(f, "", " ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
-		return fmt.Errorf("CV certificate cache: %w", err)
-	}
-	if err := atomicfile.WriteFile(c.path, append(b, '\n'), atomicfile.Private); err != nil {
-		return fmt.Errorf("CV certificate cache: %w", err)
-	}
-	return nil
+	return c.store.Save(certs)
 }
 
 // Len is the number of certificates held.

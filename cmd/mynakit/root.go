@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mynakit/mynakit"
-	"github.com/mynakit/mynakit/cardap"
+	"github.com/mynakit/mynakit/cvcache"
 	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
@@ -125,8 +125,8 @@ func (a *app) openOptions() mynakit.OpenOptions {
 		o.Debug = a.err
 	}
 	if a.cvCache {
-		if path, err := cardap.DefaultCVCachePath(); err == nil {
-			if c, err := cardap.OpenCVCache(path); err == nil {
+		if path, err := cvcache.DefaultPath(); err == nil {
+			if c, err := cvcache.Open(path); err == nil {
 				o.CVCache = c
 			}
 		}

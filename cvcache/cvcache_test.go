@@ -1,4 +1,4 @@
-package cardap
+package cvcache
 
 import (
 	"crypto/sha256"
@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/mynakit/mynakit/cardap"
 )
 
-// FuzzOpenCVCache: the cache file is input mynakit did not necessarily
-// write. Whatever it holds, OpenCVCache never panics and holds at most
-// MaxCVCacheEntries certificates, each of which parses.
-func FuzzOpenCVCache(f *testing.F) {
+// FuzzOpen: the cache file is input mynakit did not necessarily
+// write. Whatever it holds, Open never panics and holds at most
+// cardap.MaxCVCacheEntries certificates, each of which parses.
+func FuzzOpen(f *testing.F) {
 	f.Add([]byte(`{"format":"mynakit-cv-cache/2","entries":[{"certificate":"7f21","sha256":"00"}]}`))
 	f.Add([]byte(`{"format":"mynakit-cv-cache/1","certificates":["7f21"]}`))
 	f.Add([]byte(`not json`))
@@ -21,27 +23,27 @@ func FuzzOpenCVCache(f *testing.F) {
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c, err := OpenCVCache(path)
+		c, err := Open(path)
 		if err != nil {
 			return
 		}
-		if c.Len() > MaxCVCacheEntries {
+		if c.Len() > cardap.MaxCVCacheEntries {
 			t.Fatalf("%d entries", c.Len())
 		}
 	})
 }
 
-// BenchmarkOpenCVCache: loading a full cache file (MaxCVCacheEntries
+// BenchmarkOpen: loading a full cache file (cardap.MaxCVCacheEntries
 // entries of one certificate's size, each checksummed).
-func BenchmarkOpenCVCache(b *testing.B) {
-	var f cvCacheFile
-	f.Format = cvCacheFormat
+func BenchmarkOpen(b *testing.B) {
+	var f file
+	f.Format = format
 	raw := make([]byte, 568)
 	raw[0], raw[1] = 0x7F, 0x21
-	for i := 0; i < MaxCVCacheEntries; i++ {
+	for i := 0; i < cardap.MaxCVCacheEntries; i++ {
 		raw[10], raw[11] = byte(i>>8), byte(i)
 		sum := sha256.Sum256(raw)
-		f.Entries = append(f.Entries, cvCacheEntry{Certificate: hex.EncodeToString(raw), SHA256: hex.EncodeToString(sum[:])})
+		f.Entries = append(f.Entries, entry{Certificate: hex.EncodeToString(raw), SHA256: hex.EncodeToString(sum[:])})
 	}
 	data, _ := json.Marshal(f)
 	path := filepath.Join(b.TempDir(), "cv.json")
@@ -51,7 +53,7 @@ func BenchmarkOpenCVCache(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := OpenCVCache(path); err != nil {
+		if _, err := Open(path); err != nil {
 			b.Fatal(err)
 		}
 	}
