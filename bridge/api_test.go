@@ -22,6 +22,7 @@ import (
 	"github.com/mynakit/mynakit/bridge"
 	"github.com/mynakit/mynakit/internal/simtest"
 	"github.com/mynakit/mynakit/simulator"
+	"github.com/mynakit/mynakit/webeid"
 )
 
 func TestReadersNeedNoToken(t *testing.T) {
@@ -285,42 +286,25 @@ func sameJSON(t testing.TB, a, b []byte) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-// The authenticate flow: the signature verifies with the authentication
-// certificate's key, and the certificate chains to the anchor.
+// The authenticate flow: the Web eID token's signature verifies with the
+// authentication certificate's key over hash(origin) ‖ hash(nonce), and the
+// certificate chains to the anchor.
 func TestAuthenticate(t *testing.T) {
 	e := start(t)
 	tok := e.pair(appOrigin)
-	challenge := []byte("login-nonce-4f1c2e9a")
-	body := mustMarshal(map[string]any{"challenge": challenge})
-	r := e.do("POST", "/v1/readers/sim/authenticate", body, app(tok))
-	if r.status != 202 {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
-	id := decodeJSON(t, r.body)["id"].(string)
-	page := e.consentPage(id)
-	sum := sha256.Sum256(challenge)
+	nonce := newNonce(32)
+	token, page := e.webeidToken(tok, nonce)
+	sum := sha256.Sum256(webeid.SignedValue(crypto.SHA256, appOrigin, nonce))
 	if !strings.Contains(page, hexString(sum[:])) || !strings.Contains(page, "利用者証明用") {
-		t.Fatalf("the consent page does not show the key and the challenge's digest:\n%s", page)
+		t.Fatalf("the consent page does not show the key and the digest signed:\n%s", page)
 	}
-	e.answer(id, url.Values{"pin": {simtest.PIN}})
-	e.op(id, app(tok), finished)
-	res := e.do("GET", "/v1/operations/"+id+"/result", nil, app(tok))
-	var out struct {
-		Algorithm   string `json:"algorithm"`
-		Signature   []byte `json:"signature"`
-		Certificate []byte `json:"certificate"`
-		Check       struct {
-			Result string `json:"result"`
-		} `json:"certificate_check"`
-	}
-	if err := json.Unmarshal(res.body, &out); err != nil || res.status != 200 {
-		t.Fatalf("%d %s %v", res.status, res.body, err)
-	}
-	cert, err := x509.ParseCertificate(out.Certificate)
+	der, _ := base64.StdEncoding.DecodeString(token.UnverifiedCertificate)
+	sig, _ := base64.StdEncoding.DecodeString(token.Signature)
+	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, sum[:], out.Signature); err != nil {
+	if err := rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, sum[:], sig); err != nil {
 		t.Fatalf("the signature does not verify with the certificate's key: %v", err)
 	}
 	roots := x509.NewCertPool()
@@ -331,11 +315,8 @@ func TestAuthenticate(t *testing.T) {
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		t.Fatalf("the certificate does not chain to the anchor: %v", err)
 	}
-	if out.Check.Result != "pass" || out.Algorithm != "RSASSA-PKCS1-v1_5-SHA256" {
-		t.Fatalf("%+v", out)
-	}
-	if cert.Subject.String() == "" || bytes.Contains(res.body, []byte(simtest.PIN+`"`)) {
-		t.Fatal("unexpected")
+	if token.Algorithm != webeid.RS256 || cert.Subject.String() == "" {
+		t.Fatalf("%+v", token)
 	}
 }
 

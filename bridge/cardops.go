@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -526,11 +525,6 @@ func (b *Bridge) handleCertificate(w http.ResponseWriter, r *http.Request) {
 
 // --- POST /v1/readers/{reader}/authenticate ---
 
-// AuthenticateRequest carries a web-login challenge.
-type AuthenticateRequest struct {
-	Challenge []byte `json:"challenge"` // base64 in JSON, a byte string in CBOR
-}
-
 type signatureJSON struct {
 	Algorithm   string                  `json:"algorithm"`
 	Signature   []byte                  `json:"signature,omitempty"`
@@ -540,42 +534,10 @@ type signatureJSON struct {
 	Check       trust.Check             `json:"certificate_check"`
 }
 
+// handleAuthenticate answers with a Web eID 1.0 token bound to the
+// caller's verified origin (see authenticateWebEID).
 func (b *Bridge) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
-	var q AuthenticateRequest
-	if aerr := decodeBody(w, r, maxJSONBody, &q); aerr != nil {
-		writeError(w, r, aerr)
-		return
-	}
-	if len(q.Challenge) == 0 || len(q.Challenge) > mynakit.MaxChallenge {
-		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "challenge は1〜4096バイトです the challenge must be 1 to 4096 bytes"))
-		return
-	}
-	rd, gen, ok := b.cardFor(w, r)
-	if !ok {
-		return
-	}
-	c := callerOf(r)
-	sum := sha256.Sum256(q.Challenge)
-	data := []string{"auth-key", "auth-certificate"}
-	op := newOperation(b.ctx, c.principal, "authenticate", rd, gen, data, purpose{
-		What:   "利用者証明用電子証明書でログインします log in with the user-authentication certificate",
-		Items:  describeData(data),
-		Digest: hex.EncodeToString(sum[:]),
-		Note:   "チャレンジの SHA-256 に署名します the key signs the SHA-256 of the site's challenge",
-	}, b.now())
-	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
-		sig, cert, err := card.Authenticate(ctx, q.Challenge)
-		if err != nil {
-			return nil, err
-		}
-		check, err := card.CertificateCheck(mynakit.CertAuth, cert, b.now())
-		if err != nil {
-			return nil, err
-		}
-		j, err := json.Marshal(signatureJSON{Algorithm: "RSASSA-PKCS1-v1_5-SHA256", Signature: sig, Certificate: cert.Raw, Summary: mynakit.CertificateSummary(cert), Check: check})
-		return &result{json: j}, err
-	})
-	b.launch(w, r, op, renderJSON)
+	b.authenticateWebEID(w, r)
 }
 
 // --- POST /v1/readers/{reader}/sign ---

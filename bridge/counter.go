@@ -71,6 +71,7 @@ var staticTypes = map[string]string{
 	"counter.js":  "text/javascript; charset=utf-8",
 	"consent.js":  "text/javascript; charset=utf-8",
 	"counter.css": "text/css; charset=utf-8",
+	"webeid.js":   "text/javascript; charset=utf-8",
 }
 
 func (b *Bridge) handleStatic(w http.ResponseWriter, r *http.Request) {

@@ -3,10 +3,7 @@ package bridge_test
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/json"
 	"image/png"
 	"net/http"
@@ -28,6 +25,7 @@ import (
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/oqs/oqssim"
 	"github.com/mynakit/mynakit/simulator"
+	"github.com/mynakit/mynakit/webeid"
 )
 
 // follow answers a route's result: directly (200), or after its operation
@@ -82,7 +80,7 @@ func TestEveryRouteInJSONAndCBOR(t *testing.T) {
 		{"POST", "/v1/readers/sim/read", []byte(`{"parts":["text","surface"]}`), false},
 		{"GET", "/v1/readers/sim/certificates/auth", nil, false},
 		{"GET", "/v1/readers/sim/certificates/sign", nil, false},
-		{"POST", "/v1/readers/sim/authenticate", mustMarshal(map[string]any{"challenge": []byte("c")}), false},
+		{"POST", "/v1/readers/sim/authenticate", mustMarshal(map[string]any{"challengeNonce": newNonce(32)}), false},
 		{"POST", "/v1/readers/sim/sign", mustMarshal(map[string]any{"digest": d[:]}), false},
 		{"GET", "/v1/readers/sim/photo", nil, true},
 		{"GET", "/v1/readers/sim/qr?kind=age", nil, true},
@@ -468,7 +466,7 @@ func TestRetryGuardIsAlwaysOn(t *testing.T) {
 	simtest.Applet(img, myna.JPKI).Keys[simulator.FIDString(myna.JPKIAuthPIN)].Remaining = 1
 	e := start(t, withImage(img))
 	tok := e.pair(appOrigin)
-	r := e.do("POST", "/v1/readers/sim/authenticate", mustMarshal(map[string]any{"challenge": []byte("c")}), app(tok))
+	r := e.do("POST", "/v1/readers/sim/authenticate", mustMarshal(map[string]any{"challengeNonce": newNonce(32)}), app(tok))
 	if r.status != 423 || decodeJSON(t, r.body)["error"].(map[string]any)["code"] != "would-block" {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
@@ -481,8 +479,8 @@ func TestRetryGuardIsAlwaysOn(t *testing.T) {
 func TestCBORRequestBodies(t *testing.T) {
 	e := start(t, withTerminal())
 	tok := e.pair(appOrigin)
-	challenge := []byte{0, 1, 2, 0xFF}
-	body, err := cbor.Marshal(map[string]any{"challenge": challenge})
+	nonce := newNonce(32)
+	body, err := cbor.Marshal(map[string]any{"challengeNonce": nonce})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,25 +489,18 @@ func TestCBORRequestBodies(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
-	var out struct {
-		Signature   []byte `json:"signature"`
-		Certificate []byte `json:"certificate"`
-	}
-	// In the CBOR answer the JSON's base64 strings stay strings.
+	// In the CBOR answer the token's base64 strings stay strings.
 	m := decodeCBOR(t, r.body)
-	if err := json.Unmarshal(mustMarshal(m), &out); err != nil || len(out.Signature) == 0 {
+	token, err := webeid.ParseToken(mustMarshal(m))
+	if err != nil || token.Format != webeid.Format {
 		t.Fatalf("%v %v", m, err)
 	}
-	cert, err := x509.ParseCertificate(out.Certificate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(challenge)
-	if err := rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, sum[:], out.Signature); err != nil {
+	v := &webeid.Validator{Origin: appOrigin, Trust: simtest.Store(t), Nonces: anyNonce{}, AllowTestAnchors: true}
+	if _, err := v.Validate(context.Background(), token, nonce); err != nil {
 		t.Fatal(err)
 	}
 	// Unknown members and duplicate keys are refused in CBOR as in JSON.
-	bad, _ := cbor.Marshal(map[string]any{"challenge": challenge, "extra": 1})
+	bad, _ := cbor.Marshal(map[string]any{"challengeNonce": nonce, "extra": 1})
 	if r := e.do("POST", "/v1/readers/sim/authenticate", bad, h); r.status != 400 {
 		t.Fatalf("unknown member: %d", r.status)
 	}
