@@ -13,6 +13,7 @@ import (
 	"github.com/mynakit/mynakit/face"
 	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/present"
 	"github.com/mynakit/mynakit/qr"
 	"github.com/mynakit/mynakit/trust"
 )
@@ -238,7 +239,7 @@ func blob(b []byte) *blobJSON {
 	if b == nil {
 		return nil
 	}
-	return &blobJSON{Format: ImageFormat(b), Bytes: len(b)}
+	return &blobJSON{Format: present.ImageFormat(b), Bytes: len(b)}
 }
 
 type surfaceJSON struct {
@@ -268,30 +269,23 @@ type commonUnsigned struct {
 	ExpiryDate       string `json:"expiry_date"`
 }
 
-// CertificateJSON is the summary of a certificate in every JSON output.
-type CertificateJSON struct {
-	Serial    string `json:"serial"`
-	Subject   string `json:"subject"`
-	Issuer    string `json:"issuer"`
-	NotBefore string `json:"not_before"`
-	NotAfter  string `json:"not_after"`
-}
+// CertificateJSON is present.Certificate, the summary of a certificate in
+// every JSON output.
+//
+// Deprecated: use present.Certificate. The name remains only while the
+// bridge still uses it.
+type CertificateJSON = present.Certificate
 
-// CertificateSummary is a certificate's summary as the JSON outputs give it.
-func CertificateSummary(c *x509.Certificate) CertificateJSON {
-	return CertificateJSON{
-		Serial:    fmt.Sprintf("%X", c.SerialNumber),
-		Subject:   c.Subject.String(),
-		Issuer:    c.Issuer.String(),
-		NotBefore: c.NotBefore.UTC().Format(time.RFC3339),
-		NotAfter:  c.NotAfter.UTC().Format(time.RFC3339),
-	}
-}
+// CertificateSummary is present.CertificateOf.
+//
+// Deprecated: use present.CertificateOf. The name remains only while the
+// bridge still uses it.
+func CertificateSummary(c *x509.Certificate) CertificateJSON { return present.CertificateOf(c) }
 
 type jpkiJSON struct {
-	AuthCertificate CertificateJSON `json:"auth_certificate"`
-	KeyProven       bool            `json:"key_proven"`
-	Status          string          `json:"status"`
+	AuthCertificate present.Certificate `json:"auth_certificate"`
+	KeyProven       bool                `json:"key_proven"`
+	Status          string              `json:"status"`
 }
 
 type expiryJSON struct {
@@ -406,26 +400,10 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		out.Common = &commonJSON{Unsigned: commonUnsigned{Serial: c.Serial, MunicipalityCode: c.MunicipalityCode, ExpiryDate: c.ExpiryDate}}
 	}
 	if j := r.JPKI; j != nil && j.AuthCertificate != nil {
-		out.JPKI = &jpkiJSON{AuthCertificate: CertificateSummary(j.AuthCertificate), KeyProven: j.KeyProven, Status: j.Status()}
+		out.JPKI = &jpkiJSON{AuthCertificate: present.CertificateOf(j.AuthCertificate), KeyProven: j.KeyProven, Status: j.Status()}
 	}
 	for _, a := range r.Missing {
 		out.Missing = append(out.Missing, a.Name())
 	}
 	return json.Marshal(out)
-}
-
-// ImageFormat names an image's format from its magic bytes: "jpeg2000"
-// (JP2 file), "jpeg2000-codestream", "png", "jpeg" or "unknown".
-func ImageFormat(b []byte) string {
-	switch {
-	case cardap.IsJP2(b):
-		return "jpeg2000"
-	case len(b) >= 4 && b[0] == 0xFF && b[1] == 0x4F && b[2] == 0xFF && b[3] == 0x51:
-		return "jpeg2000-codestream"
-	case len(b) >= 8 && string(b[1:4]) == "PNG":
-		return "png"
-	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8:
-		return "jpeg"
-	}
-	return "unknown"
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mynakit/mynakit"
 	"github.com/mynakit/mynakit/internal/atomicfile"
+	"github.com/mynakit/mynakit/present"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -89,19 +90,7 @@ the certificate is tied to the chip:
 				return nil
 			}
 			if asJSON {
-				v := map[string]any{
-					"certificate":      mynakit.CertificateSummary(cert),
-					"subject_key_id":   hex.EncodeToString(cert.SubjectKeyId),
-					"authority_key_id": hex.EncodeToString(cert.AuthorityKeyId),
-					"verification":     map[string]any{"verdict": rep.Verdict, "checks": rep.Checks},
-				}
-				if at := rep.Attributes; at != nil {
-					m := map[string]any{"name": at.Name, "address": at.Address, "sex": at.Sex, "name_substitution": at.NameSubstitution, "address_substitution": at.AddressSubstitution}
-					if !at.BirthDate.IsZero() {
-						m["birth_date"] = at.BirthDate.Format("2006-01-02")
-					}
-					v["attributes"] = m
-				}
+				v := present.CertificateCheckOf(cert, rep.Verdict, rep.Checks, rep.Attributes)
 				if err := writeJSON(a, v); err != nil {
 					return err
 				}

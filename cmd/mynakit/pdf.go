@@ -16,6 +16,7 @@ import (
 	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/pdfsig"
+	"github.com/mynakit/mynakit/present"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/trust"
 )
@@ -180,10 +181,10 @@ address, birth date): it is written with mode 0600.`,
 
 type pdfSigJSON struct {
 	*pdfsig.SignatureResult
-	Signer    *mynakit.CertificateJSON `json:"signer,omitempty"`
-	Name      string                   `json:"signer_name,omitempty"`
-	Timestamp string                   `json:"timestamp,omitempty"`
-	JudgedAt  string                   `json:"judged_at"`
+	Signer    *present.Certificate `json:"signer,omitempty"`
+	Name      string               `json:"signer_name,omitempty"`
+	Timestamp string               `json:"timestamp,omitempty"`
+	JudgedAt  string               `json:"judged_at"`
 }
 
 func newPDFVerifyCmd(a *app) *cobra.Command {
@@ -236,7 +237,7 @@ a PDF (malformed, truncated, encrypted), 4 genuine but expired or revoked.`,
 					s := &res.Signatures[i]
 					j := pdfSigJSON{SignatureResult: s, JudgedAt: s.JudgedAt.UTC().Format(time.RFC3339)}
 					if s.Signer != nil {
-						c := mynakit.CertificateSummary(s.Signer)
+						c := present.CertificateOf(s.Signer)
 						j.Signer = &c
 						j.Name = holderName(s.Signer)
 					}

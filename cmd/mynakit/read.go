@@ -14,6 +14,7 @@ import (
 	"github.com/mynakit/mynakit/face"
 	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/present"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -179,14 +180,14 @@ func printRead(a *app, r *mynakit.Report, showMyNumber bool) {
 			row("生年月日 Birth date", birthLabel(s.BirthDate))
 			row("性別 Sex", fmt.Sprintf("%s (%s)", s.Sex.Japanese(), s.Sex))
 		}
-		row("顔写真 Photo", fmt.Sprintf("%s, %d bytes", mynakit.ImageFormat(s.Photo), len(s.Photo)))
+		row("顔写真 Photo", fmt.Sprintf("%s, %d bytes", present.ImageFormat(s.Photo), len(s.Photo)))
 		exp := s.ExpiryDate + unsigned
 		if r.Expiry.CardExpired {
 			exp += " — 期限切れ EXPIRED"
 		}
 		row("有効期限 Card expiry", exp)
 		if s.SecurityCodeImage != nil {
-			row("セキュリティコード画像 Security-code image", fmt.Sprintf("%s, %d bytes%s", mynakit.ImageFormat(s.SecurityCodeImage), len(s.SecurityCodeImage), unsigned))
+			row("セキュリティコード画像 Security-code image", fmt.Sprintf("%s, %d bytes%s", present.ImageFormat(s.SecurityCodeImage), len(s.SecurityCodeImage), unsigned))
 		}
 		if s.MunicipalityCode != "" {
 			row("発行自治体 Municipality (券面 EF 0003)", s.MunicipalityCode+unsigned)

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mynakit/mynakit"
 	"github.com/mynakit/mynakit/internal/atomicfile"
+	"github.com/mynakit/mynakit/present"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/trust"
 )
@@ -110,19 +110,7 @@ certificate has expired (and no trusted timestamp says the signature is older).`
 				return fail(err)
 			}
 			if asJSON {
-				v := map[string]any{"verdict": res.Verdict, "checks": res.Checks, "signer": mynakit.CertificateSummary(res.Signer), "judged_at": res.JudgedAt.UTC().Format(time.RFC3339)}
-				if !res.SigningTime.IsZero() {
-					v["claimed_signing_time"] = res.SigningTime.UTC().Format(time.RFC3339)
-				}
-				if !res.Timestamp.IsZero() {
-					v["timestamp"] = res.Timestamp.UTC().Format(time.RFC3339)
-				}
-				if res.TimestampNote != "" {
-					v["timestamp_ignored"] = res.TimestampNote
-				}
-				if len(res.Warnings) > 0 {
-					v["warnings"] = res.Warnings
-				}
+				v := present.SignatureOf(res.CMSResult)
 				if err := writeJSON(a, v); err != nil {
 					return err
 				}

@@ -1,0 +1,176 @@
+package present
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"math/big"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/mynakit/mynakit/jpki"
+	"github.com/mynakit/mynakit/trust"
+)
+
+// testCert is a self-signed certificate with fixed names, dates, serial and
+// key identifiers (the signature is deterministic too: Ed25519, fixed key).
+func testCert(t *testing.T) *x509.Certificate {
+	t.Helper()
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	tmpl := &x509.Certificate{
+		SerialNumber:   big.NewInt(0x1A2B3C),
+		Subject:        pkix.Name{CommonName: "見本 署名者", Organization: []string{"mynakit test"}},
+		Issuer:         pkix.Name{CommonName: "見本 署名者", Organization: []string{"mynakit test"}},
+		NotBefore:      time.Date(2025, 4, 1, 0, 0, 0, 0, time.FixedZone("JST", 9*3600)),
+		NotAfter:       time.Date(2030, 3, 31, 23, 59, 59, 0, time.FixedZone("JST", 9*3600)),
+		SubjectKeyId:   []byte{1, 2, 3, 4},
+		AuthorityKeyId: []byte{5, 6, 7, 8},
+	}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// encode is the command-line tool's JSON encoding (indented, HTML left
+// alone).
+func encode(t *testing.T, v any) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// golden compares got with testdata/name, rewriting it when
+// MYNAKIT_WRITE_TESTDATA is set.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := "testdata/" + name
+	if os.Getenv("MYNAKIT_WRITE_TESTDATA") != "" {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (MYNAKIT_WRITE_TESTDATA=1 after a deliberate change):\n%s", path, got)
+	}
+}
+
+var testChecks = []trust.Check{
+	{Name: trust.CheckSignCert, Result: trust.Pass, Anchor: "test root", Detail: "chains to <the> root & more"},
+}
+
+// TestCertificateCheckJSON: the typed output is byte for byte the map the
+// command-line tool built before it had a type (kept here as the
+// reference), for a certificate with and without holder attributes.
+func TestCertificateCheckJSON(t *testing.T) {
+	cert := testCert(t)
+	attrs := &jpki.Attributes{Name: "見本　花子", Sex: "female", Address: "東京都千代田区", NameSubstitution: "0000", BirthDate: time.Date(1980, 2, 17, 0, 0, 0, 0, time.UTC)}
+	for _, tc := range []struct {
+		name  string
+		attrs *jpki.Attributes
+		file  string
+	}{
+		{"auth", nil, "certificate-check.golden.json"},
+		{"sign", attrs, "certificate-check-sign.golden.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := map[string]any{
+				"certificate":      CertificateOf(cert),
+				"subject_key_id":   hex.EncodeToString(cert.SubjectKeyId),
+				"authority_key_id": hex.EncodeToString(cert.AuthorityKeyId),
+				"verification":     map[string]any{"verdict": trust.Genuine, "checks": testChecks},
+			}
+			if at := tc.attrs; at != nil {
+				m := map[string]any{"name": at.Name, "address": at.Address, "sex": at.Sex, "name_substitution": at.NameSubstitution, "address_substitution": at.AddressSubstitution}
+				if !at.BirthDate.IsZero() {
+					m["birth_date"] = at.BirthDate.Format("2006-01-02")
+				}
+				v["attributes"] = m
+			}
+			want := encode(t, v)
+			got := encode(t, CertificateCheckOf(cert, trust.Genuine, testChecks, tc.attrs))
+			if !bytes.Equal(got, want) {
+				t.Fatalf("typed JSON differs from the map form:\n%s\nwant\n%s", got, want)
+			}
+			golden(t, tc.file, got)
+		})
+	}
+}
+
+// TestSignatureJSON: as TestCertificateCheckJSON, for a verified detached
+// signature with every optional member, and with none.
+func TestSignatureJSON(t *testing.T) {
+	cert := testCert(t)
+	full := &jpki.CMSResult{Signer: cert, SigningTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Timestamp: time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC), JudgedAt: time.Date(2026, 1, 2, 12, 5, 0, 0, time.FixedZone("JST", 9*3600)),
+		TimestampNote: "", Warnings: []string{"SHA-1"}, Checks: testChecks, Verdict: trust.Genuine}
+	bare := &jpki.CMSResult{Signer: cert, JudgedAt: full.JudgedAt, TimestampNote: "no trusted TSA root", Verdict: trust.Undecided}
+	for _, tc := range []struct {
+		name string
+		res  *jpki.CMSResult
+		file string
+	}{
+		{"full", full, "signature.golden.json"},
+		{"bare", bare, "signature-bare.golden.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := tc.res
+			v := map[string]any{"verdict": res.Verdict, "checks": res.Checks, "signer": CertificateOf(res.Signer), "judged_at": res.JudgedAt.UTC().Format(time.RFC3339)}
+			if !res.SigningTime.IsZero() {
+				v["claimed_signing_time"] = res.SigningTime.UTC().Format(time.RFC3339)
+			}
+			if !res.Timestamp.IsZero() {
+				v["timestamp"] = res.Timestamp.UTC().Format(time.RFC3339)
+			}
+			if res.TimestampNote != "" {
+				v["timestamp_ignored"] = res.TimestampNote
+			}
+			if len(res.Warnings) > 0 {
+				v["warnings"] = res.Warnings
+			}
+			want := encode(t, v)
+			got := encode(t, SignatureOf(res))
+			if !bytes.Equal(got, want) {
+				t.Fatalf("typed JSON differs from the map form:\n%s\nwant\n%s", got, want)
+			}
+			golden(t, tc.file, got)
+		})
+	}
+}
+
+func TestImageFormat(t *testing.T) {
+	for _, tc := range []struct {
+		in   []byte
+		want string
+	}{
+		{[]byte{0, 0, 0, 0x0C, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A}, "jpeg2000"},
+		{[]byte{0xFF, 0x4F, 0xFF, 0x51, 0}, "jpeg2000-codestream"},
+		{[]byte("\x89PNG\r\n\x1a\n"), "png"},
+		{[]byte{0xFF, 0xD8, 0xFF}, "jpeg"},
+		{[]byte("GIF89a"), "unknown"},
+		{nil, "unknown"},
+	} {
+		if got := ImageFormat(tc.in); got != tc.want {
+			t.Errorf("%x: %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
