@@ -146,7 +146,7 @@ address, birth date): it is written with mode 0600.`,
 				return fail(err)
 			}
 			if tsa != "" {
-				opts.Timestamper = mynakit.HTTPTimestamper(ctx, tsa)
+				opts.Timestamper = jpki.HTTPTimestamper(ctx, tsa)
 			}
 			signed, err := pdfsig.Sign(src, signer, cert, []*x509.Certificate{ca}, opts)
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mynakit/mynakit"
 	"github.com/mynakit/mynakit/internal/atomicfile"
+	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/present"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/trust"
@@ -49,7 +50,7 @@ address, birth date): it is written with mode 0600. Verify with
 			defer card.Close()
 			var opts mynakit.SignOptions
 			if tsa != "" {
-				opts.Timestamper = mynakit.HTTPTimestamper(ctx, tsa)
+				opts.Timestamper = jpki.HTTPTimestamper(ctx, tsa)
 			}
 			sig, err := card.SignDocument(ctx, content, opts)
 			if err != nil {
