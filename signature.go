@@ -62,7 +62,8 @@ func VerifySignature(content, sig []byte, opts SignatureOptions) (*SignatureRepo
 
 // SignOptions says how to sign.
 type SignOptions struct {
-	// Timestamper, when set, timestamps the signature (see HTTPTimestamper).
+	// Timestamper, when set, timestamps the signature (see
+	// jpki.HTTPTimestamper).
 	Timestamper jpki.Timestamper
 }
 
