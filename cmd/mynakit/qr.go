@@ -114,9 +114,11 @@ func makeQR(cmd *cobra.Command, a *app, mk *qrMake) error {
 		fmt.Fprintf(a.err, "wrote %s\n", mk.out)
 	}
 	if mk.asJSON {
-		enc, _ := p.Encode()
-		v, _ := qr.QRVersion(p)
-		return writeJSON(a, map[string]any{"kind": kind.String(), "text": text, "payload_bytes": len(enc), "qr_version": v})
+		sum, err := qr.Summarize(p)
+		if err != nil {
+			return fail(err)
+		}
+		return writeJSON(a, sum)
 	}
 	if mk.out == "" {
 		fmt.Fprintln(a.out, text)
