@@ -77,7 +77,7 @@ the card (as a keyed hash of its serial, never the serial itself).
 
 func (a *app) printVerify(rep accesslog.Report, path string, asJSON bool) error {
 	if asJSON {
-		if err := writeJSON(a, map[string]any{"path": path, "intact": rep.Intact(), "entries": rep.Entries, "head": rep.Head, "problems": rep.Problems}); err != nil {
+		if err := writeJSON(a, rep.Verification(path)); err != nil {
 			return err
 		}
 	} else if rep.Intact() {
