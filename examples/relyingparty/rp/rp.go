@@ -261,7 +261,7 @@ const loginJS = `(function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
   const bridgeURL = document.body.dataset.bridge;
-  const lang = (navigator.language || 'ja').toLowerCase().startsWith('ja') ? 'ja' : 'en';
+  const lang = (new URLSearchParams(location.search).get('lang') || navigator.language || 'ja').toLowerCase().startsWith('ja') ? 'ja' : 'en';
   const client = MynakitWebEid.create({
     bridge: bridgeURL,
     onConsent(url) {
