@@ -67,7 +67,7 @@ func TestMyNumberMaskedByDefault(t *testing.T) {
 // stays a space, not \u3000), with control characters still escaped.
 func TestFaceMismatchLineShowsNamesPlainly(t *testing.T) {
 	var b strings.Builder
-	printFace(&b, faceJSON{File: "f.xml", Eligibility: &oqs.Eligibility{}, Disagreements: []oqs.Disagreement{{Field: "name", Card: "黒桐　幹也", Result: "黒桐　幹\x1b[2J", Detail: "name differs"}}})
+	printFaceResult(&b, oqs.FaceResult{Name: "f.xml"}, &oqs.Eligibility{}, []oqs.Disagreement{{Field: "name", Card: "黒桐　幹也", Result: "黒桐　幹\x1b[2J", Detail: "name differs"}})
 	out := b.String()
 	if !strings.Contains(out, "「黒桐　幹也」") || strings.Contains(out, `\u3000`) || strings.Contains(out, "\x1b") {
 		t.Fatalf("mismatch line:\n%s", out)

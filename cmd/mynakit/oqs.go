@@ -322,19 +322,6 @@ func printEligibility(w io.Writer, e oqs.Eligibility, pre ...[2]string) {
 	t.write(w)
 }
 
-// faceJSON is one line of oqs watch --json.
-type faceJSON struct {
-	File          string             `json:"file"`
-	Path          string             `json:"path"`
-	Time          string             `json:"time,omitempty"`
-	SHA256        string             `json:"sha256,omitempty"`
-	Copy          string             `json:"copy,omitempty"`
-	Note          string             `json:"note,omitempty"`
-	Error         string             `json:"error,omitempty"`
-	Eligibility   *oqs.Eligibility   `json:"eligibility,omitempty"`
-	Disagreements []oqs.Disagreement `json:"disagreements,omitempty"`
-}
-
 func newOQSWatchCmd(a *app) *cobra.Command {
 	var cfg oqs.WatchConfig
 	var asJSON bool
@@ -360,22 +347,7 @@ chosen between automatically. Runs until interrupted.`,
 				fmt.Fprintf(a.err, "watching %s (Ctrl-C stops)\n", filepath.Join(cfg.Root, oqs.DirFace))
 			}
 			err = w.Run(cmd.Context(), func(f oqs.FaceResult) {
-				out := faceJSON{File: f.Name, Path: f.Path, SHA256: f.SHA256, Copy: f.CopyPath, Note: f.Note}
-				if !f.Time.IsZero() {
-					out.Time = f.Time.Format(time.RFC3339)
-				}
-				if f.Err != nil {
-					out.Error = f.Err.Error()
-				} else {
-					e := f.Eligibility()
-					out.Eligibility = &e
-					if card.Name != "" || card.BirthDate != "" {
-						out.Disagreements = oqs.Match(card, f)
-						if out.Disagreements == nil {
-							out.Disagreements = []oqs.Disagreement{}
-						}
-					}
-				}
+				out := oqs.NewFaceReport(f, &card)
 				if asJSON {
 					writeJSONLine(a.out, out)
 					return
@@ -405,26 +377,32 @@ chosen between automatically. Runs until interrupted.`,
 // printFace prints one face report. Everything from the share — the file
 // name above all, which another program chooses — is escaped (safe), so
 // escape sequences in a name never reach the terminal.
-func printFace(w io.Writer, f faceJSON) {
-	if f.Error != "" {
-		if f.File == "" {
+func printFace(w io.Writer, r oqs.FaceReport) {
+	printFaceResult(w, r.Result, r.Eligibility(), r.Disagreements())
+}
+
+// printFaceResult prints a face result with its eligibility (nil when f.Err
+// is set) and its disagreements with the card (nil without a card).
+func printFaceResult(w io.Writer, f oqs.FaceResult, e *oqs.Eligibility, disagreements []oqs.Disagreement) {
+	if f.Err != nil {
+		if f.Name == "" {
 			fmt.Fprintf(w, "顔認証フォルダ face folder %s\n", safe(f.Path))
-			fmt.Fprintf(w, "  読めません cannot be read (retrying): %s\n\n", safe(f.Error))
+			fmt.Fprintf(w, "  読めません cannot be read (retrying): %s\n\n", safe(f.Err.Error()))
 			return
 		}
-		fmt.Fprintf(w, "顔認証の資格確認結果 face result %s\n", safe(f.File))
-		fmt.Fprintf(w, "  読めません unreadable (left in place): %s\n\n", safe(f.Error))
+		fmt.Fprintf(w, "顔認証の資格確認結果 face result %s\n", safe(f.Name))
+		fmt.Fprintf(w, "  読めません unreadable (left in place): %s\n\n", safe(f.Err.Error()))
 		return
 	}
 	if f.Note != "" {
 		fmt.Fprintf(w, "  注意 note: %s\n", safe(f.Note))
 	}
-	printEligibility(w, *f.Eligibility, [2]string{"ファイル file", f.File})
-	if f.Disagreements != nil {
-		if len(f.Disagreements) == 0 {
+	printEligibility(w, *e, [2]string{"ファイル file", f.Name})
+	if disagreements != nil {
+		if len(disagreements) == 0 {
 			fmt.Fprintln(w, "カードと一致 matches the card")
 		}
-		for _, d := range f.Disagreements {
+		for _, d := range disagreements {
 			fmt.Fprintf(w, "不一致 mismatch: %s (card 「%s」, result 「%s」)\n", safe(d.Detail), safe(d.Card), safe(d.Result))
 		}
 	}

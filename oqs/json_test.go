@@ -1,0 +1,132 @@
+package oqs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+	"time"
+)
+
+func goldenJSON(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := "testdata/" + name
+	if os.Getenv("MYNAKIT_WRITE_TESTDATA") != "" {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (MYNAKIT_WRITE_TESTDATA=1 after a deliberate change):\n%s", path, got)
+	}
+}
+
+// jsonLine is the command-line tool's one-object-a-line encoding.
+func jsonLine(t *testing.T, v any) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func faceResult(t *testing.T) FaceResult {
+	t.Helper()
+	raw := readTestdata(t, "face-out-of-order.xml")
+	msg, err := ParseConfirmResult(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return FaceResult{Name: "OQSsiquc01res_face_<x>&_20250301101502.xml", Path: "/share/face/a.xml",
+		Time: time.Date(2025, 3, 1, 10, 15, 2, 0, time.FixedZone("JST", 9*3600)), Raw: raw, SHA256: "abc",
+		Message: msg, CopyPath: "/copy/a.xml", Note: "read from trash"}
+}
+
+// oldFaceLine is how the command-line tool built a watch line before
+// FaceReport: kept as the reference the type must match byte for byte.
+func oldFaceLine(t *testing.T, f FaceResult, card CardFacts) []byte {
+	type faceJSON struct {
+		File          string         `json:"file"`
+		Path          string         `json:"path"`
+		Time          string         `json:"time,omitempty"`
+		SHA256        string         `json:"sha256,omitempty"`
+		Copy          string         `json:"copy,omitempty"`
+		Note          string         `json:"note,omitempty"`
+		Error         string         `json:"error,omitempty"`
+		Eligibility   *Eligibility   `json:"eligibility,omitempty"`
+		Disagreements []Disagreement `json:"disagreements,omitempty"`
+	}
+	out := faceJSON{File: f.Name, Path: f.Path, SHA256: f.SHA256, Copy: f.CopyPath, Note: f.Note}
+	if !f.Time.IsZero() {
+		out.Time = f.Time.Format(time.RFC3339)
+	}
+	if f.Err != nil {
+		out.Error = f.Err.Error()
+	} else {
+		e := f.Eligibility()
+		out.Eligibility = &e
+		if card.Name != "" || card.BirthDate != "" {
+			out.Disagreements = Match(card, f)
+			if out.Disagreements == nil {
+				out.Disagreements = []Disagreement{}
+			}
+		}
+	}
+	return jsonLine(t, out)
+}
+
+// TestFaceReportJSON: a face report's line equals the line the
+// command-line tool built by hand, with and without a card, agreeing and
+// not, and for an unreadable file; the golden files hold the bytes.
+func TestFaceReportJSON(t *testing.T) {
+	good := faceResult(t)
+	bad := FaceResult{Name: "OQSsiquc01res_face_x_20250301101502.xml", Path: "/share/face/x.xml", Err: errors.New("truncated <XML> & more")}
+	for _, tc := range []struct {
+		name string
+		f    FaceResult
+		card CardFacts
+		file string
+	}{
+		{"no card", good, CardFacts{}, "face-report.golden.jsonl"},
+		{"another card", good, CardFacts{Name: "別人　太郎", BirthDate: "1999-01-01"}, "face-report-mismatch.golden.jsonl"},
+		{"kana only", good, CardFacts{Kana: "ベツジン"}, "face-report-kana-only.golden.jsonl"},
+		{"unreadable", bad, CardFacts{Name: "別人　太郎"}, "face-report-unreadable.golden.jsonl"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			card := tc.card
+			got := jsonLine(t, NewFaceReport(tc.f, &card))
+			if want := oldFaceLine(t, tc.f, tc.card); !bytes.Equal(got, want) {
+				t.Fatalf("FaceReport differs from the hand-built line:\n%s\nwant\n%s", got, want)
+			}
+			goldenJSON(t, tc.file, got)
+		})
+	}
+	if len(NewFaceReport(good, &CardFacts{Name: "別人　太郎"}).Disagreements()) == 0 {
+		t.Error("another holder's card agrees with the result")
+	}
+}
+
+// TestEligibilityJSON: the eligibility of a confirmation result, as the
+// command-line tool prints it, is the golden file byte for byte.
+func TestEligibilityJSON(t *testing.T) {
+	msg, err := ParseConfirmResult(readTestdata(t, "result-flat-diseases.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(Summarize(msg, KindConfirmResult)); err != nil {
+		t.Fatal(err)
+	}
+	goldenJSON(t, "eligibility.golden.json", b.Bytes())
+}
