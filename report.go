@@ -54,7 +54,7 @@ type Report struct {
 }
 
 // TestAnchors reports whether any check rests on an anchor that is not a
-// J-LIS production anchor (the simulator's, a --trust-dir key). Such a
+// J-LIS production anchor (the simulator's, a key from a trust folder). Such a
 // verdict says nothing about a real card.
 func (r *Report) TestAnchors() bool {
 	for _, a := range r.Anchors {
@@ -369,8 +369,8 @@ func (r *Report) verification() verifyJSON {
 	return v
 }
 
-// MarshalJSON writes the documented contract (README, "read --json").
-// Values no J-LIS signature covers sit under "unsigned".
+// MarshalJSON writes the documented contract (README.md documents every
+// member). Values no J-LIS signature covers sit under "unsigned".
 func (r *Report) MarshalJSON() ([]byte, error) {
 	out := reportJSON{
 		Format: ReportFormat,

@@ -110,8 +110,8 @@ type Log struct {
 // ErrClosed: the log was closed.
 var ErrClosed = errors.New("access log closed")
 
-// ErrLocked: another writer has the log open (another mynakit serve on the
-// same --access-log folder).
+// ErrLocked: another writer has the log open (another process, such as a
+// second bridge, writing the same folder).
 var ErrLocked = errors.New("アクセス記録は別のプロセスが書き込み中です another process is writing this access log (is another mynakit serve running on it?)")
 
 var errLocked = ErrLocked

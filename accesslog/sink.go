@@ -18,7 +18,7 @@ type Sink interface {
 	Close() error
 }
 
-// ParseSink opens the sink named by --log-sink: "syslog" (the local syslog
+// ParseSink opens the sink named name: "syslog" (the local syslog
 // daemon) or "journald" (systemd's journal, native protocol).
 func ParseSink(name string) (Sink, error) {
 	switch name {

@@ -25,8 +25,8 @@ import (
 // Options configure the real probes.
 type Options struct {
 	BridgeURL    string   // default http://127.0.0.1:7457
-	TrustDirs    []string // extra anchors, as --trust-dir
-	AccessLogDir string   // the bridge's --access-log folder
+	TrustDirs    []string // folders of extra anchors (trust.Store.AddDir)
+	AccessLogDir string   // the folder the bridge keeps its access log in
 	// PolicyDirs are the browsers' managed policy folders (default: the
 	// Chrome, Chromium and Edge folders under /etc on Linux).
 	PolicyDirs []string

@@ -127,8 +127,8 @@ func ReadFile(path string) (*File, error) {
 	return ParseFile(name, b)
 }
 
-// RequestSummary is a 資格確認要求 put plainly (the --json of oqs show for
-// a request).
+// RequestSummary is a 資格確認要求 put plainly, in the JSON form README.md
+// documents for a request.
 type RequestSummary struct {
 	Kind                   string `json:"kind"`
 	Encoding               string `json:"encoding"`

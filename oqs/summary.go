@@ -6,8 +6,8 @@ import (
 )
 
 // Eligibility is a result put plainly: codes with their labels, dates as
-// YYYY-MM-DD, insurer numbers trimmed. It is the --json output of the
-// command-line tool; oqs/README.md documents every field.
+// YYYY-MM-DD, insurer numbers trimmed. Its JSON form is the one
+// README.md documents, field by field.
 type Eligibility struct {
 	Kind                    string                 `json:"kind"` // confirm-result or face-result
 	Outcome                 Outcome                `json:"outcome"`

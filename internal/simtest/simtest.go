@@ -416,8 +416,8 @@ func Store(t testing.TB) *trust.Store {
 	return s
 }
 
-// TrustDir is the directory holding the simulator's test anchors, for
-// --trust-dir.
+// TrustDir is the directory holding the simulator's test anchors, as a
+// trust folder (OpenOptions.TrustDirs).
 func TrustDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()

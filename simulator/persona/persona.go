@@ -6,7 +6,7 @@
 //
 // Nothing this package signs chains to J-LIS: a reader trusts it only when
 // told to (TestRootsPEM, TestCVKeysJSON, or the same content in
-// simulator/testdata/trust for --trust-dir).
+// simulator/testdata/trust, a folder a trust store can add).
 package persona
 
 import (
