@@ -2,6 +2,12 @@ package bridge_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"net"
 	"net/http"
 	"regexp"
@@ -77,7 +83,10 @@ func TestWebEIDLoginInTheBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	rpOrigin := "http://" + ln.Addr().String()
-	e := start(t, withoutCard(), withOptions(func(o *bridge.Options) { o.AllowOrigins = append(o.AllowOrigins, rpOrigin) }))
+	e := start(t, withoutCard(), withOptions(func(o *bridge.Options) {
+		o.AllowOrigins = append(o.AllowOrigins, rpOrigin)
+		o.DigestSigners = []string{rpOrigin}
+	}))
 	store := trust.Embedded()
 	if err := store.AddDir(simtest.TrustDir(t)); err != nil {
 		t.Fatal(err)
@@ -216,7 +225,7 @@ func TestWebEIDLoginInTheBrowser(t *testing.T) {
 	}
 	// The login: the page says which origin logs in; the holder types the
 	// PIN.
-	answer(link, "secret", simtest.PIN)
+	link = answer(link, "secret", simtest.PIN)
 	if s := text(t, consent, `document.getElementById('what').textContent + ' | ' + document.body.innerText`); !strings.Contains(s, rpOrigin+" にログインします") || !strings.Contains(s, "ログイン先: "+rpOrigin) {
 		t.Errorf("the login consent page does not name the site:\n%s", s)
 	}
@@ -234,4 +243,85 @@ func TestWebEIDLoginInTheBrowser(t *testing.T) {
 		t.Fatalf("identity: serial %q, anchor %q, revocation %q", serial, anchor, rev)
 	}
 	t.Logf("logged in: serial %s, anchor %s", serial, anchor)
+
+	// The holder declines the next login: the page is told the user
+	// cancelled.
+	if err := chromedp.Do(page, chromedp.Click(chromedp.CSS("#login"))); err != nil {
+		t.Fatal(err)
+	}
+	link = answer(link, "", "")
+	if err := chromedp.Do(consent, chromedp.Click(chromedp.CSS("#deny"))); err != nil {
+		t.Fatal(err)
+	}
+	until(t, page, "the page reports the refusal", `!document.getElementById('error').hidden`)
+	if code, msg := text(t, page, `document.getElementById('error').dataset.code`), text(t, page, `document.getElementById('error').textContent`); code != "ERR_WEBEID_USER_CANCELLED" || !strings.Contains(msg, "キャンセル") {
+		t.Fatalf("declined: %s %q", code, msg)
+	}
+
+	// Web eID's signing calls through the client: the signing
+	// certificate, then a hash signed after the holder typed the signing
+	// password on a page that says the content cannot be shown.
+	digest := sha256.Sum256([]byte("契約書 contract"))
+	if _, err := chromedp.Run(page, chromedp.Evaluate[bool](`(() => {
+		window.__signed = '';
+		const c = MynakitWebEid.create({bridge: document.body.dataset.bridge, onConsent(url) { const a = document.getElementById('consent-link'); a.href = url; document.getElementById('consent').hidden = false; }});
+		c.getSigningCertificate({lang: 'ja'})
+			.then(({certificate, supportedSignatureAlgorithms}) => c.sign(certificate, '`+base64.StdEncoding.EncodeToString(digest[:])+`', 'SHA-256', {lang: 'ja'})
+				.then((r) => { window.__signed = JSON.stringify({certificate, algs: supportedSignatureAlgorithms, signature: r.signature, signatureAlgorithm: r.signatureAlgorithm}); }))
+			.catch((e) => { window.__signed = 'ERR ' + e.code + ' ' + e.message; });
+		return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	// Reading the signing certificate needs the signing password too.
+	link = answer(link, "secret", simtest.SignPassword)
+	if s := text(t, consent, `document.body.innerText`); !strings.Contains(s, "署名用電子証明書") || !strings.Contains(s, rpOrigin) {
+		t.Errorf("the certificate consent page:\n%s", s)
+	}
+	if err := chromedp.Do(consent, chromedp.Click(chromedp.CSS("#allow"))); err != nil {
+		t.Fatal(err)
+	}
+	link = answer(link, "secret", simtest.SignPassword)
+	if s := text(t, consent, `document.body.innerText`); !strings.Contains(s, "署名する内容はこの画面に表示できません") || !strings.Contains(s, rpOrigin) || !strings.Contains(s, hexString(digest[:])) {
+		t.Errorf("the signing consent page does not say the content cannot be shown:\n%s", s)
+	}
+	if err := chromedp.Do(consent, chromedp.Click(chromedp.CSS("#allow"))); err != nil {
+		t.Fatal(err)
+	}
+	until(t, page, "the client signs", `window.__signed !== ''`)
+	var signed struct {
+		Certificate        []byte `json:"certificate"`
+		Signature          []byte `json:"signature"`
+		SignatureAlgorithm struct {
+			CryptoAlgorithm, HashFunction, PaddingScheme string
+		} `json:"signatureAlgorithm"`
+		Algs []map[string]string `json:"algs"`
+	}
+	raw := text(t, page, `window.__signed`)
+	if err := json.Unmarshal([]byte(raw), &signed); err != nil {
+		t.Fatalf("sign: %s", raw)
+	}
+	cert, err := x509.ParseCertificate(signed.Certificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, digest[:], signed.Signature); err != nil || cert.KeyUsage&x509.KeyUsageContentCommitment == 0 {
+		t.Fatalf("the signature is not the signing key's over the hash: %v", err)
+	}
+	if a := signed.SignatureAlgorithm; a.CryptoAlgorithm != "RSA" || a.HashFunction != "SHA-256" || a.PaddingScheme != "PKCS1.5" || len(signed.Algs) != 3 {
+		t.Fatalf("algorithms: %+v %v", a, signed.Algs)
+	}
+
+	// No card: the page says to put it on the reader.
+	if err := e.local.Remove(simReader); err != nil {
+		t.Fatal(err)
+	}
+	e.waitReader(true, false)
+	if err := chromedp.Do(page, chromedp.Click(chromedp.CSS("#login"))); err != nil {
+		t.Fatal(err)
+	}
+	until(t, page, "the page reports the missing card", `!document.getElementById('error').hidden`)
+	if code, msg := text(t, page, `document.getElementById('error').dataset.code`), text(t, page, `document.getElementById('error').textContent`); code != "ERR_MYNAKIT_NO_CARD" || !strings.Contains(msg, "カードリーダーにマイナンバーカードを置いて") {
+		t.Fatalf("no card: %s %q", code, msg)
+	}
 }
