@@ -19,9 +19,11 @@
 // too (card reference §2.6, §5.5).
 //
 // Reading and judging are separate steps. Read* functions fetch bytes
-// through a Session (a *pin.Session) and return an error only when the card could not be
-// asked (it was pulled, the reader vanished, a PIN was refused); a file the
-// card refuses or sends malformed is recorded as a Fault. Verify* functions
-// turn those bytes into facts and trust.Checks and never fail: malformed
-// content under a signature is a failed check, never an error.
+// through a Session (a *pin.Session) and return an error only when the
+// card could not be asked (it was pulled, the reader vanished, a PIN was
+// refused); a file the card refuses or sends malformed is recorded as a
+// Fault. Verify* functions turn those bytes into facts and trust.Checks and
+// never fail: malformed content under a signature is a failed check, never
+// an error. The package does no file I/O: package cvcache keeps its CV
+// certificate cache in a file.
 package cardap
