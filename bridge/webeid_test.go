@@ -226,3 +226,34 @@ func TestWebEIDClientIsServed(t *testing.T) {
 		}
 	}
 }
+
+// The OpenAPI document describes the Web eID request and token.
+func TestAuthenticateIsDocumentedAsWebEID(t *testing.T) {
+	e := start(t)
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Schemas map[string]struct {
+				Required   []string                   `json:"required"`
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(e.do("GET", "/v1/openapi.json", nil, nil).body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	req := doc.Components.Schemas["AuthenticateRequest"]
+	if len(req.Required) != 1 || req.Required[0] != "challengeNonce" || len(req.Properties) != 1 {
+		t.Fatalf("AuthenticateRequest: %+v", req)
+	}
+	tok := doc.Components.Schemas["WebEIDToken"]
+	for _, f := range []string{"format", "unverifiedCertificate", "algorithm", "signature", "appVersion"} {
+		if _, ok := tok.Properties[f]; !ok {
+			t.Errorf("WebEIDToken lacks %s", f)
+		}
+	}
+	op := string(doc.Paths["/v1/readers/{reader}/authenticate"]["post"])
+	if !strings.Contains(op, `"#/components/schemas/WebEIDToken"`) || !strings.Contains(op, "origin") {
+		t.Fatalf("authenticate: %s", op)
+	}
+}
