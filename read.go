@@ -780,28 +780,6 @@ func expiredOn(iso string, now time.Time) bool {
 	return !now.Before(d.AddDate(0, 0, 1))
 }
 
-func findCheck(checks []trust.Check, name trust.CheckName) (trust.Check, bool) {
-	for _, c := range checks {
-		if c.Name == name {
-			return c, true
-		}
-	}
-	return trust.Check{Name: name}, false
-}
-
-// anchorsOf lists the distinct anchors checks rest on, in order.
-func anchorsOf(checks []trust.Check) []trust.Anchor {
-	seen := map[string]bool{}
-	var out []trust.Anchor
-	for _, c := range checks {
-		if c.Anchor != "" && !seen[c.Anchor] {
-			seen[c.Anchor] = true
-			out = append(out, trust.Anchor{Name: c.Anchor, Production: c.Production})
-		}
-	}
-	return out
-}
-
 // printable keeps a card-supplied label safe to show: non-printable bytes
 // become dots.
 func printable(s string) string {

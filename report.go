@@ -326,31 +326,6 @@ func (p *JPKIPart) Status() string {
 	return certificateState(p.CertificateCheck) + ", " + key
 }
 
-// certificateState is what a certificate's check found, in words.
-func certificateState(c trust.Check) string {
-	switch c.Result {
-	case trust.Pass:
-		if c.Revoked {
-			return "certificate verified, but revoked"
-		}
-		if c.Expired {
-			return "certificate verified, but expired"
-		}
-		return "certificate valid"
-	case trust.Unknown:
-		return "certificate not verified (no trust anchor or CRL vouches for it)"
-	case trust.Fail:
-		return "certificate invalid"
-	}
-	return "certificate not checked"
-}
-
-// unprovenDetail is the detail of a key proof that was not made: what the
-// certificate's own check found, then how to tie the certificate.
-func unprovenDetail(certCheck trust.Check, how string) string {
-	return certificateState(certCheck) + ", key not proven: " + how
-}
-
 // MarshalVerificationJSON is the report's "verification" member alone:
 // the verdict, whether it rests on test anchors, the anchors and every
 // check.
