@@ -130,3 +130,26 @@ func TestEligibilityJSON(t *testing.T) {
 	}
 	goldenJSON(t, "eligibility.golden.json", b.Bytes())
 }
+
+// TestConfirmReportJSON: a confirmation's JSON, answered and pending, is
+// the golden file byte for byte.
+func TestConfirmReportJSON(t *testing.T) {
+	msg, err := ParseConfirmResult(readTestdata(t, "result-flat-diseases.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &Result{Job: Job{ID: "20250301-0001"}, Resumed: true, Path: "/share/res/a.xml", Message: msg}
+	indent := func(v any) []byte {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	goldenJSON(t, "confirm-report.golden.json", indent(res.Report()))
+	te := &TimeoutError{Job: Job{ID: "20250301-0002"}, Waited: 90 * time.Second}
+	goldenJSON(t, "confirm-pending.golden.json", indent(PendingReport(te.Job, te)))
+}

@@ -95,16 +95,6 @@ func (f *oqsClientFlags) client() (*oqs.Client, error) {
 		Timeout: f.timeout, PollInterval: f.poll, FileTimeout: f.fileTimeout})
 }
 
-// confirmJSON is the --json output of oqs confirm.
-type confirmJSON struct {
-	Job        string `json:"job"`
-	Resumed    bool   `json:"resumed"`
-	ResultFile string `json:"result_file,omitempty"`
-	Pending    bool   `json:"pending,omitempty"`
-	Error      string `json:"error,omitempty"`
-	*oqs.Eligibility
-}
-
 func newOQSConfirmCmd(a *app) *cobra.Command {
 	var cf oqsClientFlags
 	var req oqs.Request
@@ -147,7 +137,7 @@ foreign result, terminal or service error); 4 timeout (job pending).`,
 			var te *oqs.TimeoutError
 			if errors.As(err, &te) {
 				if asJSON {
-					writeJSON(a, confirmJSON{Job: te.Job.ID, Pending: true, Error: err.Error()})
+					writeJSON(a, oqs.PendingReport(te.Job, err))
 				}
 				return &exitError{code: exitOQSTimeout, err: err}
 			}
@@ -156,7 +146,7 @@ foreign result, terminal or service error); 4 timeout (job pending).`,
 			}
 			e := res.Eligibility()
 			if asJSON {
-				writeJSON(a, confirmJSON{Job: res.Job.ID, Resumed: res.Resumed, ResultFile: res.Path, Eligibility: &e})
+				writeJSON(a, res.Report())
 			} else {
 				pre := [][2]string{{"要求 request", res.Job.ID}}
 				if res.Resumed {
