@@ -9,6 +9,7 @@ import (
 
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/pin"
 )
 
 // apduLog writes every exchange to w for a support desk: the command, the
@@ -68,7 +69,7 @@ func (l *apduLog) command(cmd []byte) string {
 		l.ef = uint16(p1 & 0x1F)
 	}
 	switch {
-	case !CarriesSecret(cmd):
+	case !pin.CarriesSecret(cmd):
 		return spaced(cmd)
 	case perr != nil:
 		// A secret-carrying command whose lengths do not add up: where its

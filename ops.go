@@ -3,12 +3,10 @@ package mynakit
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
@@ -229,49 +227,14 @@ func (c *Card) tieSignCertificate(ctx context.Context, rep *CertificateReport, o
 	return jpki.MatchTextFacts(rep.Attributes, f, tied), nil
 }
 
-// ErrSecretInAPDU: a raw command would carry a secret (VERIFY, CHANGE
-// REFERENCE DATA or CHANGE KEY with data), which Transmit refuses unless
-// allowed: it bypasses the retry guard, and the secret would sit in a
-// command line.
-var ErrSecretInAPDU = errors.New("refused: this APDU carries a PIN or password (VERIFY, CHANGE REFERENCE DATA, CHANGE KEY); it bypasses the retry guard")
-
-// CarriesSecret reports whether a command APDU presents or sets a secret:
-// VERIFY (00 20) or CHANGE REFERENCE DATA (00 24) with data, or CHANGE KEY
-// (80 32) — card reference §3.3, §3.4.
-func CarriesSecret(cmd []byte) bool {
-	c, err := apdu.ParseCommand(cmd)
-	if err != nil {
-		return len(cmd) >= 2 && (cmd[1] == 0x20 || cmd[1] == 0x24 || cmd[1] == 0x32)
-	}
-	switch c.INS {
-	case 0x20, 0x24:
-		return len(c.Data) > 0
-	case 0x32:
-		return c.CLA&0x80 != 0
-	}
-	return false
-}
-
-// RefuseSecrets is Transmit's check, for a caller that wants it before it
-// opens a card: ErrSecretInAPDU, naming the first command that carries a
-// secret, or nil.
-func RefuseSecrets(cmds [][]byte) error {
-	for i, cmd := range cmds {
-		if CarriesSecret(cmd) {
-			return fmt.Errorf("APDU %d: %w", i+1, ErrSecretInAPDU)
-		}
-	}
-	return nil
-}
-
 // Transmit sends raw command APDUs in one transaction and returns the raw
 // responses, for developers' tools. 61xx and 6Cxx are not followed. If any
 // command carries a secret, nothing is sent and the error is
-// ErrSecretInAPDU, unless allowSecret. On an error the responses so far
+// pin.ErrSecretInAPDU, unless allowSecret. On an error the responses so far
 // are returned.
 func (c *Card) Transmit(ctx context.Context, cmds [][]byte, allowSecret bool) ([][]byte, error) {
 	if !allowSecret {
-		if err := RefuseSecrets(cmds); err != nil {
+		if err := pin.RefuseSecrets(cmds); err != nil {
 			return nil, err
 		}
 	}

@@ -413,14 +413,14 @@ func TestTransmitRefusesSecrets(t *testing.T) {
 	ctx := context.Background()
 	sel := []byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01}
 	verify := []byte{0x00, 0x20, 0x00, 0x98, 0x04, '9', '9', '9', '9'}
-	if _, err := c.Transmit(ctx, [][]byte{sel, verify}, false); !errors.Is(err, mynakit.ErrSecretInAPDU) {
+	if _, err := c.Transmit(ctx, [][]byte{sel, verify}, false); !errors.Is(err, pin.ErrSecretInAPDU) {
 		t.Fatalf("VERIFY with data: %v", err)
 	}
 	if left, _, _ := sim.KeyState(myna.JPKI, myna.JPKIAuthPIN); left != 3 {
 		t.Fatalf("a try was spent: %d left", left)
 	}
 	for _, cmd := range [][]byte{{0x00, 0x24, 0x01, 0x80, 0x04, '1', '2', '3', '4'}, {0x80, 0x32, 0x00, 0x80, 0x04, '1', '2', '3', '4'}} {
-		if !mynakit.CarriesSecret(cmd) {
+		if !pin.CarriesSecret(cmd) {
 			t.Errorf("% X not seen as carrying a secret", cmd)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/pin"
 )
 
 func init() { register(newAPDUCmd) }
@@ -52,7 +52,7 @@ Example: mynakit apdu --simulator "00 A4 04 0C 0A D392F000260100000001" 00B00000
 				apdus = append(apdus, b)
 			}
 			if !rawVerify {
-				if err := mynakit.RefuseSecrets(apdus); err != nil {
+				if err := pin.RefuseSecrets(apdus); err != nil {
 					return fail(fmt.Errorf("%w; add --raw-verify if you mean it", err))
 				}
 			}
@@ -64,7 +64,7 @@ Example: mynakit apdu --simulator "00 A4 04 0C 0A D392F000260100000001" 00B00000
 			resps, err := card.Transmit(cmd.Context(), apdus, rawVerify)
 			for i, r := range resps {
 				c := apdus[i]
-				if rawVerify && mynakit.CarriesSecret(c) {
+				if rawVerify && pin.CarriesSecret(c) {
 					fmt.Fprintf(a.out, "> %s [data redacted]\n", spacedHex(c[:4]))
 				} else {
 					fmt.Fprintf(a.out, "> %s\n", spacedHex(c))
