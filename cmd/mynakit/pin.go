@@ -40,10 +40,7 @@ func newPINStatusCmd(a *app) *cobra.Command {
 				return fail(err)
 			}
 			if asJSON {
-				if keys == nil {
-					keys = []pin.KeyStatus{}
-				}
-				return writeJSON(a, map[string]any{"keys": keys})
+				return writeJSON(a, pin.NewStatusReport(keys))
 			}
 			tw := &table{width: termWidth(a.out)}
 			tw.add("KEY", "APPLET", "TRIES LEFT", "STATE")
@@ -150,25 +147,9 @@ func askNew(ctx context.Context, p pin.Prompter, kind myna.Secret) ([]byte, erro
 	return vals[0], nil
 }
 
-type changeJSON struct {
-	Name      myna.KeyName `json:"name"`
-	Applet    string       `json:"applet"`
-	Holds     string       `json:"holds"`
-	Attempted bool         `json:"attempted"`
-	Error     string       `json:"error,omitempty"`
-}
-
 func report(a *app, results []pin.ChangeResult, asJSON bool) {
 	if asJSON {
-		out := []changeJSON{}
-		for _, r := range results {
-			c := changeJSON{Name: r.Key.Name, Applet: r.Key.Applet.Name(), Holds: string(r.Holds), Attempted: r.Attempted}
-			if r.Err != nil {
-				c.Error = r.Err.Error()
-			}
-			out = append(out, c)
-		}
-		_ = writeJSON(a, map[string]any{"keys": out})
+		_ = writeJSON(a, pin.NewChangeReport(results))
 		return
 	}
 	for _, r := range results {
