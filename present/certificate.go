@@ -111,3 +111,12 @@ func SignatureOf(res *jpki.CMSResult) Signature {
 	}
 	return out
 }
+
+// HolderName is the holder's name a signing certificate carries in its
+// JPKI attributes, or "" when it carries none.
+func HolderName(c *x509.Certificate) string {
+	if at, err := jpki.ParseAttributes(c); err == nil {
+		return at.Name
+	}
+	return ""
+}

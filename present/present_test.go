@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mynakit/mynakit/jpki"
+	"github.com/mynakit/mynakit/pdfsig"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -172,5 +173,50 @@ func TestImageFormat(t *testing.T) {
 		if got := ImageFormat(tc.in); got != tc.want {
 			t.Errorf("%x: %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestPDFJSON: a PDF verification's JSON is the map and per-signature
+// struct the command-line tool built before it had a type (kept here as
+// the reference), and the golden file.
+func TestPDFJSON(t *testing.T) {
+	cert := testCert(t)
+	res := &pdfsig.Result{Size: 4096, Revisions: []int64{1000, 4096}, Verdict: trust.NotGenuine,
+		Checks: []trust.Check{{Name: trust.CheckName("pdf:later-changes"), Result: trust.Fail, Detail: "page <content> & more replaced"}},
+		Signatures: []pdfsig.SignatureResult{
+			{Field: "Signature1", Object: 12, SubFilter: "ETSI.CAdES.detached", ByteRange: []int64{0, 100, 200, 800}, Covered: 900, Revision: 1000,
+				Signer: cert, Timestamp: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), JudgedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+				Changes: []pdfsig.Change{{Object: 3, What: "page content", Allowed: false, Revision: 4096}}, Checks: testChecks, Verdict: trust.Genuine},
+			{Object: 20, SubFilter: "adbe.pkcs7.detached", JudgedAt: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), Verdict: trust.Undecided},
+		}}
+	type pdfSigJSON struct {
+		*pdfsig.SignatureResult
+		Signer    *Certificate `json:"signer,omitempty"`
+		Name      string       `json:"signer_name,omitempty"`
+		Timestamp string       `json:"timestamp,omitempty"`
+		JudgedAt  string       `json:"judged_at"`
+	}
+	sigs := make([]pdfSigJSON, len(res.Signatures))
+	for i := range res.Signatures {
+		s := &res.Signatures[i]
+		j := pdfSigJSON{SignatureResult: s, JudgedAt: s.JudgedAt.UTC().Format(time.RFC3339)}
+		if s.Signer != nil {
+			c := CertificateOf(s.Signer)
+			j.Signer = &c
+			j.Name = HolderName(s.Signer)
+		}
+		if !s.Timestamp.IsZero() {
+			j.Timestamp = s.Timestamp.UTC().Format(time.RFC3339)
+		}
+		sigs[i] = j
+	}
+	want := encode(t, map[string]any{"verdict": res.Verdict, "size": res.Size, "revisions": res.Revisions, "signatures": sigs, "checks": res.Checks})
+	got := encode(t, PDFOf(res))
+	if !bytes.Equal(got, want) {
+		t.Fatalf("typed JSON differs from the map form:\n%s\nwant\n%s", got, want)
+	}
+	golden(t, "pdf.golden.json", got)
+	if got := encode(t, PDFOf(&pdfsig.Result{})); !bytes.Contains(got, []byte(`"signatures": []`)) {
+		t.Errorf("a PDF without signatures: %s", got)
 	}
 }

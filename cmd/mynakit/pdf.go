@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -179,14 +178,6 @@ address, birth date): it is written with mode 0600.`,
 	return cmd
 }
 
-type pdfSigJSON struct {
-	*pdfsig.SignatureResult
-	Signer    *present.Certificate `json:"signer,omitempty"`
-	Name      string               `json:"signer_name,omitempty"`
-	Timestamp string               `json:"timestamp,omitempty"`
-	JudgedAt  string               `json:"judged_at"`
-}
-
 func newPDFVerifyCmd(a *app) *cobra.Command {
 	var asJSON bool
 	var crlPath string
@@ -232,21 +223,7 @@ a PDF (malformed, truncated, encrypted), 4 genuine but expired or revoked.`,
 				return fail(err)
 			}
 			if asJSON {
-				sigs := make([]pdfSigJSON, len(res.Signatures))
-				for i := range res.Signatures {
-					s := &res.Signatures[i]
-					j := pdfSigJSON{SignatureResult: s, JudgedAt: s.JudgedAt.UTC().Format(time.RFC3339)}
-					if s.Signer != nil {
-						c := present.CertificateOf(s.Signer)
-						j.Signer = &c
-						j.Name = holderName(s.Signer)
-					}
-					if !s.Timestamp.IsZero() {
-						j.Timestamp = s.Timestamp.UTC().Format(time.RFC3339)
-					}
-					sigs[i] = j
-				}
-				if err := writeJSON(a, map[string]any{"verdict": res.Verdict, "size": res.Size, "revisions": res.Revisions, "signatures": sigs, "checks": res.Checks}); err != nil {
+				if err := writeJSON(a, present.PDFOf(res)); err != nil {
 					return err
 				}
 				return exitFor(res.Verdict)
@@ -256,7 +233,7 @@ a PDF (malformed, truncated, encrypted), 4 genuine but expired or revoked.`,
 				fmt.Fprintf(a.out, "\n署名 %d Signature %d: field %q, object %d, /SubFilter /%s\n", i+1, i+1, safe(s.Field), s.Object, safe(s.SubFilter))
 				if s.Signer != nil {
 					fmt.Fprintf(a.out, "署名者 Signer: %s\n", safe(s.Signer.Subject.String()))
-					if n := holderName(s.Signer); n != "" {
+					if n := present.HolderName(s.Signer); n != "" {
 						fmt.Fprintf(a.out, "氏名 Name: %s\n", safe(n))
 					}
 				}
@@ -294,11 +271,4 @@ a PDF (malformed, truncated, encrypted), 4 genuine but expired or revoked.`,
 	cmd.Flags().StringVar(&crlPath, "crl", "", "check the signers' certificates against this CRL (DER or PEM)")
 	cmd.Flags().StringArrayVar(&tsaRoots, "tsa-root", nil, "PEM file of a trusted RFC 3161 time-stamping authority root; repeatable")
 	return cmd
-}
-
-func holderName(c *x509.Certificate) string {
-	if at, err := jpki.ParseAttributes(c); err == nil {
-		return at.Name
-	}
-	return ""
 }
