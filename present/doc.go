@@ -1,7 +1,7 @@
 // Package present holds the shapes in which mynakit's outputs show a
-// certificate, a signature check and an image to a person or a program: the
-// JSON the command-line tool prints and the bridge answers, and the names
-// its text output uses. It formats only: every value it shows was judged
+// certificate, a certificate check, a detached or PDF signature check and
+// an image to a person or a program: the JSON the command-line tool prints
+// and the bridge answers, and the names its text output uses. It formats only: every value it shows was judged
 // by the package that made it (the verdict and checks come from package
 // mynakit and jpki), and nothing here decides anything.
 //
