@@ -3,6 +3,7 @@ package oqs
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"time"
 )
 
@@ -10,12 +11,18 @@ import (
 // where it was read and kept, its eligibility, and — when the card read at
 // the counter is given — every way the result disagrees with that card.
 // Its JSON form (MarshalJSON) is the one line per result that README.md
-// documents under "Face watcher".
+// documents under "Face watcher"; with Counter set, the form a counter
+// page is sent.
 type FaceReport struct {
 	Result FaceResult
 	// Card is the card read at the counter, to compare with the result;
 	// nil when there is none.
 	Card *CardFacts
+	// Counter selects the form for a counter page: no paths of this
+	// machine (path, copy, note), the file's base name, the checksum
+	// always, and the comparison with the card as one "match" member
+	// (the card, whether it agrees, and the disagreements).
+	Counter bool
 }
 
 // NewFaceReport is the report of f, compared with card when card is not
@@ -64,11 +71,30 @@ type faceReportJSON struct {
 	Disagreements []Disagreement `json:"disagreements,omitempty"`
 }
 
+// faceCounterJSON is the counter page's form.
+type faceCounterJSON struct {
+	File        string       `json:"file"`
+	Time        string       `json:"time,omitempty"`
+	SHA256      string       `json:"sha256"`
+	Error       string       `json:"error,omitempty"`
+	Eligibility *Eligibility `json:"eligibility,omitempty"`
+	Match       *faceMatch   `json:"match,omitempty"`
+}
+
+type faceMatch struct {
+	Card          CardFacts      `json:"card"`
+	Agrees        bool           `json:"agrees"`
+	Disagreements []Disagreement `json:"disagreements"`
+}
+
 // MarshalJSON writes the report: the time from the file name in RFC 3339,
 // an unreadable file's error instead of its eligibility, and the
 // disagreements only when a card was given. Characters such as < and & are
 // written as they are; an encoder that escapes HTML escapes them.
 func (r FaceReport) MarshalJSON() ([]byte, error) {
+	if r.Counter {
+		return r.marshalCounter()
+	}
 	f := r.Result
 	out := faceReportJSON{File: f.Name, Path: f.Path, SHA256: f.SHA256, Copy: f.CopyPath, Note: f.Note,
 		Eligibility: r.Eligibility(), Disagreements: r.Disagreements()}
@@ -78,10 +104,31 @@ func (r FaceReport) MarshalJSON() ([]byte, error) {
 	if f.Err != nil {
 		out.Error = f.Err.Error()
 	}
+	return marshalPlain(out)
+}
+
+func (r FaceReport) marshalCounter() ([]byte, error) {
+	f := r.Result
+	out := faceCounterJSON{File: filepath.Base(f.Name), SHA256: f.SHA256, Eligibility: r.Eligibility()}
+	if !f.Time.IsZero() {
+		out.Time = f.Time.Format(time.RFC3339)
+	}
+	if f.Err != nil {
+		out.Error = f.Err.Error()
+	} else if r.Card != nil {
+		d := r.Disagreements()
+		out.Match = &faceMatch{Card: *r.Card, Agrees: len(d) == 0, Disagreements: d}
+	}
+	return marshalPlain(out)
+}
+
+// marshalPlain is json.Marshal without HTML escaping: an encoder that
+// escapes HTML escapes the result as it copies it.
+func marshalPlain(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil

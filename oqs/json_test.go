@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -152,4 +153,70 @@ func TestConfirmReportJSON(t *testing.T) {
 	goldenJSON(t, "confirm-report.golden.json", indent(res.Report()))
 	te := &TimeoutError{Job: Job{ID: "20250301-0002"}, Waited: 90 * time.Second}
 	goldenJSON(t, "confirm-pending.golden.json", indent(PendingReport(te.Job, te)))
+}
+
+// TestFaceReportCounterJSON: the counter page's form equals what the
+// bridge built by hand before FaceReport (kept here as the reference), as
+// json.Marshal writes it (HTML escaped), with and without a card and for
+// an unreadable file.
+func TestFaceReportCounterJSON(t *testing.T) {
+	type matchJSON struct {
+		Card          CardFacts      `json:"card"`
+		Agrees        bool           `json:"agrees"`
+		Disagreements []Disagreement `json:"disagreements"`
+	}
+	type faceJSON struct {
+		File        string       `json:"file"`
+		Time        string       `json:"time,omitempty"`
+		SHA256      string       `json:"sha256"`
+		Error       string       `json:"error,omitempty"`
+		Eligibility *Eligibility `json:"eligibility,omitempty"`
+		Match       *matchJSON   `json:"match,omitempty"`
+	}
+	render := func(f FaceResult, card *CardFacts) []byte {
+		out := faceJSON{File: filepath.Base(f.Name), SHA256: f.SHA256}
+		if !f.Time.IsZero() {
+			out.Time = f.Time.Format(time.RFC3339)
+		}
+		if f.Err != nil {
+			out.Error = f.Err.Error()
+		} else {
+			e := f.Eligibility()
+			out.Eligibility = &e
+			if card != nil {
+				d := Match(*card, f)
+				if d == nil {
+					d = []Disagreement{}
+				}
+				out.Match = &matchJSON{Card: *card, Agrees: len(d) == 0, Disagreements: d}
+			}
+		}
+		b, _ := json.Marshal(out)
+		return b
+	}
+	good := faceResult(t)
+	good.Name = "/share/face/" + good.Name
+	bad := FaceResult{Name: "/share/face/x.xml", Err: errors.New("truncated <XML> & more")}
+	other := &CardFacts{Name: "別人　太郎", BirthDate: "1999-01-01"}
+	for _, tc := range []struct {
+		name string
+		f    FaceResult
+		card *CardFacts
+		file string
+	}{
+		{"no card", good, nil, "face-counter.golden.json"},
+		{"another card", good, other, "face-counter-mismatch.golden.json"},
+		{"unreadable", bad, other, "face-counter-unreadable.golden.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := json.Marshal(FaceReport{Result: tc.f, Card: tc.card, Counter: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := render(tc.f, tc.card); !bytes.Equal(got, want) {
+				t.Fatalf("counter form differs from the bridge's:\n%s\nwant\n%s", got, want)
+			}
+			goldenJSON(t, tc.file, append(got, '\n'))
+		})
+	}
 }
