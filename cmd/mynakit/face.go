@@ -107,14 +107,6 @@ written without --unverified), 3 error.`,
 	return cmd
 }
 
-type indexEntry struct {
-	Part     face.Part       `json:"part"`
-	File     string          `json:"file"`
-	Bytes    int             `json:"bytes"`
-	Verified bool            `json:"verified"`
-	Covered  trust.CheckName `json:"covered_by,omitempty"`
-}
-
 // exportAll writes every card-face picture the signatures allow, and an
 // index saying which signature covers each.
 func exportAll(a *app, dir string, r *mynakit.Report, opts face.ExportOptions) error {
@@ -126,14 +118,12 @@ func exportAll(a *app, dir string, r *mynakit.Report, opts face.ExportOptions) e
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	var index []indexEntry
 	for _, e := range ex {
 		if err := atomicfile.WriteFile(filepath.Join(dir, e.Filename), e.Data, atomicfile.Private); err != nil {
 			return err
 		}
-		index = append(index, indexEntry{Part: e.Part, File: e.Filename, Bytes: len(e.Data), Verified: e.Verified, Covered: e.Part.CoveredBy()})
 	}
-	b, err := json.MarshalIndent(map[string]any{"images": index, "verdict": r.Verdict}, "", "  ")
+	b, err := json.MarshalIndent(face.NewIndex(ex, r.Verdict), "", "  ")
 	if err != nil {
 		return err
 	}
