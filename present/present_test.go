@@ -220,3 +220,16 @@ func TestPDFJSON(t *testing.T) {
 		t.Errorf("a PDF without signatures: %s", got)
 	}
 }
+
+// TestReadersJSON: the reader list is the map the command-line tool built
+// before it had a type, and the golden file; no readers is an empty list.
+func TestReadersJSON(t *testing.T) {
+	list := []Reader{ReaderOf("ACS ACR39U 00 00", true, []byte{0x3B, 0xE0, 0x00, 0xff}), ReaderOf("Sony <RC-S380> & more", false, nil)}
+	if got, want := encode(t, ReaderList(list)), encode(t, map[string]any{"readers": list}); !bytes.Equal(got, want) {
+		t.Fatalf("typed JSON differs from the map form:\n%s\nwant\n%s", got, want)
+	}
+	golden(t, "readers.golden.json", encode(t, ReaderList(list)))
+	if got := encode(t, ReaderList(nil)); !bytes.Equal(got, []byte("{\n  \"readers\": []\n}\n")) {
+		t.Errorf("no readers: %s", got)
+	}
+}

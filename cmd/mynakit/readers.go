@@ -1,22 +1,15 @@
 package main
 
 import (
-	"encoding/hex"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/present"
 )
 
 func init() { register(newReadersCmd) }
-
-type readerJSON struct {
-	Name        string `json:"name"`
-	CardPresent bool   `json:"card_present"`
-	ATR         string `json:"atr,omitempty"`
-}
 
 func newReadersCmd(a *app) *cobra.Command {
 	var asJSON bool
@@ -25,28 +18,25 @@ func newReadersCmd(a *app) *cobra.Command {
 		Short: "List PC/SC readers, whether a card is present, and its ATR",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var list []readerJSON
+			var list []present.Reader
 			if a.simulated() {
 				card, err := a.open(cmd.Context())
 				if err != nil {
 					return err
 				}
 				defer card.Close()
-				list = append(list, readerJSON{Name: card.Reader(), CardPresent: true, ATR: strings.ToUpper(hex.EncodeToString(card.ATR()))})
+				list = append(list, present.ReaderOf(card.Reader(), true, card.ATR()))
 			} else {
 				readers, err := mynakit.Readers(cmd.Context())
 				if err != nil {
 					return fail(err)
 				}
 				for _, r := range readers {
-					list = append(list, readerJSON{Name: r.Name, CardPresent: r.CardPresent, ATR: strings.ToUpper(hex.EncodeToString(r.ATR))})
+					list = append(list, present.ReaderOf(r.Name, r.CardPresent, r.ATR))
 				}
 			}
 			if asJSON {
-				if list == nil {
-					list = []readerJSON{}
-				}
-				return writeJSON(a, map[string]any{"readers": list})
+				return writeJSON(a, present.ReaderList(list))
 			}
 			if len(list) == 0 {
 				fmt.Fprintln(a.out, "カードリーダーが見つかりません / No PC/SC reader found. Is pcscd running? (Without a reader, try --simulator.)")
