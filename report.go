@@ -348,9 +348,9 @@ func (r *Report) verification() verifyJSON {
 // member). Values no J-LIS signature covers sit under "unsigned".
 func (r *Report) MarshalJSON() ([]byte, error) {
 	out := reportJSON{
-		Format: ReportFormat,
-		Reader: r.Reader,
-		Expiry: expiryJSON{Card: r.Expiry.Card, CardExpired: r.Expiry.CardExpired, CertificateExpired: r.Expiry.CertificateExpired, Revoked: r.Expiry.Revoked},
+		Format:       ReportFormat,
+		Reader:       r.Reader,
+		Expiry:       expiryJSON{Card: r.Expiry.Card, CardExpired: r.Expiry.CardExpired, CertificateExpired: r.Expiry.CertificateExpired, Revoked: r.Expiry.Revoked},
 		Verification: r.verification(),
 		Traffic:      trafficJSON{APDUs: r.Stats.Commands, BytesSent: r.Stats.BytesSent, BytesReceived: r.Stats.BytesReceived},
 	}
