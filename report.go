@@ -178,14 +178,27 @@ func (r *Report) FaceImages() face.Images {
 // ErrNotRead: the part a QR code needs was not read (ReadOptions).
 var ErrNotRead = errors.New("the card data this needs was not read")
 
+// NotGenuineError: a QR code was asked of a card whose read is not
+// genuine (or genuine-expired). A code carries the card's own signed data,
+// which a scanner verifies offline; made from a clone or a shim, it would
+// lend that card's data a second, portable life.
+type NotGenuineError struct{ Verdict trust.Verdict }
+
+func (e *NotGenuineError) Error() string {
+	return "真正と確認できないカードからはコードを作りません no code is made from a card that is not genuine: " + string(e.Verdict)
+}
+
 // QRCode makes an offline-verifiable code of the kind from what the card
 // returned: qr.KindAge from the age-verification record (read it with
 // ReadOptions.AgeRecord), qr.KindAttributes from the text applet's four
 // basic facts — which, through the My Number file's digest, effectively
-// discloses the My Number (see package qr). The card data must verify
-// under its own CV certificate; the code's verdict is judged by whoever
-// scans it.
+// discloses the My Number (see package qr). Only a read whose verdict is
+// genuine or genuine-expired makes a code (*NotGenuineError otherwise);
+// the code's own verdict is judged again by whoever scans it.
 func (r *Report) QRCode(kind qr.Kind) (*qr.Payload, error) {
+	if r.Verdict != trust.Genuine && r.Verdict != trust.GenuineExpired {
+		return nil, &NotGenuineError{Verdict: r.Verdict}
+	}
 	switch kind {
 	case qr.KindAge:
 		if r.surface == nil || r.surface.Raw.AgeRecord == nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/mynakit/mynakit"
 	"github.com/mynakit/mynakit/internal/atomicfile"
 	"github.com/mynakit/mynakit/qr"
-	"github.com/mynakit/mynakit/trust"
 )
 
 func init() { register(newQRCmd) }
@@ -91,11 +90,12 @@ func makeQR(cmd *cobra.Command, a *app, mk *qrMake) error {
 	if err != nil {
 		return fail(err)
 	}
-	if r.Verdict != trust.Genuine && r.Verdict != trust.GenuineExpired {
-		fmt.Fprintln(a.out, verdictLine(r.Verdict, r.Checks))
-		return &exitError{code: exitFor(r.Verdict).(*exitError).code, err: errors.New("no code is made from a card that is not genuine")}
-	}
 	p, err := r.QRCode(kind)
+	var ng *mynakit.NotGenuineError
+	if errors.As(err, &ng) {
+		fmt.Fprintln(a.out, verdictLine(r.Verdict, r.Checks))
+		return &exitError{code: exitFor(r.Verdict).(*exitError).code, err: err}
+	}
 	if err != nil {
 		return fail(err)
 	}
