@@ -172,6 +172,28 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 			}
 		})
 	})
+	t.Run("cancel a waiting consent", func(t *testing.T) {
+		e := start(t, withoutCard())
+		ctx, cancel := chromedp.NewContext(bctx)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.b.OpenURL(time.Minute))); err != nil {
+			t.Fatal(err)
+		}
+		until(t, ctx, "the page is connected", `document.getElementById('connection').textContent.includes('接続しました')`)
+		// A site asks to pair and nobody answers: the counter lists the
+		// question and cancels it.
+		r := e.do("POST", "/v1/pair", nil, map[string]string{"Origin": appOrigin})
+		id := decodeJSON(t, r.body)["id"].(string)
+		sel := `#pending-list li[data-id="` + id + `"] button`
+		until(t, ctx, "the counter lists the question", `!document.getElementById('pending').hidden && !!document.querySelector('`+sel+`') && document.getElementById('pending-list').textContent.includes('`+appOrigin+`')`)
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { document.querySelector('`+sel+`').click(); return true; })()`)); err != nil {
+			t.Fatal(err)
+		}
+		if v := e.op(id, map[string]string{"Origin": appOrigin}, finished); v["state"] != "cancelled" {
+			t.Fatalf("after cancel: %v", v)
+		}
+		until(t, ctx, "the list empties", `document.getElementById('pending').hidden`)
+	})
 	t.Run("clinic", func(t *testing.T) {
 		root := t.TempDir()
 		sc, err := oqssim.ParseScenarios([]byte(clinicScenario))

@@ -181,8 +181,16 @@ func secretLabel(k myna.Secret) string {
 // buffers are wiped.
 func (b *Bridge) handleConsentSubmit(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
-	if c.origin != b.self {
-		writeError(w, r, newError(http.StatusForbidden, "forbidden-origin", "暗証番号はブリッジ自身の画面でのみ受け付けます a secret is accepted only from the bridge's own consent page"))
+	if !c.session {
+		// Only the person at the counter answers: the session cookie,
+		// which the one-time URL gave the counter's browser, and which no
+		// other site's page or local program has. Nothing of the body is
+		// read.
+		h := w.Header()
+		pageHeaders(h, "default-src 'none'; style-src 'self'; frame-ancestors 'self'; base-uri 'none'")
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+		w.WriteHeader(http.StatusForbidden)
+		_ = consentTmpl.Execute(w, consentView{Status: "窓口画面の外からは答えられません。このパソコンで mynakit open を実行して窓口画面を開いてから、もう一度お試しください。 Answers are accepted only from the counter's browser: run mynakit open on this PC to open the counter page, then try again.", Problem: true, Finished: true})
 		return
 	}
 	op := b.findOp(r.PathValue("id"))

@@ -52,7 +52,7 @@ func (b *Bridge) buildRoutes() {
 		{"GET", "/open", public, b.handleOpen},
 		{"GET", "/static/{file}", public, b.handleStatic},
 		{"GET", "/consent/{id}", public, b.handleConsentPage},
-		{"POST", "/consent/{id}", session, b.handleConsentSubmit},
+		{"POST", "/consent/{id}", public, b.handleConsentSubmit}, // the session, checked there
 	}
 	if b.clinic != nil {
 		b.routes = append(b.routes,

@@ -1,11 +1,13 @@
 package bridge_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha512"
 	"encoding/json"
-	"io"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -388,25 +390,38 @@ func TestSignAnswersBeforeReadingTheBody(t *testing.T) {
 	if r.status != http.StatusAccepted {
 		t.Fatalf("%d", r.status)
 	}
-	go e.do("GET", "/v1/readers/sim/card", nil, local(e.appToken("billing")))
-	deadline := time.Now().Add(10 * time.Second)
+	// A status request waits for the reader: the queue is full. (Sent
+	// again whenever it came back, refused by an upload that took the
+	// place first.)
+	waiter := make(chan struct{}, 1)
+	waiter <- struct{}{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		pr, pw := io.Pipe()
-		req, _ := http.NewRequest("POST", e.url+"/v1/readers/sim/sign", pr)
-		req.ContentLength = 16 << 20
-		for k, v := range app(tok, "Content-Type", "application/octet-stream") {
-			req.Header.Set(k, v)
+		select {
+		case <-waiter:
+			go func() {
+				e.doCtx(ctx, "GET", "/v1/readers/sim/card", nil, local(e.appToken("billing")))
+				waiter <- struct{}{}
+			}()
+			time.Sleep(50 * time.Millisecond)
+		default:
 		}
+		// The headers of a 16 MiB upload, and not a byte of its body.
+		c, err := net.Dial("tcp", e.host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "POST /v1/readers/sim/sign HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", e.host, appOrigin, tok, 16<<20)
 		// Until the queue is full (the status request may not wait yet),
 		// the bridge takes the upload and waits for its body: give up on
 		// that one and try again.
-		resp, err := (&http.Client{Transport: &http.Transport{}, Timeout: 2 * time.Second}).Do(req)
-		pw.Close()
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusTooManyRequests {
-				return // answered with nothing of the body sent
-			}
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if strings.HasPrefix(line, "HTTP/1.1 429") {
+			return // answered with nothing of the body sent
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -381,8 +381,12 @@
 
   // --- questions other callers wait on: the counter may cancel them ---
   const pending = new Map();
+  // pendingSeq orders the list's answers against the events: a list
+  // fetched before an event says nothing about after it.
+  let pendingSeq = 0;
 
   function onConsent(c) {
+    pendingSeq++;
     if (c.open) pending.set(c.id, c); else pending.delete(c.id);
     renderPending();
   }
@@ -409,10 +413,12 @@
   }
 
   async function refreshPending() {
+    const seq = ++pendingSeq;
     try {
       const res = await api('/v1/consents');
       if (!res.ok) return;
       const j = await res.json();
+      if (seq !== pendingSeq) return;
       pending.clear();
       for (const c of j.consents || []) if (c.origin !== location.origin) pending.set(c.id, c);
       renderPending();
