@@ -257,3 +257,25 @@ func TestAuthenticateIsDocumentedAsWebEID(t *testing.T) {
 		t.Fatalf("authenticate: %s", op)
 	}
 }
+
+// BenchmarkWebEIDAuthenticate measures one login through the bridge with
+// the simulator: the request, the PIN (a terminal prompter), the card's
+// signature and the token, then its validation.
+func BenchmarkWebEIDAuthenticate(b *testing.B) {
+	e := start(b, withTerminal())
+	tok := e.pair(appOrigin)
+	store := simtest.Store(b)
+	h := app(tok)
+	for b.Loop() {
+		v := &webeid.Validator{Origin: appOrigin, Trust: store, Nonces: anyNonce{}, AllowTestAnchors: true}
+		nonce := newNonce(32)
+		r := e.follow(e.do("POST", "/v1/readers/sim/authenticate", mustMarshal(map[string]any{"challengeNonce": nonce}), h), h)
+		token, err := webeid.ParseToken(r.body)
+		if err != nil || r.status != 200 {
+			b.Fatalf("%d %s", r.status, r.body)
+		}
+		if _, err := v.Validate(context.Background(), token, nonce); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
