@@ -20,6 +20,8 @@ import (
 	"github.com/mynakit/mynakit/bridge"
 	"github.com/mynakit/mynakit/examples/relyingparty/rp"
 	"github.com/mynakit/mynakit/internal/simtest"
+	"github.com/mynakit/mynakit/myna"
+	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -323,5 +325,29 @@ func TestWebEIDLoginInTheBrowser(t *testing.T) {
 	until(t, page, "the page reports the missing card", `!document.getElementById('error').hidden`)
 	if code, msg := text(t, page, `document.getElementById('error').dataset.code`), text(t, page, `document.getElementById('error').textContent`); code != "ERR_MYNAKIT_NO_CARD" || !strings.Contains(msg, "カードリーダーにマイナンバーカードを置いて") {
 		t.Fatalf("no card: %s %q", code, msg)
+	}
+
+	// A card whose PIN has one try left: the bridge never spends it, and
+	// the page says to go to the municipality.
+	img := simtest.Image(t)
+	simtest.Applet(img, myna.JPKI).Keys[simulator.FIDString(myna.JPKIAuthPIN)].Remaining = 1
+	if err := e.local.Add("last-try", simtest.Sim(t, img), true); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; !strings.Contains(string(e.do("GET", "/v1/readers", nil, nil).body), `"name":"last-try","card_present":true`); i++ {
+		if i > 1000 {
+			t.Fatal("the bridge does not list the second reader")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := chromedp.Do(page, chromedp.Click(chromedp.CSS("#login"))); err != nil {
+		t.Fatal(err)
+	}
+	until(t, page, "the page reports the PIN", `!document.getElementById('error').hidden && document.getElementById('error').dataset.code !== 'ERR_MYNAKIT_NO_CARD'`)
+	if code, msg := text(t, page, `document.getElementById('error').dataset.code`), text(t, page, `document.getElementById('error').textContent`); code != "ERR_MYNAKIT_PIN_BLOCKED" || !strings.Contains(msg, "市区町村の窓口") {
+		t.Fatalf("one try left: %s %q", code, msg)
+	}
+	if left, _, _ := e.sim.KeyState(myna.JPKI, myna.JPKIAuthPIN); left != 3 {
+		t.Errorf("the first card's tries: %d", left)
 	}
 }
