@@ -350,4 +350,14 @@ func TestWebEIDLoginInTheBrowser(t *testing.T) {
 	if left, _, _ := e.sim.KeyState(myna.JPKI, myna.JPKIAuthPIN); left != 3 {
 		t.Errorf("the first card's tries: %d", left)
 	}
+
+	// No bridge (the permission granted): the page says to start mynakit.
+	e.stop()
+	if err := chromedp.Do(page, chromedp.Click(chromedp.CSS("#login"))); err != nil {
+		t.Fatal(err)
+	}
+	until(t, page, "the page reports the missing bridge", `document.getElementById('error').dataset.code !== 'ERR_MYNAKIT_PIN_BLOCKED' && !document.getElementById('error').hidden`)
+	if code, msg := text(t, page, `document.getElementById('error').dataset.code`), text(t, page, `document.getElementById('error').textContent`); code != "ERR_WEBEID_NATIVE_UNAVAILABLE" || !strings.Contains(msg, "mynakit が起動しているか") {
+		t.Fatalf("no bridge: %s %q", code, msg)
+	}
 }
