@@ -283,7 +283,7 @@ func TestWebEIDLoginInTheBrowser(t *testing.T) {
 	if err := chromedp.Do(consent, chromedp.Click(chromedp.CSS("#allow"))); err != nil {
 		t.Fatal(err)
 	}
-	link = answer(link, "secret", simtest.SignPassword)
+	answer(link, "secret", simtest.SignPassword)
 	if s := text(t, consent, `document.body.innerText`); !strings.Contains(s, "署名する内容はこの画面に表示できません") || !strings.Contains(s, rpOrigin) || !strings.Contains(s, hexString(digest[:])) {
 		t.Errorf("the signing consent page does not say the content cannot be shown:\n%s", s)
 	}
