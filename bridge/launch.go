@@ -215,6 +215,11 @@ func checkTicket(secret []byte, t string, now time.Time) (nonce string, exp time
 	return nonce, exp, true
 }
 
+// encodeMAC is mac in base64url, as tokens carry it.
+func encodeMAC(secret []byte, msg string) []byte {
+	return []byte(base64.RawURLEncoding.EncodeToString(mac(secret, msg)))
+}
+
 func mac(secret []byte, msg string) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(msg))
