@@ -42,11 +42,10 @@ func (b *Bridge) handleCounter(w http.ResponseWriter, r *http.Request) {
 // under a clean URL.
 func (b *Bridge) handleOpen(w http.ResponseWriter, r *http.Request) {
 	q, err := parseQuery(r.URL.RawQuery, "t")
-	var nonce string
 	ok := err == nil
 	if ok {
-		var exp = b.now()
-		nonce, exp, ok = checkTicket(b.secret, q["t"], b.now())
+		nonce, exp, valid := checkTicket(b.secret, q["t"], b.now())
+		ok = valid
 		if ok {
 			var id string
 			if id, ok = b.sessions.redeem(nonce, exp); ok {
