@@ -14,9 +14,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mynakit/mynakit/bridge"
 	"github.com/mynakit/mynakit/internal/simtest"
+	"github.com/mynakit/mynakit/trust"
 	"github.com/mynakit/mynakit/webeid"
 )
 
@@ -277,5 +279,37 @@ func BenchmarkWebEIDAuthenticate(b *testing.B) {
 		if _, err := v.Validate(context.Background(), token, nonce); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The bridge's token fails when its nonce expired, and under anchors it
+// does not chain to (J-LIS's production roots only).
+func TestAuthenticateWebEIDTokenExpiresAndNeedsItsAnchor(t *testing.T) {
+	e := start(t, withTerminal())
+	tok := e.pair(appOrigin)
+	now := time.Now()
+	store := webeid.NewMemoryNonces(5 * time.Minute)
+	store.SetClock(func() time.Time { return now })
+	v := &webeid.Validator{Origin: appOrigin, Trust: simtest.Store(t), Nonces: store, AllowTestAnchors: true}
+	token := func(nonce string) *webeid.Token {
+		h := app(tok)
+		r := e.follow(e.do("POST", "/v1/readers/sim/authenticate", mustMarshal(map[string]any{"challengeNonce": nonce}), h), h)
+		tk, err := webeid.ParseToken(r.body)
+		if err != nil || r.status != 200 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		return tk
+	}
+	nonce, _ := v.IssueNonce(context.Background())
+	tk := token(nonce)
+	now = now.Add(6 * time.Minute)
+	if _, err := v.Validate(context.Background(), tk, nonce); !errors.Is(err, webeid.ErrNonceExpired) {
+		t.Fatalf("an expired nonce: %v", err)
+	}
+	nonce, _ = v.IssueNonce(context.Background())
+	tk = token(nonce)
+	prod := &webeid.Validator{Origin: appOrigin, Trust: trust.Embedded(), Nonces: store, AllowTestAnchors: true}
+	if _, err := prod.Validate(context.Background(), tk, nonce); !errors.Is(err, webeid.ErrCertificate) {
+		t.Fatalf("the wrong anchor: %v", err)
 	}
 }
