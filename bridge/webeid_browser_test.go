@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/mynakit/mynakit/bridge"
@@ -214,17 +215,31 @@ func TestWebEIDLoginInTheBrowser(t *testing.T) {
 		}
 		return link
 	}
+	opened := chromedp.WaitNewTarget(page, func(info *target.Info) bool { return strings.Contains(info.URL, "/consent/") })
 	if err := chromedp.Do(page, chromedp.Click(chromedp.CSS("#login"))); err != nil {
 		t.Fatal(err)
 	}
-	// The pairing: the holder allows the site.
-	link := answer("", "", "")
-	if s := text(t, consent, `document.getElementById('origin').textContent`); s != rpOrigin {
+	// The pairing: the consent page opens in a pop-up, where the holder
+	// allows the site (the counter session's cookie goes with the answer).
+	var popupID target.ID
+	select {
+	case popupID = <-opened:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the client opened no consent pop-up")
+	}
+	popup, cancelPopup := chromedp.NewContext(bctx, chromedp.WithTargetID(popupID))
+	defer cancelPopup()
+	until(t, page, "the page links the consent page too", `!document.getElementById('consent').hidden && document.getElementById('consent-link').href !== ''`)
+	link := text(t, page, `document.getElementById('consent-link').href`)
+	until(t, popup, "the pop-up arms its button", `location.href === '`+link+`' && (() => { const b = document.getElementById('allow'); return !!(b && !b.disabled); })()`)
+	if s := text(t, popup, `document.getElementById('origin').textContent`); s != rpOrigin {
 		t.Errorf("the pairing page names %q, not the site", s)
 	}
-	if err := chromedp.Do(consent, chromedp.Click(chromedp.CSS("#allow"))); err != nil {
+	if err := chromedp.Do(popup, chromedp.Click(chromedp.CSS("#allow"))); err != nil {
 		t.Fatal(err)
 	}
+	// The login's consent page: a second pop-up in a row without a click
+	// may be blocked, so the holder follows the page's link.
 	// The login: the page says which origin logs in; the holder types the
 	// PIN.
 	link = answer(link, "secret", simtest.PIN)

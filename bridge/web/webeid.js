@@ -7,6 +7,10 @@
  *   const {signature, signatureAlgorithm} =
  *       await webeid.sign(certificate, hashBase64, 'SHA-256', {lang: 'ja'});
  *
+ * Call them from a click: the holder answers on the bridge's consent page,
+ * which opens in a pop-up; onConsent(url) is told each page, for a link in
+ * case the browser blocked the pop-up.
+ *
  * Errors are MynakitWebEid.WebEidError with a code a page can act on
  * (ERR_WEBEID_NATIVE_UNAVAILABLE, ERR_MYNAKIT_LNA_DENIED, ...) and a message
  * in Japanese or English. Serve this file from your own origin: when the
@@ -139,28 +143,34 @@
       return {status: resp.status, body: v || {}};
     }
 
+    // consentWindow shows the bridge's consent page in a pop-up.
+    // onConsent(url), when given, is told each page too, to show a link:
+    // the consent page isolates itself (Cross-Origin-Opener-Policy), so
+    // each page needs a new pop-up, and a browser allows one per click; a
+    // second page in a row (the site's pairing, then the login) may be
+    // blocked and is then opened from the link. popup: false leaves it to
+    // the page.
     function consentWindow(url, opts) {
-      if (opts && typeof opts.onConsent === 'function') { opts.onConsent(url); return null; }
-      if (typeof config.onConsent === 'function') { config.onConsent(url); return null; }
+      for (const f of [opts && opts.onConsent, config.onConsent]) {
+        if (typeof f === 'function') { try { f(url); } catch (e) { /* the page's */ } }
+      }
+      if ((opts && opts.popup === false) || config.popup === false) return;
       try {
-        return global.open(url, 'mynakit-consent', 'popup,width=560,height=720');
-      } catch (e) { return null; }
+        global.open(url, '_blank', 'popup,width=560,height=720');
+      } catch (e) { /* blocked: the link is there */ }
     }
 
-    // follow polls an operation (a 202 answer) until it finishes, opening
+    // follow polls an operation (a 202 answer) until it finishes, showing
     // its consent page once; it returns the finished operation's JSON.
     async function follow(op, lang, opts) {
       const deadline = Date.now() + timeout;
-      let win = null, shown = false;
+      let shown = false;
       for (;;) {
         if (op.state === 'consent' && op.consent_url && !shown) {
           shown = true;
-          win = consentWindow(op.consent_url, opts);
+          consentWindow(op.consent_url, opts);
         }
-        if (op.state === 'done' || op.state === 'failed' || op.state === 'cancelled') {
-          if (win && !win.closed) { try { win.close(); } catch (e) { /* gone */ } }
-          return op;
-        }
+        if (op.state === 'done' || op.state === 'failed' || op.state === 'cancelled') return op;
         if (Date.now() > deadline) {
           await call('DELETE', '/v1/operations/' + op.id, undefined, lang).catch(() => {});
           throw new WebEidError('ERR_WEBEID_USER_TIMEOUT', lang);

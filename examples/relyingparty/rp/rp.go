@@ -268,7 +268,6 @@ const loginJS = `(function () {
       const a = $('consent-link');
       a.href = url;
       $('consent').hidden = false;
-      try { window.open(url, 'mynakit-consent', 'popup,width=560,height=720'); } catch (e) { /* the link is there */ }
     },
   });
   async function hint() {
