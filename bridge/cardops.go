@@ -654,6 +654,9 @@ func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return nil, err
 			}
+			// The holder is asked for the signing password inside
+			// SignDocument: by then the page also counts a PDF's pages.
+			op.addToDocument(pdfPages(content))
 			cms, err := card.SignDocument(ctx, content, mynakit.SignOptions{})
 			if err != nil {
 				return nil, err

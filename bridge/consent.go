@@ -51,7 +51,7 @@ type Consenter interface {
 
 func (b *Bridge) consentRequest(op *operation, req pin.Request) ConsentRequest {
 	cr := ConsentRequest{Origin: op.origin, Action: op.action, What: op.purpose.What, Items: op.purpose.Items, Digest: op.purpose.Digest,
-		DigestAlg: op.purpose.DigestAlg, Document: op.purpose.Document, Note: op.purpose.Note, Secret: req}
+		DigestAlg: op.purpose.DigestAlg, Document: op.document(), Note: op.purpose.Note, Secret: req}
 	if op.reader != nil {
 		cr.Reader = op.reader.name
 	}
@@ -125,7 +125,8 @@ func (b *Bridge) renderConsent(w http.ResponseWriter, r *http.Request, op *opera
 		return
 	}
 	v.ID, v.Origin, v.What, v.Items, v.Digest, v.Note = op.id, op.origin, op.purpose.What, op.purpose.Items, op.purpose.Digest, op.purpose.Note
-	v.DigestAlg, v.Document, v.RawDigest = op.purpose.DigestAlg, op.purpose.Document, op.purpose.Digest != "" && op.action == "sign" && op.purpose.Document == ""
+	v.DigestAlg, v.Document = op.purpose.DigestAlg, op.document()
+	v.RawDigest = op.purpose.Digest != "" && op.action == "sign" && v.Document == ""
 	v.App, _ = strings.CutPrefix(op.origin, "app:")
 	if !isApp(op.origin) {
 		v.App = ""

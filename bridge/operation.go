@@ -119,6 +119,20 @@ func (op *operation) set(s opState) {
 	}
 }
 
+// document is what the consent page says of the document signed (it
+// gains the page count once the operation has the reader).
+func (op *operation) document() string {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	return op.purpose.Document
+}
+
+func (op *operation) addToDocument(s string) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	op.purpose.Document += s
+}
+
 func (op *operation) wasAsked() bool {
 	op.mu.Lock()
 	defer op.mu.Unlock()

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"unicode"
 
+	"github.com/mynakit/mynakit/pdfsig"
 	"github.com/mynakit/mynakit/pin"
 )
 
@@ -150,4 +152,21 @@ func (b *Bridge) unreserve(rd *reader) {
 	b.mu.Lock()
 	rd.waiting--
 	b.mu.Unlock()
+}
+
+// pdfPages says how many pages a PDF has, for the consent page ("" for
+// anything that is not a PDF the parser reads; its work is bounded).
+func pdfPages(content []byte) string {
+	if !bytes.HasPrefix(content, []byte("%PDF-")) {
+		return ""
+	}
+	d, err := pdfsig.Parse(content)
+	if err != nil {
+		return " — PDF（ページ数を読めません page count unreadable）"
+	}
+	pages, err := d.Pages()
+	if err != nil {
+		return " — PDF（ページ数を読めません page count unreadable）"
+	}
+	return fmt.Sprintf(" — PDF %d ページ pages", len(pages))
 }

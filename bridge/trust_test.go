@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -346,6 +347,16 @@ func TestSigningConsentSaysWhatIsSigned(t *testing.T) {
 	page = e.consentPage(decodeJSON(t, r.body)["id"].(string))
 	if !strings.Contains(page, "契約書.pdf") || !strings.Contains(page, "6000 バイト") || !strings.Contains(page, `id="digest-alg">SHA-256<`) || strings.Contains(page, "表示できません") {
 		t.Fatalf("document page:\n%s", page)
+	}
+	// A PDF: its pages are counted too.
+	e.do("DELETE", "/v1/operations/"+decodeJSON(t, r.body)["id"].(string), nil, app(tok))
+	pdf, err := os.ReadFile("../pdfsig/testdata/classic.pdf") // two pages
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = e.do("POST", "/v1/readers/sim/sign", pdf, app(tok, "Content-Type", "application/octet-stream", "X-Document-Name", "classic.pdf"))
+	if page = e.consentPage(decodeJSON(t, r.body)["id"].(string)); !strings.Contains(page, "PDF 2 ページ pages") {
+		t.Fatalf("PDF page:\n%s", page)
 	}
 }
 
