@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/ajroetker/go-jpeg2000 v0.0.2
+	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/digitorus/timestamp v0.0.0-20250524132541-c45532741eea
 	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25
@@ -22,7 +23,6 @@ require (
 
 require (
 	github.com/ajroetker/go-highway v0.0.4 // indirect
-	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/clipperhouse/uax29/v2 v2.2.0 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
 	github.com/digitorus/pkcs7 v0.0.0-20230713084857-e76b763bdc49 // indirect
