@@ -282,19 +282,6 @@ type commonUnsigned struct {
 	ExpiryDate       string `json:"expiry_date"`
 }
 
-// CertificateJSON is present.Certificate, the summary of a certificate in
-// every JSON output.
-//
-// Deprecated: use present.Certificate. The name remains only while the
-// bridge still uses it.
-type CertificateJSON = present.Certificate
-
-// CertificateSummary is present.CertificateOf.
-//
-// Deprecated: use present.CertificateOf. The name remains only while the
-// bridge still uses it.
-func CertificateSummary(c *x509.Certificate) CertificateJSON { return present.CertificateOf(c) }
-
 type jpkiJSON struct {
 	AuthCertificate present.Certificate `json:"auth_certificate"`
 	KeyProven       bool                `json:"key_proven"`

@@ -17,6 +17,7 @@ import (
 	"github.com/mynakit/mynakit/accesslog"
 	"github.com/mynakit/mynakit/face"
 	"github.com/mynakit/mynakit/jpki"
+	"github.com/mynakit/mynakit/present"
 	"github.com/mynakit/mynakit/qr"
 	"github.com/mynakit/mynakit/trust"
 )
@@ -470,12 +471,12 @@ func (b *Bridge) handleQR(w http.ResponseWriter, r *http.Request) {
 // --- GET /v1/readers/{reader}/certificates/{kind} ---
 
 type certJSON struct {
-	Kind         string                  `json:"kind"`
-	Certificate  mynakit.CertificateJSON `json:"certificate"`
-	DER          []byte                  `json:"der"`
-	CADER        []byte                  `json:"ca_der,omitempty"`
-	Attributes   map[string]string       `json:"attributes,omitempty"`
-	Verification verificationJSON        `json:"verification"`
+	Kind         string              `json:"kind"`
+	Certificate  present.Certificate `json:"certificate"`
+	DER          []byte              `json:"der"`
+	CADER        []byte              `json:"ca_der,omitempty"`
+	Attributes   map[string]string   `json:"attributes,omitempty"`
+	Verification verificationJSON    `json:"verification"`
 }
 
 type verificationJSON struct {
@@ -501,7 +502,7 @@ func (b *Bridge) handleCertificate(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		out := certJSON{Kind: string(kind), Certificate: mynakit.CertificateSummary(rep.Certificate), DER: rep.Certificate.Raw,
+		out := certJSON{Kind: string(kind), Certificate: present.CertificateOf(rep.Certificate), DER: rep.Certificate.Raw,
 			Verification: verificationJSON{Verdict: rep.Verdict, Checks: rep.Checks}}
 		if rep.CA != nil {
 			out.CADER = rep.CA.Raw
@@ -526,12 +527,12 @@ func (b *Bridge) handleCertificate(w http.ResponseWriter, r *http.Request) {
 // --- POST /v1/readers/{reader}/authenticate ---
 
 type signatureJSON struct {
-	Algorithm   string                  `json:"algorithm"`
-	Signature   []byte                  `json:"signature,omitempty"`
-	CMS         []byte                  `json:"cms,omitempty"`
-	Certificate []byte                  `json:"certificate"`
-	Summary     mynakit.CertificateJSON `json:"certificate_summary"`
-	Check       trust.Check             `json:"certificate_check"`
+	Algorithm   string              `json:"algorithm"`
+	Signature   []byte              `json:"signature,omitempty"`
+	CMS         []byte              `json:"cms,omitempty"`
+	Certificate []byte              `json:"certificate"`
+	Summary     present.Certificate `json:"certificate_summary"`
+	Check       trust.Check         `json:"certificate_check"`
 }
 
 // handleAuthenticate answers with a Web eID 1.0 token bound to the
@@ -669,7 +670,7 @@ func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
 			}
 			out.Algorithm, out.CMS = "CMS detached SignedData (RSASSA-PKCS1-v1_5-SHA256)", cms
 			cert = rep.Signer.Raw
-			out.Summary = mynakit.CertificateSummary(rep.Signer)
+			out.Summary = present.CertificateOf(rep.Signer)
 			if chk, err := card.CertificateCheck(mynakit.CertSign, rep.Signer, b.now()); err == nil {
 				out.Check = chk
 			}
@@ -680,7 +681,7 @@ func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
 			}
 			out.Algorithm, out.Signature = "RSASSA-PKCS1-v1_5-"+strings.ReplaceAll(h.String(), "-", ""), sig
 			cert = c.Raw
-			out.Summary = mynakit.CertificateSummary(c)
+			out.Summary = present.CertificateOf(c)
 			if chk, err := card.CertificateCheck(mynakit.CertSign, c, b.now()); err == nil {
 				out.Check = chk
 			}
