@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -77,14 +76,9 @@ func (c *clinic) run(ctx context.Context) {
 	c.faces.close()
 }
 
-// matchJSON compares an eligibility answer with the origin's card read.
-type matchJSON struct {
-	Card          oqs.CardFacts      `json:"card"`
-	Agrees        bool               `json:"agrees"`
-	Disagreements []oqs.Disagreement `json:"disagreements"`
-}
-
-func (c *clinic) match(origin string, f oqs.FaceResult) *matchJSON {
+// cardOf is the card origin read at the counter, while that card is in
+// the reader; nil without one.
+func (c *clinic) cardOf(origin string) *oqs.CardFacts {
 	c.b.mu.Lock()
 	facts, ok := c.b.lastFacts[origin]
 	if ok && (facts.reader.gen != facts.gen || !facts.reader.present) {
@@ -94,38 +88,13 @@ func (c *clinic) match(origin string, f oqs.FaceResult) *matchJSON {
 	if !ok {
 		return nil
 	}
-	card := oqs.CardFacts{Name: facts.name, BirthDate: facts.birth}
-	d := oqs.Match(card, f)
-	if d == nil {
-		d = []oqs.Disagreement{}
-	}
-	return &matchJSON{Card: card, Agrees: len(d) == 0, Disagreements: d}
+	return &oqs.CardFacts{Name: facts.name, BirthDate: facts.birth}
 }
 
-type faceJSON struct {
-	File        string           `json:"file"`
-	Time        string           `json:"time,omitempty"`
-	SHA256      string           `json:"sha256"`
-	Error       string           `json:"error,omitempty"`
-	Eligibility *oqs.Eligibility `json:"eligibility,omitempty"`
-	// Match is the comparison with the card this origin read at the
-	// counter, while that card is in the reader; absent without one.
-	Match *matchJSON `json:"match,omitempty"`
-}
-
+// render is a face result as the counter form of oqs.FaceReport, with the
+// comparison with the card this origin read at the counter.
 func (c *clinic) render(origin string, f oqs.FaceResult) []byte {
-	out := faceJSON{File: filepath.Base(f.Name), SHA256: f.SHA256}
-	if !f.Time.IsZero() {
-		out.Time = f.Time.Format(time.RFC3339)
-	}
-	if f.Err != nil {
-		out.Error = f.Err.Error()
-	} else {
-		e := f.Eligibility()
-		out.Eligibility = &e
-		out.Match = c.match(origin, f)
-	}
-	b, _ := json.Marshal(out)
+	b, _ := json.Marshal(oqs.FaceReport{Result: f, Card: c.cardOf(origin), Counter: true})
 	return b
 }
 
