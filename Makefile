@@ -12,7 +12,7 @@ TESTFLAGS   ?= -count=1 -timeout 20m
 
 # install_pkgs installs the Debian packages of $(1) that are missing.
 define install_pkgs
-missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+missing=""; for p in $(1); do dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
