@@ -157,7 +157,7 @@ func (b *Bridge) handleCard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	op = newOperation(b.ctx, c.principal, "status", rd, rd.gen, []string{"pin-status"}, purpose{}, b.now())
+	op = newOperation(b.ctx, c.principal, ActionStatus, rd, rd.gen, dataNames([]Data{DataPINStatus}), purpose{}, b.now())
 	run := b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		pins, err := card.PINStatus(ctx)
 		if err != nil {
@@ -202,7 +202,7 @@ type ReadRequest struct {
 }
 
 // readOptions checks a read request and turns it into the library's.
-func (q ReadRequest) readOptions() (mynakit.ReadOptions, []string, error) {
+func (q ReadRequest) readOptions() (mynakit.ReadOptions, []Data, error) {
 	if len(q.Parts) > 8 {
 		return mynakit.ReadOptions{}, nil, errors.New("too many parts")
 	}
@@ -210,23 +210,27 @@ func (q ReadRequest) readOptions() (mynakit.ReadOptions, []string, error) {
 	if err != nil {
 		return mynakit.ReadOptions{}, nil, err
 	}
-	var data []string
+	var data []Data
 	seen := map[mynakit.Part]bool{}
 	for _, p := range parts {
 		if !seen[p] {
 			seen[p] = true
-			data = append(data, string(p))
+			d, ok := dataOfPart(p)
+			if !ok {
+				return mynakit.ReadOptions{}, nil, fmt.Errorf("part %q is not offered by the bridge", p)
+			}
+			data = append(data, d)
 		}
 	}
 	ro := mynakit.ReadOptions{Parts: parts, Photo: q.Photo && seen[mynakit.PartSurface], AgeRecord: q.AgeRecord, Thorough: q.Thorough, ProveJPKIKey: q.ProveKey}
 	if ro.Photo {
-		data = append(data, "photo")
+		data = append(data, DataPhoto)
 	}
 	if ro.AgeRecord || ro.Thorough {
-		data = append(data, "age-record")
+		data = append(data, DataAgeRecord)
 	}
 	if ro.ProveJPKIKey {
-		data = append(data, "auth-key")
+		data = append(data, DataAuthKey)
 	}
 	return ro, data, nil
 }
@@ -288,7 +292,7 @@ func (b *Bridge) handleRead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	op := newOperation(b.ctx, c.principal, "read", rd, gen, data, purpose{What: "カードの情報を読み取ります read the card", Items: describeData(data)}, b.now())
+	op := newOperation(b.ctx, c.principal, ActionRead, rd, gen, dataNames(data), purpose{What: "カードの情報を読み取ります read the card", Items: describeData(data)}, b.now())
 	op.codeBFirst = q.CodeB
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		return b.read(ctx, card, op, ro)
@@ -383,8 +387,8 @@ func (b *Bridge) handlePhoto(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	data := []string{"surface", "photo"}
-	op := newOperation(b.ctx, c.principal, "photo", rd, gen, data, purpose{What: "顔写真を読み取ります read the photo", Items: describeData(data)}, b.now())
+	data := []Data{DataSurface, DataPhoto}
+	op := newOperation(b.ctx, c.principal, ActionPhoto, rd, gen, dataNames(data), purpose{What: "顔写真を読み取ります read the photo", Items: describeData(data)}, b.now())
 	op.codeBFirst = codeB
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		rep, err := card.Read(ctx, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartSurface}, Photo: true})
@@ -444,8 +448,8 @@ func (b *Bridge) handleQR(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	data := []string{"surface", "age-record"}
-	op := newOperation(b.ctx, c.principal, "qr", rd, gen, data, purpose{What: "年齢確認のQRコードを作ります make an age-verification QR code", Items: describeData(data)}, b.now())
+	data := []Data{DataSurface, DataAgeRecord}
+	op := newOperation(b.ctx, c.principal, ActionQR, rd, gen, dataNames(data), purpose{What: "年齢確認のQRコードを作ります make an age-verification QR code", Items: describeData(data)}, b.now())
 	op.codeBFirst = codeB
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		rep, err := card.Read(ctx, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartSurface}, AgeRecord: true})
@@ -495,8 +499,8 @@ func (b *Bridge) handleCertificate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	data := []string{string(kind) + "-certificate"}
-	op := newOperation(b.ctx, c.principal, "certificate", rd, gen, data, purpose{What: "電子証明書を読み取ります read a certificate", Items: describeData(data)}, b.now())
+	data := []Data{dataOfCertificate(kind)}
+	op := newOperation(b.ctx, c.principal, ActionCertificate, rd, gen, dataNames(data), purpose{What: "電子証明書を読み取ります read a certificate", Items: describeData(data)}, b.now())
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		rep, err := card.Certificate(ctx, kind, mynakit.CertificateOptions{})
 		if err != nil {
@@ -631,7 +635,7 @@ func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
 		doc = memDocument(q.Document)
 		q.Document = nil
 	}
-	p := purpose{What: "署名用電子証明書で署名します（法的な効力のある電子署名） sign with the signing certificate (a legally binding signature)", Items: describeData([]string{"sign-key", "sign-certificate"})}
+	p := purpose{What: "署名用電子証明書で署名します（法的な効力のある電子署名） sign with the signing certificate (a legally binding signature)", Items: describeData(signData)}
 	if doc != nil {
 		p.Digest, p.DigestAlg = hex.EncodeToString(doc.sum[:]), "SHA-256"
 		name := doc.name
@@ -644,8 +648,7 @@ func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
 		p.Digest, p.DigestAlg = hex.EncodeToString(q.Digest), h.String()
 		p.Note = "署名する内容はこの画面に表示できません（呼び出し元が計算したダイジェストだけが届いています）。内容を確かめられない場合は断ってください。 The content to be signed cannot be shown: the bridge received only a digest the caller computed. Decline unless you know what it is."
 	}
-	data := []string{"sign-key", "sign-certificate"}
-	op := newOperation(b.ctx, c.principal, "sign", rd, gen, data, p, b.now())
+	op := newOperation(b.ctx, c.principal, ActionSign, rd, gen, dataNames(signData), p, b.now())
 	op.reserved = true
 	run := b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		out := signatureJSON{}

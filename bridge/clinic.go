@@ -130,7 +130,7 @@ func (c *clinic) handleEvents(w http.ResponseWriter, r *http.Request) {
 		if !c.granted(cl) {
 			return event{}, false
 		}
-		err := c.b.logged(accesslog.Entry{Origin: origin, Action: "oqs-face", Data: []string{"eligibility"}}, func(e *accesslog.Entry) error {
+		err := c.b.logged(accesslog.Entry{Origin: origin, Action: string(ActionOQSFace), Data: dataNames([]Data{DataEligibility})}, func(e *accesslog.Entry) error {
 			e.Outcome = "ok"
 			return nil
 		})
@@ -184,7 +184,7 @@ func (c *clinic) handleConfirm(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	var res *oqs.Result
 	var aerr *apiError
-	err := c.b.logged(accesslog.Entry{Origin: origin, Action: "oqs-confirm", Data: []string{"eligibility"}}, func(e *accesslog.Entry) error {
+	err := c.b.logged(accesslog.Entry{Origin: origin, Action: string(ActionOQSConfirm), Data: dataNames([]Data{DataEligibility})}, func(e *accesslog.Entry) error {
 		var err error
 		res, err = c.client.Confirm(ctx, q.request())
 		e.Outcome = "error:oqs"

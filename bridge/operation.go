@@ -95,10 +95,10 @@ type answer struct {
 	deny   bool
 }
 
-func newOperation(parent context.Context, origin, action string, rd *reader, gen uint64, data []string, p purpose, now time.Time) *operation {
+func newOperation(parent context.Context, origin string, action Action, rd *reader, gen uint64, data []string, p purpose, now time.Time) *operation {
 	ctx, cancel := context.WithCancelCause(parent)
 	return &operation{
-		id: randomID(), origin: origin, action: action, reader: rd, gen: gen, data: data, purpose: p, created: now,
+		id: randomID(), origin: origin, action: string(action), reader: rd, gen: gen, data: data, purpose: p, created: now,
 		ctx: ctx, cancel: cancel, state: stateQueued, changed: make(chan struct{}),
 		waiters: 1, // the request that made it
 	}

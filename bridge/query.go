@@ -46,29 +46,3 @@ func boolParam(s string) (bool, error) {
 	}
 	return false, fmt.Errorf("not a boolean: %q", s)
 }
-
-// describeData puts the log's data names in words for the consent page.
-func describeData(data []string) []string {
-	words := map[string]string{
-		"text":             "券面事項入力補助AP: 個人番号・氏名・住所・生年月日・性別 the My Number, name, address, birth date and sex",
-		"surface":          "券面事項確認AP: 券面の画像・生年月日・性別・有効期限 the card face's images, birth date, sex and expiry",
-		"common":           "共通AP: カードの製造番号・有効期限 the card's serial number and expiry (unsigned)",
-		"jpki":             "利用者証明用電子証明書 the user-authentication certificate",
-		"photo":            "顔写真 the photo",
-		"age-record":       "年齢確認の記録 the age-verification record",
-		"auth-key":         "利用者証明用の鍵（暗証番号） the user-authentication key (PIN)",
-		"auth-certificate": "利用者証明用電子証明書 the user-authentication certificate",
-		"sign-key":         "署名用の鍵（署名用パスワード） the signing key (signing password)",
-		"sign-certificate": "署名用電子証明書（氏名・住所・生年月日・性別を含む） the signing certificate, which holds the name, address, birth date and sex",
-		"pin-status":       "暗証番号の残り回数 the tries left on each PIN",
-	}
-	var out []string
-	for _, d := range data {
-		if w, ok := words[d]; ok {
-			out = append(out, w)
-		} else {
-			out = append(out, d)
-		}
-	}
-	return out
-}

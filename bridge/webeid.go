@@ -76,8 +76,8 @@ func (b *Bridge) authenticateWebEID(w http.ResponseWriter, r *http.Request) {
 	h, _ := webeidAlgorithm.Hash()
 	signed := webeid.SignedValue(h, origin, q.ChallengeNonce)
 	sum := sha256.Sum256(signed)
-	data := []string{"auth-key", "auth-certificate"}
-	op := newOperation(b.ctx, c.principal, "authenticate", rd, gen, data, purpose{
+	data := []Data{DataAuthKey, DataAuthCertificate}
+	op := newOperation(b.ctx, c.principal, ActionAuthenticate, rd, gen, dataNames(data), purpose{
 		What:      origin + " にログインします（利用者証明用電子証明書） log in to " + origin + " with the user-authentication certificate",
 		Items:     describeData(data),
 		Digest:    hex.EncodeToString(sum[:]),
