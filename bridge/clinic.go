@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mynakit/mynakit/accesslog"
@@ -46,6 +47,11 @@ type clinic struct {
 	watcher *oqs.Watcher
 	client  *oqs.Client          // nil without a 医療機関コード
 	faces   *hub[oqs.FaceResult] // each stream renders them for its own origin
+
+	mu sync.Mutex
+	// folderErr: the face folder could not be read at the last report of
+	// the watcher ("" while it can); told to each counter stream that opens.
+	folderErr string
 }
 
 func newClinic(b *Bridge, opts ClinicOptions) (*clinic, error) {
@@ -71,9 +77,65 @@ func newClinic(b *Bridge, opts ClinicOptions) (*clinic, error) {
 func (c *clinic) run(ctx context.Context) {
 	defer c.b.wg.Done()
 	for f := range c.watcher.Events(ctx) {
+		if f.Name == "" && errors.Is(f.Err, oqs.ErrFaceFolder) {
+			c.folderDown(f.Err)
+			continue
+		}
+		c.folderUp()
 		c.faces.broadcast(f)
 	}
 	c.faces.close()
+}
+
+// folderEventName is the counter's event about the face folder.
+const folderEventName = "oqs-folder"
+
+// folderDown records that the face folder cannot be listed (the watcher
+// looks again at every scan): an access-log entry of its own, and an event
+// for the counter. It is not a face result and reaches no face stream.
+func (c *clinic) folderDown(cause error) {
+	c.b.logger.Printf("clinic: %v", cause)
+	_ = c.b.logged(accesslog.Entry{Action: string(ActionOQSFaceFolder)}, func(e *accesslog.Entry) error {
+		e.Outcome = "error:oqs-folder"
+		return nil
+	})
+	c.mu.Lock()
+	c.folderErr = cause.Error()
+	c.mu.Unlock()
+	c.b.emit(c.b.self, folderEventName, folderUnreadable(cause.Error()))
+}
+
+// folderUp tells the counter that the face folder can be read again, at
+// the first face result after an outage.
+func (c *clinic) folderUp() {
+	c.mu.Lock()
+	was := c.folderErr
+	c.folderErr = ""
+	c.mu.Unlock()
+	if was != "" {
+		c.b.emit(c.b.self, folderEventName, folderJSON{Readable: true})
+	}
+}
+
+// folderJSON is the counter's event about the face folder.
+type folderJSON struct {
+	Readable bool   `json:"readable"`
+	Error    string `json:"error,omitempty"`
+}
+
+func folderUnreadable(cause string) folderJSON {
+	return folderJSON{Error: "資格確認端末のフォルダを読めません。共有フォルダの接続を確かめてください the clinic terminal's folder cannot be read; check the shared folder: " + cause}
+}
+
+// folderEvent is the event a counter stream opens with while the face
+// folder cannot be read.
+func (c *clinic) folderEvent() (event, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.folderErr == "" {
+		return event{}, false
+	}
+	return mustEvent(folderEventName, folderUnreadable(c.folderErr)), true
 }
 
 // cardOf is the card origin read at the counter, while that card is in

@@ -203,6 +203,11 @@ func (b *Bridge) handleEvents(w http.ResponseWriter, r *http.Request) {
 			first = append(first, mustEvent(string(mynakit.CardInserted), map[string]any{"reader": rd.Name, "atr": rd.ATR}))
 		}
 	}
+	if c.session && b.clinic != nil {
+		if ev, ok := b.clinic.folderEvent(); ok {
+			first = append(first, ev)
+		}
+	}
 	stream(b.ctx, w, r, s.ch, first, func(e event) (event, bool) { return e, true })
 }
 
