@@ -456,10 +456,10 @@ func (b *Bridge) handleQR(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		if rep.Verdict != trust.Genuine && rep.Verdict != trust.GenuineExpired {
-			return &result{verdict: string(rep.Verdict)}, notGenuine("真正と確認できないカードからはコードを作りません no code is made from a card that is not genuine: " + string(rep.Verdict))
-		}
 		p, err := rep.QRCode(kind)
+		if ng := (*mynakit.NotGenuineError)(nil); errors.As(err, &ng) {
+			return &result{verdict: string(ng.Verdict)}, notGenuine("真正と確認できないカードからはコードを作りません no code is made from a card that is not genuine: " + string(ng.Verdict))
+		}
 		if err != nil {
 			return nil, err
 		}
