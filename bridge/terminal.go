@@ -11,9 +11,10 @@ import (
 	"github.com/mynakit/mynakit/pin"
 )
 
-// PromptConsent is a Consenter that asks through a pin.Prompter — the
-// bridge's terminal with mynakit serve --prompt terminal — after writing to
-// Out who asks for what. Questions are asked one at a time.
+// PromptConsent is a Consenter that asks through a pin.Prompter (for
+// example the terminal the bridge runs in) after writing to Out who asks
+// for what, so the holder answers where the bridge runs instead of on a
+// consent page. Questions are asked one at a time.
 type PromptConsent struct {
 	Prompter pin.Prompter
 	// Approve answers pairings; nil declines every pairing.

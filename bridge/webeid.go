@@ -36,8 +36,8 @@ const webeidAlgorithm = webeid.RS256
 // the bridge checked (the Origin header, matched against the allowed
 // origins and the principal's token), or the bridge's own for the counter
 // page. A local application has no web origin the bridge could vouch for:
-// it makes tokens with `mynakit authenticate --origin`, under its own
-// responsibility, not through the bridge.
+// it makes tokens with webeid.Authenticate directly, naming the origin
+// under its own responsibility, not through the bridge.
 func (b *Bridge) webeidOrigin(c caller) (string, *apiError) {
 	if isApp(c.principal) || c.origin == "" || c.origin != c.principal {
 		return "", newError(http.StatusForbidden, "no-origin", "ブラウザのページからの依頼ではないため、ログイン先のオリジンを確かめられません the bridge binds a login token to the calling page's verified origin; a local application has none (use mynakit authenticate --origin)")
