@@ -488,10 +488,36 @@ type verificationJSON struct {
 	Checks  []trust.Check `json:"checks"`
 }
 
+// parseCertificateQuery reads the certificate route's one option:
+// match_text (sign only) ties the signing certificate to the chip by its
+// holder facts, compared with the text applet's (which is read for it,
+// asking for its PIN), as mynakit.CertificateOptions.MatchText does.
+// Without it the signing certificate's verdict is at best unknown: a
+// certificate is public.
+func parseCertificateQuery(raw string, kind mynakit.CertKind) (mynakit.CertificateOptions, error) {
+	q, err := parseQuery(raw, "match_text")
+	if err != nil {
+		return mynakit.CertificateOptions{}, err
+	}
+	match, err := boolParam(q["match_text"])
+	if err != nil {
+		return mynakit.CertificateOptions{}, err
+	}
+	if match && kind != mynakit.CertSign {
+		return mynakit.CertificateOptions{}, errors.New("match_text is for the signing certificate (sign) only")
+	}
+	return mynakit.CertificateOptions{MatchText: match}, nil
+}
+
 func (b *Bridge) handleCertificate(w http.ResponseWriter, r *http.Request) {
 	kind := mynakit.CertKind(r.PathValue("kind"))
 	if kind != mynakit.CertAuth && kind != mynakit.CertSign {
 		writeError(w, r, newError(http.StatusNotFound, "not-found", "証明書は auth か sign です the certificate is auth or sign"))
+		return
+	}
+	opts, err := parseCertificateQuery(r.URL.RawQuery, kind)
+	if err != nil {
+		writeError(w, r, newError(http.StatusBadRequest, "bad-request", "証明書の指定が違います "+err.Error()))
 		return
 	}
 	rd, gen, ok := b.cardFor(w, r)
@@ -500,9 +526,12 @@ func (b *Bridge) handleCertificate(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerOf(r)
 	data := []Data{dataOfCertificate(kind)}
+	if opts.MatchText {
+		data = append(data, DataText)
+	}
 	op := newOperation(b.ctx, c.principal, ActionCertificate, rd, gen, dataNames(data), purpose{What: "電子証明書を読み取ります read a certificate", Items: describeData(data)}, b.now())
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
-		rep, err := card.Certificate(ctx, kind, mynakit.CertificateOptions{})
+		rep, err := card.Certificate(ctx, kind, opts)
 		if err != nil {
 			return nil, err
 		}
