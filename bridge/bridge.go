@@ -8,10 +8,12 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/mynakit/mynakit/accesslog"
+	"github.com/mynakit/mynakit/internal/loopback"
 )
 
 // Options configures a Bridge.
@@ -100,9 +102,8 @@ type Bridge struct {
 	sessions *sessions
 	closeOne sync.Once
 
-	secret     []byte
-	cookieName string
-	digestOK   map[string]bool
+	secret   []byte
+	digestOK map[string]bool
 
 	// readTimeout and writeTimeout are the server's (fields so that tests
 	// can shorten them).
@@ -142,6 +143,9 @@ func New(opts Options) (*Bridge, error) {
 	if err := checkLoopback(host); err != nil {
 		return nil, err
 	}
+	if strings.EqualFold(host, "localhost") {
+		host = "localhost"
+	}
 	if opts.QueueDepth <= 0 {
 		opts.QueueDepth = defaultQueueDepth
 	}
@@ -178,7 +182,7 @@ func New(opts Options) (*Bridge, error) {
 		hosts: map[string]bool{}, selfAlt: map[string]bool{}, allowed: map[string]bool{},
 		ops: map[string]*operation{}, joinable: map[string]*operation{}, lastFacts: map[string]cardFacts{}, clinicOK: map[string]bool{},
 		events: newHub[event](subBuffer), limiter: newLimiter(opts.Now), tokens: newTokens(), sessions: newSessions(opts.Now),
-		secret: append([]byte(nil), opts.Secret...), cookieName: "mynakit-session-" + port, digestOK: map[string]bool{},
+		secret: append([]byte(nil), opts.Secret...), digestOK: map[string]bool{},
 		readTimeout: readTimeout, writeTimeout: writeTimeout,
 	}
 	for _, h := range hostNames(host) {
@@ -362,18 +366,16 @@ func Listen(addr string) (net.Listener, error) {
 	if err := checkLoopback(host); err != nil {
 		return nil, err
 	}
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		host = "127.0.0.1"
 	}
 	return net.Listen("tcp", net.JoinHostPort(host, port))
 }
 
+// checkLoopback applies the shared rule (package loopback) to a listen
+// address's host, with the bridge's own error.
 func checkLoopback(host string) error {
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
+	if !loopback.Host(host) {
 		return fmt.Errorf("%w: %q", ErrNotLoopback, host)
 	}
 	return nil

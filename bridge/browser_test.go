@@ -2,6 +2,9 @@ package bridge_test
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -255,22 +258,24 @@ func counter(t *testing.T, bctx context.Context, e *env, check func(ctx context.
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(bctx)
 	defer cancel()
-	// Without the session, the page says how to open it and has no token.
+	// Without the session, the page says how to open it and holds no
+	// token.
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.url+"/")); err != nil {
 		t.Fatal(err)
 	}
-	if s := text(t, ctx, `document.documentElement.outerHTML`); !strings.Contains(s, "mynakit open") || strings.Contains(s, "counter.js") || strings.Contains(s, "token") {
-		t.Fatalf("the page without a session:\n%s", s)
+	until(t, ctx, "the page says how to open it", `!document.getElementById('closed').hidden && document.getElementById('main').hidden && document.body.innerText.includes('mynakit open')`)
+	if s := text(t, ctx, `String(sessionStorage.getItem('mynakit-session')) + '|' + document.cookie`); s != "null|" {
+		t.Fatalf("a session without the one-time URL: %q", s)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.b.OpenURL(time.Minute))); err != nil {
 		t.Fatal(err)
 	}
-	// The ticket does not stay in the address bar, and the session cookie
-	// is not readable by script.
-	if s := text(t, ctx, `location.pathname + location.search + '|' + document.cookie`); s != "/|" {
+	until(t, ctx, "the page is connected", `document.getElementById('connection').textContent.includes('接続しました')`)
+	// The ticket does not stay in the address bar; no cookie was set; the
+	// session is in this origin's sessionStorage.
+	if s := text(t, ctx, `location.pathname + location.search + location.hash + '|' + document.cookie + '|' + (sessionStorage.getItem('mynakit-session') || '').length`); s != "/||44" {
 		t.Fatalf("after the one-time URL: %q", s)
 	}
-	until(t, ctx, "the page is connected", `document.getElementById('connection').textContent.includes('接続しました')`)
 	until(t, ctx, "the page waits for a card", `!document.getElementById('waiting').hidden && document.getElementById('card').hidden`)
 	// Note the order in which the facts appear.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
@@ -301,4 +306,94 @@ func counter(t *testing.T, bctx context.Context, e *env, check func(ctx context.
 		t.Fatal(err)
 	}
 	until(t, ctx, "the screen is cleared", `document.getElementById('card').hidden && !document.getElementById('waiting').hidden && document.getElementById('f-name').textContent === '' && !document.getElementById('photo').getAttribute('src')`)
+}
+
+// The counter's session stays with its origin (scheme, host and port).
+// Browsers scope cookies by host, not port, and count every port of
+// 127.0.0.1 as the same site; so a program on another loopback port that
+// the clerk's browser visits (a link, then its own page's navigation)
+// would receive a session cookie. It receives no cookie and cannot read
+// the session; the one-time URL's ticket never reaches a server (it is in
+// the fragment); and a used one-time URL opens nothing.
+func TestCounterSessionStaysOnItsPort(t *testing.T) {
+	bctx := browser(t)
+	var mu sync.Mutex
+	var lines []string // every request line and Referer the bridge saw
+	e := start(t, withoutCard(), withWrap(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			lines = append(lines, r.Method+" "+r.RequestURI+" "+r.Header.Get("Referer"))
+			mu.Unlock()
+			h.ServeHTTP(w, r)
+		})
+	}))
+	// The other program, on another port of the same host.
+	var got []string // path and Cookie header of every request it saw
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Path+" cookie="+r.Header.Get("Cookie"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.URL.Path == "/" {
+			_, _ = io.WriteString(w, `<!DOCTYPE html><title>link</title><script>location.href = '/next';</script>`)
+			return
+		}
+		_, _ = io.WriteString(w, `<!DOCTYPE html><title>next</title><p id="done">next</p>`)
+	})}
+	go func() { _ = other.Serve(ln) }()
+	t.Cleanup(func() { other.Close() })
+
+	ctx, cancel := chromedp.NewContext(bctx)
+	defer cancel()
+	u := e.b.OpenURL(time.Minute)
+	_, ticket, _ := strings.Cut(u, "#ticket=")
+	if ticket == "" {
+		t.Fatalf("no ticket in the fragment: %s", u)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the page is connected", `document.getElementById('connection').textContent.includes('接続しました')`)
+	// The clerk follows a link to the other program, whose page moves on
+	// by itself (a same-site navigation).
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+ln.Addr().String()+"/")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the other page moved on", `location.pathname === '/next' && !!document.getElementById('done')`)
+	if s := text(t, ctx, `String(sessionStorage.getItem('mynakit-session')) + '|' + sessionStorage.length + '|' + document.cookie`); s != "null|0|" {
+		t.Errorf("the other port's page sees %q", s)
+	}
+	mu.Lock()
+	if len(got) < 2 {
+		t.Errorf("the other program saw %v", got)
+	}
+	for _, g := range got {
+		if !strings.HasSuffix(g, " cookie=") {
+			t.Errorf("the other program received a cookie: %s", g)
+		}
+	}
+	mu.Unlock()
+	// The used one-time URL, in a new tab, opens nothing.
+	again, cancelAgain := chromedp.NewContext(bctx)
+	defer cancelAgain()
+	if err := chromedp.Do(again, chromedp.Navigate(u)); err != nil {
+		t.Fatal(err)
+	}
+	until(t, again, "the used URL opens nothing", `!document.getElementById('closed').hidden && sessionStorage.getItem('mynakit-session') === null && location.hash === ''`)
+	mu.Lock()
+	defer mu.Unlock()
+	spent := false
+	for _, l := range lines {
+		if strings.Contains(l, ticket) || strings.Contains(l, "ticket=") {
+			t.Errorf("the ticket reached the bridge in a request line or Referer: %s", l)
+		}
+		spent = spent || strings.HasPrefix(l, "POST /v1/session ")
+	}
+	if !spent {
+		t.Errorf("the page never posted its ticket: %v", lines)
+	}
 }

@@ -115,7 +115,7 @@ func (b *Bridge) handleConsentPage(w http.ResponseWriter, r *http.Request) {
 
 func (b *Bridge) renderConsent(w http.ResponseWriter, r *http.Request, op *operation, note string) {
 	h := w.Header()
-	pageHeaders(h, "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'")
+	pageHeaders(h, "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'")
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	v := consentView{ArmMS: b.opts.ArmDelay.Milliseconds()}
 	if op == nil {
@@ -176,17 +176,18 @@ func secretLabel(k myna.Secret) string {
 }
 
 // handleConsentSubmit takes the holder's answer. It is accepted only from
-// the bridge's own page (Origin or Sec-Fetch-Site, which a page cannot
-// forge) with the form's one-time token; the secret goes to the waiting
+// the bridge's own page (its script sends the form with the counter's
+// session token as a bearer token) with the form's one-time token; the secret goes to the waiting
 // operation and nowhere else: it is not logged, stored or echoed, and its
 // buffers are wiped.
 func (b *Bridge) handleConsentSubmit(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
 	if !c.session {
-		// Only the person at the counter answers: the session cookie,
-		// which the one-time URL gave the counter's browser, and which no
-		// other site's page or local program has. Nothing of the body is
-		// read.
+		// Only the person at the counter answers: the session token,
+		// which the one-time URL's ticket gave the counter page, which
+		// keeps it in its origin's sessionStorage: no other site's page,
+		// no page on another port of this host and no local program has
+		// it. Nothing of the body is read.
 		h := w.Header()
 		pageHeaders(h, "default-src 'none'; style-src 'self'; frame-ancestors 'self'; base-uri 'none'")
 		h.Set("X-Frame-Options", "SAMEORIGIN")

@@ -6,10 +6,7 @@ import (
 	"path"
 )
 
-var (
-	counterTmpl = template.Must(template.ParseFS(webFS, "web/index.html"))
-	closedTmpl  = template.Must(template.ParseFS(webFS, "web/closed.html"))
-)
+var counterTmpl = template.Must(template.ParseFS(webFS, "web/index.html"))
 
 // pageHeaders are a page's headers: its own policy, and no other window
 // may hold a reference to it (COOP), so a page of another site cannot
@@ -22,47 +19,48 @@ func pageHeaders(h http.Header, csp string) {
 
 const counterCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// handleCounter serves the counter page to the counter's session only (see
-// handleOpen). The page carries no token: its requests carry the session
-// cookie, HttpOnly and SameSite=Strict, which no script and no other site
-// can read or send. Without the session, the page says how to open it.
+// handleCounter serves the counter page. The page carries no token and
+// nothing of a card: its script takes the one-time URL's ticket from the
+// URL's fragment (#ticket=…, which no request carries), exchanges it once
+// for the counter's session token (POST /v1/session), keeps that in its
+// origin's sessionStorage and sends it as a bearer token. Without a
+// session, the page says how to open it.
 func (b *Bridge) handleCounter(w http.ResponseWriter, r *http.Request) {
-	if !callerOf(r).session {
-		pageHeaders(w.Header(), "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-		w.WriteHeader(http.StatusUnauthorized)
-		_ = closedTmpl.Execute(w, nil)
-		return
-	}
 	pageHeaders(w.Header(), counterCSP)
 	_ = counterTmpl.Execute(w, map[string]any{"Clinic": b.clinic != nil})
 }
 
-// handleOpen exchanges a one-time URL (mynakit open, or the one serve
-// prints) for the counter's session cookie, then shows the counter page
-// under a clean URL.
-func (b *Bridge) handleOpen(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r.URL.RawQuery, "t")
-	ok := err == nil
-	if ok {
-		nonce, exp, valid := checkTicket(b.secret, q["t"], b.now())
-		ok = valid
-		if ok {
-			var id string
-			if id, ok = b.sessions.redeem(nonce, exp); ok {
-				http.SetCookie(w, &http.Cookie{Name: b.cookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds())})
-			}
-		}
-	}
-	if !ok {
-		pageHeaders(w.Header(), "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-		w.WriteHeader(http.StatusForbidden)
-		_ = closedTmpl.Execute(w, map[string]any{"Used": true})
+// SessionRequest is the body of POST /v1/session.
+type SessionRequest struct {
+	// Ticket is the one-time URL's ticket, from its fragment.
+	Ticket string `json:"ticket"`
+}
+
+// handleSession exchanges a one-time URL's ticket (mynakit open, or the
+// URL serve prints), once, for the counter's session token. Only the
+// bridge's own page asks; the token is answered in the body, never in a
+// cookie (a browser sends a host's cookies to every port of it).
+func (b *Bridge) handleSession(w http.ResponseWriter, r *http.Request) {
+	c := callerOf(r)
+	if c.origin != b.self || c.crossSite || c.socket || c.paired {
+		writeError(w, r, newError(http.StatusForbidden, "forbidden-origin", "窓口画面だけが使えます only the bridge's own counter page opens a session"))
 		return
 	}
-	// A page that redirects here cannot learn the cookie, and the ticket
-	// is spent: it does not stay in the address bar or the history.
-	w.Header().Set("Location", "/")
-	w.WriteHeader(http.StatusSeeOther)
+	var q SessionRequest
+	if aerr := decodeBody(w, r, maxJSONBody, &q); aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	nonce, exp, ok := checkTicket(b.secret, q.Ticket, b.now())
+	var id string
+	if ok {
+		id, ok = b.sessions.redeem(nonce, exp)
+	}
+	if !ok {
+		writeError(w, r, newError(http.StatusForbidden, "ticket-used", "このURLは使用済みか期限切れです。mynakit open で開き直してください the one-time URL was used already or has expired: run mynakit open again"))
+		return
+	}
+	write(w, r, http.StatusOK, map[string]any{"session": id, "expires_in": int(sessionTTL.Seconds())})
 }
 
 // staticTypes are the embedded files served under /static/.

@@ -47,7 +47,7 @@ type env struct {
 	cancel context.CancelFunc
 
 	sessionOnce sync.Once
-	cookie      string
+	token       string
 	armDelay    time.Duration
 	stopOnce    sync.Once
 }
@@ -260,40 +260,50 @@ func (e *env) do(method, path string, body []byte, headers map[string]string) re
 }
 
 // session opens the counter page through a one-time URL, as mynakit open
-// does, and returns the session cookie ("name=value") it set.
+// and the page's script do: the ticket is the URL's fragment, which the
+// browser keeps to itself; the script posts it to /v1/session and gets
+// the session token in the body. No cookie is ever set.
 func (e *env) session() string {
 	e.sessionOnce.Do(func() {
-		req, err := http.NewRequest("GET", e.b.OpenURL(time.Minute), nil)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
-			e.t.Fatalf("one-time URL: %d", resp.StatusCode)
-		}
-		for _, c := range resp.Cookies() {
-			if strings.HasPrefix(c.Name, "mynakit-session") {
-				if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
-					e.t.Fatalf("session cookie without HttpOnly and SameSite=Strict: %v", c)
-				}
-				e.cookie = c.Name + "=" + c.Value
-			}
-		}
-		if e.cookie == "" {
-			e.t.Fatalf("no session cookie: %v", resp.Header)
+		e.token = e.redeem(e.b.OpenURL(time.Minute))
+		if e.token == "" {
+			e.t.Fatal("the one-time URL gave no session")
 		}
 	})
-	return e.cookie
+	return e.token
+}
+
+// redeem does what the counter page's script does with a one-time URL: it
+// loads the page (without the fragment, which the browser never sends)
+// and posts the fragment's ticket. It returns the session token, or "" if
+// the bridge refused. Neither answer may set a cookie.
+func (e *env) redeem(openURL string) string {
+	e.t.Helper()
+	page, frag, ok := strings.Cut(openURL, "#")
+	ticket, isTicket := strings.CutPrefix(frag, "ticket=")
+	if !ok || !isTicket || page != e.url+"/" {
+		e.t.Fatalf("the one-time URL is not %s/#ticket=…: %s", e.url, openURL)
+	}
+	r := e.do("GET", "/", nil, map[string]string{"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate"})
+	if r.status != http.StatusOK || len(r.header.Values("Set-Cookie")) != 0 {
+		e.t.Fatalf("the counter page: %d %v", r.status, r.header)
+	}
+	body, _ := json.Marshal(map[string]string{"ticket": ticket})
+	r = e.do("POST", "/v1/session", body, map[string]string{"Origin": e.url, "Sec-Fetch-Site": "same-origin", "Content-Type": "application/json"})
+	if len(r.header.Values("Set-Cookie")) != 0 {
+		e.t.Fatalf("the session is set as a cookie: %v", r.header.Values("Set-Cookie"))
+	}
+	if r.status != http.StatusOK {
+		return ""
+	}
+	tok, _ := decodeJSON(e.t, r.body)["session"].(string)
+	return tok
 }
 
 // counter is what the counter page's own requests carry: the session
-// cookie, from the bridge's own origin.
+// token as a bearer token, from the bridge's own origin.
 func (e *env) counter(extra ...string) map[string]string {
-	h := map[string]string{"Cookie": e.session(), "Sec-Fetch-Site": "same-origin", "Origin": e.url}
+	h := map[string]string{"Authorization": "Bearer " + e.session(), "Sec-Fetch-Site": "same-origin", "Origin": e.url}
 	for i := 0; i+1 < len(extra); i += 2 {
 		h[extra[i]] = extra[i+1]
 	}

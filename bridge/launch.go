@@ -178,9 +178,12 @@ func checkAppToken(secret []byte, tok string) (string, bool) {
 }
 
 // OpenURL is a one-time URL that opens the counter page, valid for ttl:
-// the bridge exchanges it, once, for a session cookie.
+// http://127.0.0.1:PORT/#ticket=…. The ticket is in the fragment, which
+// the browser sends to no server and puts in no Referer; the counter
+// page's script exchanges it, once, for a session token (POST
+// /v1/session) that it keeps in its origin's sessionStorage.
 func (l *Launch) OpenURL(now time.Time, ttl time.Duration) string {
-	return l.URL + "/open?t=" + ticket(l.Secret, now.Add(ttl))
+	return l.URL + "/#ticket=" + ticket(l.Secret, now.Add(ttl))
 }
 
 // ticket is exp.nonce.mac, exp in Unix seconds.

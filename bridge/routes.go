@@ -13,7 +13,7 @@ const (
 	// list, the OpenAPI document, the pages).
 	public access = iota
 	// paired: a request carrying its principal's token, or the counter's
-	// session.
+	// session token.
 	paired
 	// session: the counter's session only (the person at the counter: the
 	// consent form's answer, the list of open consents).
@@ -48,8 +48,8 @@ func (b *Bridge) buildRoutes() {
 		{"GET", "/v1/operations/{id}/result", paired, b.handleResult},
 		{"GET", "/v1/operations/{id}/photo", paired, b.handleOpPhoto},
 		{"GET", "/v1/openapi.json", public, b.handleOpenAPI},
-		{"GET", "/{$}", public, b.handleCounter}, // the session or how to open it
-		{"GET", "/open", public, b.handleOpen},
+		{"POST", "/v1/session", public, b.handleSession}, // the one-time ticket, checked there
+		{"GET", "/{$}", public, b.handleCounter},         // no token, no data: its script opens the session
 		{"GET", "/static/{file}", public, b.handleStatic},
 		{"GET", "/consent/{id}", public, b.handleConsentPage},
 		{"POST", "/consent/{id}", public, b.handleConsentSubmit}, // the session, checked there

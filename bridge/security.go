@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mynakit/mynakit/internal/loopback"
 )
 
 // caller is who a request comes from, as far as the bridge can tell.
@@ -22,7 +24,7 @@ type caller struct {
 	origin string
 	// principal is who the bridge serves: a web origin (with its token), a
 	// local application ("app:" + its name, with its derived token) or the
-	// counter (the bridge's origin, with the session cookie). Operations
+	// counter (the bridge's origin, with the session token). Operations
 	// and streams belong to a principal.
 	principal string
 	// crossSite: a browser request from another site that carries no
@@ -30,8 +32,8 @@ type caller struct {
 	crossSite bool
 	// paired: the request carries the principal's token or session.
 	paired bool
-	// session: the counter's session cookie, which only the one-time URL
-	// gives (see handleOpen): the person at the counter.
+	// session: the counter's session token, which only the one-time
+	// URL's ticket gives (see handleSession): the person at the counter.
 	session bool
 	// socket: the request came over the Unix domain socket from a process
 	// of this OS user.
@@ -75,17 +77,17 @@ func canonicalOrigin(s string) (string, error) {
 //   - an Origin, when present, is the bridge's own or an allowed one;
 //   - a state-changing request from a browser carries one;
 //   - a token, when present, is checked here and names the principal; the
-//     counter's session cookie counts only on the bridge's own pages.
+//     counter's session token counts only from the bridge's own pages.
+//     No cookie is ever read: a browser sends a host's cookies to every
+//     port of it, so a program on another loopback port would get them.
 //
 // It sets the CORS headers for an allowed origin on the /v1 API (never on
 // the pages) and puts the caller into the request's context.
 func (b *Bridge) checkRequest(w http.ResponseWriter, r *http.Request) *apiError {
 	_, socket := r.Context().Value(socketKey{}).(socketPeer)
 	if !socket {
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				return newError(http.StatusForbidden, "forbidden-peer", "ループバック以外からは使えません only loopback peers are served")
-			}
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && !loopback.Host(host) {
+			return newError(http.StatusForbidden, "forbidden-peer", "ループバック以外からは使えません only loopback peers are served")
 		}
 		if !b.hosts[strings.ToLower(r.Host)] {
 			return newError(http.StatusForbidden, "forbidden-host", "Host が違います the Host header is not the bridge's own (DNS rebinding?)")
@@ -156,6 +158,18 @@ func (b *Bridge) checkRequest(w http.ResponseWriter, r *http.Request) *apiError 
 				return newError(http.StatusUnauthorized, "unauthorized", "トークンが違います the token is not valid (a local application's token is derived from this launch's secret)")
 			}
 			c.principal, c.paired = appPrincipal(name), true
+		} else if b.sessions.valid(tok) {
+			// The counter's session token, which the counter page's
+			// script got for the one-time URL's ticket (POST
+			// /v1/session) and keeps in its origin's sessionStorage:
+			// only the bridge's own pages send it, and no page of
+			// another port can read it (a cookie would go to any port of
+			// the host).
+			if c.origin != b.self || c.crossSite || socket {
+				return newError(http.StatusUnauthorized, "unauthorized", "窓口のセッションは窓口画面からだけ使えます the counter's session is for the bridge's own pages")
+			}
+			c.session, c.paired = true, true
+			c.principal = b.self
 		} else {
 			o, found := b.tokens.origin(tok)
 			if !found || o != c.origin || c.origin == "" || c.origin == b.self || c.crossSite {
@@ -163,12 +177,6 @@ func (b *Bridge) checkRequest(w http.ResponseWriter, r *http.Request) *apiError 
 			}
 			c.paired = true
 		}
-	} else if (c.origin == b.self || (c.origin == "" && site == "none" && !socket)) && b.sessions.valid(sessionCookie(r, b.cookieName)) {
-		// The bridge's own page, or a navigation the user started (the
-		// address bar, mynakit open): the cookie is SameSite=Strict, so
-		// no other site's page makes a request that carries it.
-		c.session, c.paired = true, true
-		c.origin, c.principal = b.self, b.self
 	}
 	*r = *r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
 	return nil
@@ -266,8 +274,8 @@ func (t *tokens) origin(tok string) (string, bool) {
 	return o, ok
 }
 
-// sessions are the counter's session cookies, by hash, each with its
-// expiry; and the one-time URLs already used.
+// sessions are the counter's session tokens, by hash, each with its
+// expiry; and the one-time URLs' tickets already used.
 type sessions struct {
 	mu      sync.Mutex
 	now     func() time.Time
@@ -315,14 +323,6 @@ func (s *sessions) valid(id string) bool {
 	defer s.mu.Unlock()
 	e, ok := s.byHash[h]
 	return ok && s.now().Before(e)
-}
-
-func sessionCookie(r *http.Request, name string) string {
-	c, err := r.Cookie(name)
-	if err != nil {
-		return ""
-	}
-	return c.Value
 }
 
 // randomID is an unguessable identifier (operation ids, CSRF tokens).

@@ -48,7 +48,8 @@ func (e *env) forged(extra ...string) map[string]string {
 }
 
 // Finding 1: a plain local HTTP client gets no token from the counter page,
-// whatever it claims to be.
+// whatever it claims to be; the page is the same for everyone and sets no
+// cookie.
 func TestPlainLocalClientGetsNoToken(t *testing.T) {
 	e := start(t)
 	for name, h := range map[string]map[string]string{
@@ -57,37 +58,114 @@ func TestPlainLocalClientGetsNoToken(t *testing.T) {
 		"forged navigate":  {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate"},
 	} {
 		r := e.do("GET", "/", nil, h)
-		if r.status != http.StatusUnauthorized {
-			t.Errorf("%s: %d", name, r.status)
+		if r.status != http.StatusOK || len(r.header.Values("Set-Cookie")) != 0 {
+			t.Errorf("%s: %d %v", name, r.status, r.header)
 		}
-		if bytes.Contains(r.body, []byte("mynakit-token")) || bytes.Contains(r.body, []byte("counter.js")) {
-			t.Errorf("%s: the page carries the counter:\n%s", name, r.body)
+		if bytes.Contains(r.body, []byte("mynakit-token")) || bytes.Contains(r.body, []byte(`name="csrf"`)) || !bytes.Contains(r.body, []byte(`id="closed" hidden`)) {
+			t.Errorf("%s: the page carries a secret, or cannot say how to open it:\n%s", name, r.body)
 		}
 	}
-	// Only the one-time URL opens it, once.
-	u := strings.TrimPrefix(e.b.OpenURL(time.Minute), e.url)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for i, want := range []int{http.StatusSeeOther, http.StatusForbidden} {
-		resp, err := client.Get(e.url + u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Fatalf("use %d of the one-time URL: %d", i+1, resp.StatusCode)
-		}
+	// Only the one-time URL's ticket opens a session, once.
+	u := e.b.OpenURL(time.Minute)
+	if e.redeem(u) == "" {
+		t.Fatal("the one-time URL opened no session")
+	}
+	if e.redeem(u) != "" {
+		t.Fatal("the one-time URL opened a second session")
 	}
 	// A made-up ticket, or one of another launch's secret, opens nothing.
 	other := bridge.Launch{Secret: bridge.NewSecret(), URL: e.url}
-	for _, u := range []string{e.url + "/open?t=1.2.3", other.OpenURL(time.Now(), time.Minute)} {
-		if r := e.do("GET", strings.TrimPrefix(u, e.url), nil, nil); r.status != http.StatusForbidden {
-			t.Errorf("%s: %d", u, r.status)
+	for _, u := range []string{e.url + "/#ticket=1.2.3", other.OpenURL(time.Now(), time.Minute)} {
+		if e.redeem(u) != "" {
+			t.Errorf("%s opened a session", u)
 		}
 	}
-	// The session's page carries no token either.
-	r := e.do("GET", "/", nil, e.counter())
-	if r.status != 200 || bytes.Contains(r.body, []byte("mynakit-token")) || !bytes.Contains(r.body, []byte("counter.js")) {
-		t.Fatalf("the counter page: %d\n%s", r.status, r.body)
+	// The old cookie route is gone.
+	if r := e.do("GET", "/open?t="+strings.TrimPrefix(e.b.OpenURL(time.Minute), e.url+"/#ticket="), nil, nil); r.status != http.StatusNotFound || len(r.header.Values("Set-Cookie")) != 0 {
+		t.Errorf("/open: %d %v", r.status, r.header)
+	}
+}
+
+// The counter's session is never a cookie: browsers send a host's cookies
+// to every port of it, so a program on another loopback port that the
+// clerk's browser visits would receive it. The session is a bearer token
+// the page keeps in its origin's sessionStorage; the ticket is spent only
+// by the bridge's own page; and a request carrying the session as a
+// cookie — everything a browser would send another port — is refused for
+// the events, a consent's approval and a pairing's approval.
+func TestCounterSessionIsNeverACookie(t *testing.T) {
+	e := start(t)
+	tok := e.pair(appOrigin)
+	_, port, _ := net.SplitHostPort(e.host)
+	// The ticket is spent only from the bridge's own page: another origin
+	// (or a page without one) cannot use it, and does not spend it.
+	u := e.b.OpenURL(time.Minute)
+	ticket := strings.TrimPrefix(u, e.url+"/#ticket=")
+	body, _ := json.Marshal(map[string]string{"ticket": ticket})
+	for _, h := range []map[string]string{
+		{"Origin": appOrigin, "Content-Type": "application/json"},
+		{"Content-Type": "application/json", "Sec-Fetch-Site": "same-site"},
+	} {
+		if r := e.do("POST", "/v1/session", body, h); r.status != http.StatusForbidden || len(r.header.Values("Set-Cookie")) != 0 {
+			t.Fatalf("ticket spent from %v: %d %s", h, r.status, r.body)
+		}
+	}
+	session := e.redeem(u)
+	if session == "" {
+		t.Fatal("the refused attempts spent the ticket")
+	}
+	// The session token works as a bearer token from the bridge's own
+	// origin, and nowhere else.
+	own := map[string]string{"Origin": e.url, "Sec-Fetch-Site": "same-origin", "Authorization": "Bearer " + session}
+	if r := e.do("GET", "/v1/consents", nil, own); r.status != http.StatusOK {
+		t.Fatalf("the session token: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/v1/consents", nil, map[string]string{"Origin": appOrigin, "Authorization": "Bearer " + session}); r.status != http.StatusUnauthorized {
+		t.Fatalf("the session token from another origin: %d %s", r.status, r.body)
+	}
+	// Every cookie the browser would send another port of this host, with
+	// the session in it, under today's name and under any other.
+	stolen := "mynakit-session-" + port + "=" + session + "; mynakit-session=" + session + "; session=" + session
+	for name, h := range map[string]map[string]string{
+		"cookie, forged same-origin": e.forged("Cookie", stolen),
+		"cookie, navigation":         {"Cookie": stolen, "Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate"},
+		"cookie, bare":               {"Cookie": stolen},
+	} {
+		for _, p := range []string{"/v1/events", "/v1/readers/sim/card", "/v1/consents"} {
+			if r := e.do("GET", p, nil, h); r.status != http.StatusUnauthorized && r.status != http.StatusForbidden {
+				t.Errorf("%s: %s answered %d", name, p, r.status)
+			}
+		}
+	}
+	// A read waits for the PIN; a pairing waits for approval. Neither is
+	// answered with the stolen cookie.
+	read := e.do("POST", "/v1/readers/sim/read", []byte(`{"parts":["text"]}`), app(tok))
+	pair := e.do("POST", "/v1/pair", nil, map[string]string{"Origin": appOrigin})
+	for _, r := range []response{read, pair} {
+		if r.status != http.StatusAccepted {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		id := decodeJSON(t, r.body)["id"].(string)
+		page := e.consentPage(id)
+		csrf, shown := csrfRE.FindStringSubmatch(page), shownRE.FindStringSubmatch(page)
+		if csrf == nil || shown == nil {
+			t.Fatalf("no form:\n%s", page)
+		}
+		time.Sleep(e.armDelay)
+		form := url.Values{"csrf": {csrf[1]}, "shown": {shown[1]}, "choice": {"allow"}, "pin": {"1234"}}.Encode()
+		for _, h := range []map[string]string{
+			e.forged("Cookie", stolen, "Content-Type", "application/x-www-form-urlencoded"),
+			{"Origin": e.url, "Cookie": stolen, "Content-Type": "application/x-www-form-urlencoded"},
+			{"Origin": "null", "Sec-Fetch-Site": "same-origin", "Cookie": stolen, "Content-Type": "application/x-www-form-urlencoded"},
+		} {
+			if a := e.do("POST", "/consent/"+id, []byte(form), h); a.status != http.StatusForbidden {
+				t.Fatalf("answered with a stolen cookie (%v): %d %s", h, a.status, a.body)
+			}
+		}
+		v := e.op(id, app(tok), func(string) bool { return true })
+		if v["state"] != "consent" || v["token"] != nil {
+			t.Fatalf("after answers with a stolen cookie: %v", v)
+		}
 	}
 }
 
@@ -180,7 +258,7 @@ func TestCORSOnlyOnTheAPIAndCOOPOnPages(t *testing.T) {
 	e := start(t)
 	r := e.do("POST", "/v1/pair", nil, map[string]string{"Origin": appOrigin})
 	id := decodeJSON(t, r.body)["id"].(string)
-	for _, p := range []string{"/", "/consent/" + id, "/static/counter.js", "/open?t=x"} {
+	for _, p := range []string{"/", "/consent/" + id, "/static/counter.js", "/static/consent.js"} {
 		r := e.do("GET", p, nil, map[string]string{"Origin": appOrigin})
 		if v := r.header.Get("Access-Control-Allow-Origin"); v != "" {
 			t.Errorf("%s: Access-Control-Allow-Origin %q", p, v)

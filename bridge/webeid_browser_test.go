@@ -112,10 +112,15 @@ func TestWebEIDLoginInTheBrowser(t *testing.T) {
 	}
 	until(t, holder, "the counter page is connected", `document.getElementById('connection').textContent.includes('接続しました')`)
 	// The counter page reads every card put in; leave it before the card
-	// goes in, so that the reader is free for the site.
-	if err := chromedp.Do(holder, chromedp.Navigate("about:blank")); err != nil {
+	// goes in, so that the reader is free for the site, for a page of the
+	// bridge that reads nothing (a consent page with nothing to ask). The
+	// tab keeps its session in sessionStorage, and the bridge's page lends
+	// it to the consent pages the site opens (a BroadcastChannel of the
+	// bridge's origin).
+	if err := chromedp.Do(holder, chromedp.Navigate(e.url+"/consent/idle")); err != nil {
 		t.Fatal(err)
 	}
+	until(t, holder, "the holder's tab keeps the session", `!!sessionStorage.getItem('mynakit-session') && !!document.getElementById('status')`)
 	if err := e.local.Insert(simReader); err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +225,8 @@ func TestWebEIDLoginInTheBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The pairing: the consent page opens in a pop-up, where the holder
-	// allows the site (the counter session's cookie goes with the answer).
+	// allows the site (the counter's session token, borrowed from the
+	// holder's tab, goes with the answer).
 	var popupID target.ID
 	select {
 	case popupID = <-opened:

@@ -1,8 +1,14 @@
 // mynakit counter page. Plain JavaScript, no build step, nothing loaded
 // from the network: it talks only to the bridge that served it. Card data
-// is only ever put into the page with textContent, never as HTML. It holds
-// no token: its requests carry the counter's session cookie (HttpOnly,
-// SameSite=Strict), which the one-time URL of mynakit open set.
+// is only ever put into the page with textContent, never as HTML.
+//
+// The page itself carries no token. The one-time URL of mynakit open has
+// its ticket in the fragment (#ticket=…), which no request carries; the
+// script exchanges it, once, for the counter's session token (POST
+// /v1/session), keeps that in sessionStorage (this origin — scheme, host
+// and port — and this tab only) and sends it as a bearer token. No cookie:
+// a browser sends a host's cookies to every port of it, so a program on
+// another loopback port would get the session.
 'use strict';
 
 (function () {
@@ -67,15 +73,64 @@
     el.append(s);
   }
 
+  // --- the counter's session ---
+  const KEY = 'mynakit-session';
+  let token = null;
+  try { token = sessionStorage.getItem(KEY); } catch (e) { /* no storage: no session */ }
+
+  // A consent page in a pop-up a site opened has no session of its own:
+  // it asks the bridge's open pages (this origin only) for it.
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('mynakit-session') : null;
+  if (channel) {
+    channel.addEventListener('message', (ev) => {
+      if (ev.data === 'want-session' && token) channel.postMessage({ session: token });
+    });
+  }
+
+  // openSession spends the one-time URL's ticket, if the address has one.
+  async function openSession() {
+    const m = /^#ticket=([A-Za-z0-9._-]{1,256})$/.exec(location.hash);
+    if (!m) return;
+    // The ticket leaves the address bar and the history at once.
+    history.replaceState(null, '', location.pathname);
+    try {
+      const res = await fetch('/v1/session', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ ticket: m[1] }),
+        cache: 'no-store', credentials: 'omit',
+      });
+      if (!res.ok) return;
+      const j = await res.json();
+      if (typeof j.session !== 'string') return;
+      token = j.session;
+      try { sessionStorage.setItem(KEY, token); } catch (e) { /* this page only */ }
+    } catch (e) { /* no session */ }
+  }
+
+  // closed says how to open the counter page, instead of it.
+  function closed() {
+    token = null;
+    try { sessionStorage.removeItem(KEY); } catch (e) { /* gone anyway */ }
+    show($('closed'), true);
+    show($('main'), false);
+    show($('mode'), false);
+    jaEn($('connection'), '未接続', 'not connected');
+  }
+
+  const unauthorized = new Error('unauthorized');
+
   function api(path, opts) {
     opts = opts || {};
     const headers = Object.assign({ Accept: 'application/json' }, opts.headers || {});
-    return fetch(path, Object.assign({}, opts, { headers: headers, cache: 'no-store', credentials: 'same-origin' }));
+    if (token) headers.Authorization = 'Bearer ' + token;
+    return fetch(path, Object.assign({}, opts, { headers: headers, cache: 'no-store', credentials: 'omit' }));
   }
 
   // --- Server-Sent Events over fetch (one reader of the stream for both) ---
   async function stream(path, onEvent, onOpen) {
     const res = await api(path, { headers: { Accept: 'text/event-stream' } });
+    if (res.status === 401) throw unauthorized;
     if (!res.ok) throw new Error(path + ': ' + res.status);
     if (onOpen) onOpen();
     const reader = res.body.getReader();
@@ -109,7 +164,14 @@
       for (;;) {
         try {
           await stream(path, onEvent, onOpen);
-        } catch (e) { /* reconnect below */ }
+        } catch (e) {
+          if (e === unauthorized) {
+            // The session ended (the bridge restarted): open it anew.
+            if (started) closed();
+            started = false;
+            return;
+          }
+        }
         if (onLost) onLost();
         await new Promise((ok) => setTimeout(ok, 1000));
       }
@@ -500,13 +562,31 @@
   $('consent-cancel').addEventListener('click', cancelOp);
   $('consent-dialog').addEventListener('cancel', (ev) => { ev.preventDefault(); cancelOp(); });
 
-  follow('/v1/events', onEvent, () => {
-    jaEn($('connection'), '接続しました', 'connected to the bridge');
-    refreshReaders();
-    refreshPending();
-  }, () => jaEn($('connection'), '再接続中', 'reconnecting…'));
-  if (clinicMode) {
-    show($('clinic'), true);
-    follow('/v1/oqs/events', onFace);
+  // begin opens the session (from the address's ticket, or the one this
+  // tab holds) and follows the bridge's events. A ticket may also arrive
+  // as a change of the fragment alone, which loads nothing.
+  let started = false;
+  async function begin() {
+    await openSession();
+    if (!token) {
+      if (!started) closed();
+      return;
+    }
+    if (started) return;
+    started = true;
+    show($('closed'), false);
+    show($('main'), true);
+    show($('mode'), true);
+    follow('/v1/events', onEvent, () => {
+      jaEn($('connection'), '接続しました', 'connected to the bridge');
+      refreshReaders();
+      refreshPending();
+    }, () => { if (token) jaEn($('connection'), '再接続中', 'reconnecting…'); });
+    if (clinicMode) {
+      show($('clinic'), true);
+      follow('/v1/oqs/events', onFace);
+    }
   }
+  window.addEventListener('hashchange', begin);
+  begin();
 })();

@@ -73,8 +73,10 @@ operation is recorded in the access log (see mynakit log).
 Each start writes a fresh launch secret to the user's runtime directory
 (--run-dir; mode 0700, this user's, or serve refuses to start). The counter
 page opens only through a one-time URL — the one printed here, or a new one
-from mynakit open — which becomes a session cookie; only that session answers
-consent and pairing pages. Local applications use a token derived from the
+from mynakit open — whose ticket (in the URL's fragment, which no request
+carries) the page exchanges once for a session token it keeps in the tab's
+storage; no cookie is set. Only that session answers consent and pairing
+pages. Local applications use a token derived from the
 secret (mynakit open --app-token NAME), preferably over the Unix domain socket
 in the runtime directory, which only this OS user can connect to.
 
@@ -250,8 +252,8 @@ func newOpenCmd(a *app) *cobra.Command {
 		Use:   "open",
 		Short: "Open the running bridge's counter page (a one-time URL), or print a local application's token",
 		Long: `Open the counter page of the bridge this OS user runs (mynakit serve) in the
-browser, through a one-time URL valid for two minutes that becomes the
-counter's session. The URL is made from the launch secret in the user's
+browser, through a one-time URL valid for two minutes (its ticket in the
+fragment, #ticket=…) that the page exchanges once for the counter's session. The URL is made from the launch secret in the user's
 runtime directory, which no other OS user can read.
 
 --app-token NAME prints the API token of the local application NAME instead

@@ -120,7 +120,7 @@ func TestServeAndTheAccessLog(t *testing.T) {
 	base, _ := serveSim(t, runDir, "1234\n", "--prompt", "terminal", "--pin-stdin", "--access-log", logDir)
 	// The counter page holds no token; a local application derives its
 	// own from the launch secret, which only this OS user can read.
-	if code, page := get(t, base+"/", nil); code != http.StatusUnauthorized || bytes.Contains(page, []byte("token")) {
+	if code, page := get(t, base+"/", nil); code != http.StatusOK || bytes.Contains(page, []byte("mynakit-token")) || bytes.Contains(page, []byte("csrf")) {
 		t.Fatalf("counter page without the session: %d %s", code, page)
 	}
 	launch, err := bridge.ReadLaunch(runDir)
@@ -260,32 +260,48 @@ func waitCardPresent(t *testing.T, base string) {
 	t.Fatal("the card never showed as present")
 }
 
-// mynakit open gives one-time URLs to the counter page: each becomes a
-// session once, and the session is HttpOnly and SameSite=Strict.
+// mynakit open gives one-time URLs to the counter page, their ticket in
+// the fragment: the page's script exchanges it once for a session token
+// (never a cookie), which works as a bearer token from the bridge's page.
 func TestServeOpenGivesAOneTimeURL(t *testing.T) {
 	runDir := filepath.Join(t.TempDir(), "run")
 	base, _ := serveSim(t, runDir, "", "--access-log", t.TempDir())
 	out, errs, code := run(t, "", "open", "--print", "--run-dir", runDir)
 	u := strings.TrimSpace(out)
-	if code != 0 || !strings.HasPrefix(u, base+"/open?t=") {
+	ticket, ok := strings.CutPrefix(u, base+"/#ticket=")
+	if code != 0 || !ok || ticket == "" {
 		t.Fatalf("open: exit %d: %q %s", code, out, errs)
 	}
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirect.Get(u)
-	if err != nil {
-		t.Fatal(err)
+	redeem := func() (int, string) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"ticket": ticket})
+		req, _ := http.NewRequest("POST", base+"/v1/session", bytes.NewReader(body))
+		req.Header.Set("Origin", base)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if len(resp.Header.Values("Set-Cookie")) != 0 {
+			t.Fatalf("a cookie: %v", resp.Header.Values("Set-Cookie"))
+		}
+		var v struct {
+			Session string `json:"session"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&v)
+		return resp.StatusCode, v.Session
 	}
-	resp.Body.Close()
-	cookies := resp.Cookies()
-	if resp.StatusCode != http.StatusSeeOther || len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode {
-		t.Fatalf("first use: %d %v", resp.StatusCode, cookies)
+	status, tok := redeem()
+	if status != http.StatusOK || tok == "" {
+		t.Fatalf("first use: %d", status)
 	}
-	session := map[string]string{"Cookie": cookies[0].Name + "=" + cookies[0].Value, "Sec-Fetch-Site": "same-origin"}
-	if code, page := get(t, base+"/", session); code != 200 || !strings.Contains(string(page), "counter.js") {
-		t.Fatalf("counter page in the session: %d", code)
+	session := map[string]string{"Authorization": "Bearer " + tok, "Origin": base, "Sec-Fetch-Site": "same-origin"}
+	if code, _ := get(t, base+"/v1/consents", session); code != 200 {
+		t.Fatalf("the session: %d", code)
 	}
-	if code, _ := get(t, u, nil); code != http.StatusForbidden {
-		t.Fatalf("second use of the one-time URL: %d", code)
+	if status, _ := redeem(); status != http.StatusForbidden {
+		t.Fatalf("second use of the one-time URL: %d", status)
 	}
 	// A local application's token, printed for it.
 	out, _, code = run(t, "", "open", "--app-token", "billing", "--run-dir", runDir)
