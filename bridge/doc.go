@@ -16,9 +16,22 @@
 //   - A launch secret, fresh at each start, sits in the user's runtime
 //     directory (mode 0700, the file 0600). The counter page opens only
 //     through a one-time URL derived from it (Bridge.OpenURL, mynakit
-//     open), exchanged for an HttpOnly, SameSite=Strict session cookie; no
-//     token is ever in a page, and only that session answers the consent
-//     and pairing forms, so only the person at the counter approves.
+//     open): http://127.0.0.1:PORT/#ticket=…. The ticket is in the
+//     fragment, which the browser sends to no server and puts in no
+//     Referer; the page's script exchanges it, once, for a session token
+//     (POST /v1/session, from the bridge's own origin only), keeps that in
+//     sessionStorage and sends it as a bearer token on every request,
+//     including the event stream (read with fetch) and the consent and
+//     pairing forms (sent with fetch). The session is never a cookie:
+//     browsers scope cookies by host, not port, and count every port of
+//     127.0.0.1 as the same site, so a program on another loopback port
+//     that the clerk's browser visits would receive it; sessionStorage is
+//     its origin's (scheme, host and port) alone. A consent page a site
+//     opens in a pop-up borrows the session from an open page of the
+//     bridge over a BroadcastChannel, which only the bridge's origin can
+//     join. No token is ever in a page, and only that session answers the
+//     consent and pairing forms, so only the person at the counter
+//     approves.
 //   - Local applications send a token derived from the secret
 //     (Launch.AppToken), preferably over the Unix domain socket
 //     (ListenUnix), whose peers' credentials are checked. Each is its own
@@ -42,10 +55,10 @@
 //     answers 202 with a consent_url on the bridge's own origin, where the
 //     holder sees which origin asks for what (which facts, which key, the
 //     digest to be signed) and types the PIN or the card-face data
-//     (照合番号B). That form is accepted only in the counter's session;
-//     the secret goes to the card's PIN session, which asks for it outside
-//     any card transaction and wipes it; it is never logged, stored or
-//     returned.
+//     (照合番号B). That form is accepted only with the counter's session
+//     token; the secret goes to the card's PIN session, which asks for it
+//     outside any card transaction and wipes it; it is never logged,
+//     stored or returned.
 //   - The PIN session's retry guard is always on (a wrong secret never
 //     blocks a key through the bridge) and wrong secrets slow their origin
 //     down.
