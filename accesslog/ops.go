@@ -38,3 +38,22 @@ func Operations(entries []Entry) (ops []Operation, others []Entry) {
 	}
 	return ops, others
 }
+
+// EntriesOfCard keeps the begin and end entries of the operations on one
+// card (id as CardID makes it), in their order.
+func EntriesOfCard(entries []Entry, id string) []Entry {
+	ops, _ := Operations(entries)
+	keep := map[string]bool{}
+	for _, o := range ops {
+		if o.Card() == id {
+			keep[o.Begin.ID] = true
+		}
+	}
+	var out []Entry
+	for _, e := range entries {
+		if (e.Event == Begin || e.Event == End) && keep[e.ID] {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -275,6 +275,24 @@ func (c *Client) Jobs() ([]Job, error) {
 	return out, nil
 }
 
+// AbandonPending gives up every pending job that asks what req asks (the
+// same patient, insurer and day; see SameQuestion), recording why, so that
+// a new request for it can be sent.
+func (c *Client) AbandonPending(req Request, why string) error {
+	jobs, err := c.Jobs()
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if j.State.Pending() && j.Request != nil && c.SameQuestion(*j.Request, req) {
+			if err := c.Abandon(j.ID, why); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Abandon gives up a pending job, so the same question may be asked anew.
 // Only a person should decide this: the terminal may still answer the old
 // request, whose result is then ignored.

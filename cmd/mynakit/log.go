@@ -51,7 +51,7 @@ the card (as a keyed hash of its serial, never the serial itself).
 				if err != nil {
 					return err
 				}
-				entries = entriesOfCard(entries, id)
+				entries = accesslog.EntriesOfCard(entries, id)
 				fmt.Fprintln(a.err, "このカードのアクセス記録 access records of the card in the reader:")
 			}
 			if asJSON {
@@ -118,24 +118,6 @@ func (a *app) cardID(cmd *cobra.Command, dir string) (string, error) {
 		return "", fail(errors.New("カードの製造番号（共通AP）を読めないため、記録を探せません the card's serial (共通AP) cannot be read, so its records cannot be found"))
 	}
 	return accesslog.CardID(key, r.Common.Serial), nil
-}
-
-// entriesOfCard keeps the entries of the operations on one card.
-func entriesOfCard(entries []accesslog.Entry, id string) []accesslog.Entry {
-	ops, _ := accesslog.Operations(entries)
-	keep := map[string]bool{}
-	for _, o := range ops {
-		if o.Card() == id {
-			keep[o.Begin.ID] = true
-		}
-	}
-	var out []accesslog.Entry
-	for _, e := range entries {
-		if (e.Event == accesslog.Begin || e.Event == accesslog.End) && keep[e.ID] {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 var outcomeWords = map[string]string{

@@ -128,7 +128,7 @@ foreign result, terminal or service error); 4 timeout (job pending).`,
 				res, err = c.Resume(ctx, jobID)
 			default:
 				if fresh {
-					if err := abandonSame(c, req); err != nil {
+					if err := c.AbandonPending(req, "--new"); err != nil {
 						return &exitError{code: exitOQSError, err: err}
 					}
 				}
@@ -174,22 +174,6 @@ foreign result, terminal or service error); 4 timeout (job pending).`,
 	fl.BoolVar(&fresh, "new", false, "give up a pending job for the same question and send a new request")
 	fl.StringVar(&jobID, "job", "", "wait for this job (a request file name) instead of asking")
 	return cmd
-}
-
-// abandonSame gives up the pending jobs that ask what req asks.
-func abandonSame(c *oqs.Client, req oqs.Request) error {
-	jobs, err := c.Jobs()
-	if err != nil {
-		return err
-	}
-	for _, j := range jobs {
-		if j.State.Pending() && j.Request != nil && c.SameQuestion(*j.Request, req) {
-			if err := c.Abandon(j.ID, "--new"); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 func writeJSONLine(w io.Writer, v any) {
