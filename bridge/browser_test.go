@@ -384,6 +384,24 @@ func TestCounterSessionStaysOnItsPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	until(t, again, "the used URL opens nothing", `!document.getElementById('closed').hidden && sessionStorage.getItem('mynakit-session') === null && location.hash === ''`)
+	// No page of the bridge in this browser holds the session now: a
+	// consent page opened on its own (as a site's pop-up is) cannot
+	// answer, and says to open the counter page.
+	r := e.do("POST", "/v1/pair", nil, map[string]string{"Origin": appOrigin})
+	id := decodeJSON(t, r.body)["id"].(string)
+	alone, cancelAlone := chromedp.NewContext(bctx)
+	defer cancelAlone()
+	if err := chromedp.Do(alone, chromedp.Navigate(e.url+"/consent/"+id)); err != nil {
+		t.Fatal(err)
+	}
+	until(t, alone, "the consent page arms its button", `(() => { const b = document.getElementById('allow'); return !!(b && !b.disabled); })()`)
+	if err := chromedp.Do(alone, chromedp.Click(chromedp.CSS("#allow"))); err != nil {
+		t.Fatal(err)
+	}
+	until(t, alone, "the page says to open the counter page", `(document.getElementById('status') || {textContent: ''}).textContent.includes('mynakit open') && !!document.getElementById('allow')`)
+	if v := e.op(id, map[string]string{"Origin": appOrigin}, func(string) bool { return true }); v["state"] != "consent" {
+		t.Fatalf("answered without the session: %v", v)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	spent := false

@@ -89,7 +89,15 @@
     for (const b of form.querySelectorAll('button')) b.disabled = true;
     const headers = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html' };
     const t = await session();
-    if (t) headers.Authorization = 'Bearer ' + t;
+    if (!t) {
+      // Only the counter's session answers (the bridge checks it too):
+      // the form stays, to be sent once the counter page is open.
+      problem('このブラウザで窓口画面（mynakit open）を開いてから、もう一度押してください。 Open the counter page in this browser (mynakit open), then press again.');
+      for (const b of form.querySelectorAll('button')) b.disabled = false;
+      arm();
+      return;
+    }
+    headers.Authorization = 'Bearer ' + t;
     let res;
     try {
       res = await fetch(form.getAttribute('action'), { method: 'POST', headers: headers, body: data.toString(), cache: 'no-store', credentials: 'omit', redirect: 'error' });
