@@ -9,8 +9,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"image/png"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -110,8 +112,20 @@ func TestListenRefusesNonLoopback(t *testing.T) {
 		if ln, err := bridge.Listen(a); err == nil {
 			ln.Close()
 			t.Errorf("listened on %s", a)
+		} else if !errors.Is(err, bridge.ErrNotLoopback) && a != ":0" {
+			t.Errorf("%s: %v, want ErrNotLoopback", a, err)
 		}
 	}
+	// The shared rule (internal/loopback): the name localhost in any case
+	// is loopback, and is served on 127.0.0.1.
+	ln, err := bridge.Listen("LocalHost:0")
+	if err != nil {
+		t.Fatalf("LocalHost: %v", err)
+	}
+	if host, _, _ := net.SplitHostPort(ln.Addr().String()); host != "127.0.0.1" {
+		t.Errorf("localhost listened on %s", ln.Addr())
+	}
+	ln.Close()
 	if _, err := bridge.New(bridge.Options{Addr: "0.0.0.0:7457", Backend: bridge.NewLocalReaders(), Log: &accesslog.Log{}}); err == nil {
 		t.Error("New accepted a non-loopback address")
 	}
