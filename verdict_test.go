@@ -15,6 +15,7 @@ import (
 	"github.com/mynakit/mynakit"
 	"github.com/mynakit/mynakit/apdu"
 	"github.com/mynakit/mynakit/internal/simtest"
+	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pin"
 	"github.com/mynakit/mynakit/simulator"
@@ -173,7 +174,7 @@ func TestMissingAppletsAndUntiedParts(t *testing.T) {
 // A smartphone token is judged on its JPKI part alone, which its PIN
 // proves.
 func TestSmartphoneToken(t *testing.T) {
-	img := simtest.Image(t, func(p *persona.Persona) { p.Token = persona.TokenAndroid })
+	img := simtest.Image(t, func(p *persona.Persona) { p.Token = jpki.TokenAndroid })
 	r := read(t, img, mynakit.ReadOptions{})
 	if r.Verdict != trust.Genuine || r.Token != "android" || !r.JPKI.KeyProven || len(r.Missing) != 3 {
 		v, bad := simtest.Verdict(r)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mynakit/mynakit/internal/simtest"
+	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
@@ -338,7 +339,7 @@ func TestOutputFilesAreSafe(t *testing.T) {
 
 // A smartphone token has only the JPKI applet, which the CLI lists.
 func TestAndroidToken(t *testing.T) {
-	img := simtest.Image(t, func(p *persona.Persona) { p.Token = persona.TokenAndroid })
+	img := simtest.Image(t, func(p *persona.Persona) { p.Token = jpki.TokenAndroid })
 	out, errs, code := run(t, "1234\n", "--sim-image", writeImage(t, img), "--pin-stdin", "read", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errs, out)

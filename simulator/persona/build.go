@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
 )
@@ -74,7 +75,7 @@ func Build(p *Persona) (*simulator.Image, error) {
 	if err := b.jpki(r); err != nil {
 		return nil, err
 	}
-	if p.Token != TokenAndroid {
+	if p.Token != jpki.TokenAndroid {
 		if err := b.text(); err != nil {
 			return nil, err
 		}
@@ -150,7 +151,7 @@ func (b *builder) jpki(r roots) error {
 	b.file(a, myna.JPKIAuthCert, withFiller(authCert))
 	b.file(a, myna.JPKIAuthCACert, withFiller(r.auth))
 	label := LabelCard
-	if b.p.Token == TokenAndroid {
+	if b.p.Token == jpki.TokenAndroid {
 		label = LabelAndroid
 		// The Android token protects the authentication certificate (§7.7).
 		b.applet(a).Files[simulator.FIDString(myna.JPKIAuthCert)].Access = simulator.AccessString([]uint16{myna.JPKIAuthPIN})

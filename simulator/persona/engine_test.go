@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
 	"github.com/mynakit/mynakit/simulator/persona"
@@ -133,7 +134,7 @@ func hexAID(a myna.Applet) string {
 func TestEngineJPKISignAndAndroid(t *testing.T) {
 	ctx := context.Background()
 	p := persona.Default()
-	p.Token = persona.TokenAndroid
+	p.Token = jpki.TokenAndroid
 	img, err := persona.Build(p)
 	if err != nil {
 		t.Fatal(err)

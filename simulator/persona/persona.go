@@ -19,14 +19,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
-)
-
-// Token types (card reference §1.3, §7.7).
-const (
-	TokenCard    = "card"    // JPKIAPICCTOKEN2: a physical card with all five applets
-	TokenAndroid = "android" // JPKIAPGPSETOKEN: only the JPKI applet; EF 000A needs the auth PIN
 )
 
 // DateLayout is the form of every date in a persona file.
@@ -86,8 +81,10 @@ type Persona struct {
 	// (e.g. {"jpki-auth-pin": 1}); 0 issues the key blocked.
 	Remaining map[myna.KeyName]int `json:"remaining,omitempty"`
 
-	// Token is TokenCard (default when empty) or TokenAndroid.
-	Token string `json:"token,omitempty"`
+	// Token is jpki.TokenCard (default when empty; a physical card with
+	// all five applets) or jpki.TokenAndroid (only the JPKI applet; EF 000A
+	// needs the auth PIN), card reference §1.3, §7.7.
+	Token jpki.Token `json:"token,omitempty"`
 
 	// Photo names a JPEG 2000 (JP2 container) file for the face photo; empty
 	// means the built-in default. A relative path is taken relative to the
@@ -125,7 +122,7 @@ func Default() *Persona {
 			Common:   "1234",
 			Juki:     "1234",
 		},
-		Token: TokenCard,
+		Token: jpki.TokenCard,
 	}
 }
 
@@ -280,9 +277,9 @@ func (p *Persona) Validate() error {
 		bad("pins.jpki-sign-password must be 6-16 of A-Z and 0-9 with at least one letter and one digit")
 	}
 	switch p.Token {
-	case "", TokenCard, TokenAndroid:
+	case "", jpki.TokenCard, jpki.TokenAndroid:
 	default:
-		bad("token %q must be %q or %q", p.Token, TokenCard, TokenAndroid)
+		bad("token %q must be %q or %q", p.Token, jpki.TokenCard, jpki.TokenAndroid)
 	}
 	for name, n := range p.Remaining {
 		k, ok := myna.KeyByName(name)
@@ -290,7 +287,7 @@ func (p *Persona) Validate() error {
 			bad("remaining: unknown key %q", name)
 			continue
 		}
-		if p.Token == TokenAndroid && k.Applet != myna.JPKI {
+		if p.Token == jpki.TokenAndroid && k.Applet != myna.JPKI {
 			bad("remaining: key %q is not on an android token", name)
 		}
 		if max := maxTries(k.Applet, k.FID); n < 0 || n > max {

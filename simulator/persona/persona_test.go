@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/simulator"
 	ber "github.com/mynakit/mynakit/tlv"
@@ -196,7 +197,7 @@ func TestValidateRejects(t *testing.T) {
 		"token":            func(p *Persona) { p.Token = "iphone" },
 		"remaining name":   func(p *Persona) { p.Remaining = map[myna.KeyName]int{"nope": 1} },
 		"remaining range":  func(p *Persona) { p.Remaining = map[myna.KeyName]int{"jpki-auth-pin": 4} },
-		"android text key": func(p *Persona) { p.Token = TokenAndroid; p.Remaining = map[myna.KeyName]int{"text-pin": 1} },
+		"android text key": func(p *Persona) { p.Token = jpki.TokenAndroid; p.Remaining = map[myna.KeyName]int{"text-pin": 1} },
 		"photo missing":    func(p *Persona) { p.Photo = "/nonexistent/photo.jp2" },
 	}
 	for name, mutate := range cases {
@@ -230,7 +231,7 @@ func TestBuildDeterministic(t *testing.T) {
 }
 
 func TestImageValidAndRoundTrip(t *testing.T) {
-	for _, tok := range []string{TokenCard, TokenAndroid} {
+	for _, tok := range []jpki.Token{jpki.TokenCard, jpki.TokenAndroid} {
 		p := Default()
 		p.Token = tok
 		img := mustBuild(t, p)
@@ -585,7 +586,7 @@ func TestEraBoundaries(t *testing.T) {
 
 func TestAndroidToken(t *testing.T) {
 	p := Default()
-	p.Token = TokenAndroid
+	p.Token = jpki.TokenAndroid
 	p.Remaining = map[myna.KeyName]int{"jpki-auth-pin": 1}
 	img := mustBuild(t, p)
 	if len(img.Applets) != 1 || len(img.GetData) != 0 {
