@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/mynakit/mynakit/accesslog"
 	"github.com/mynakit/mynakit/bridge"
 	"github.com/mynakit/mynakit/internal/simtest"
 	"github.com/mynakit/mynakit/myna"
@@ -144,8 +145,32 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 		e := start(t, withoutCard())
 		counter(t, bctx, e, func(ctx context.Context) {
 			until(t, ctx, "the badge says genuine", `document.getElementById('badge').textContent.includes('真正') && document.getElementById('badge').textContent.includes('genuine') && document.getElementById('badge').classList.contains('genuine')`)
-			if s := text(t, ctx, `document.getElementById('f-name').textContent + ' ' + document.getElementById('f-mynumber').textContent`); s != "黒桐　幹也 537686677188" {
-				t.Errorf("facts %q", s)
+			if s := text(t, ctx, `document.getElementById('f-name').textContent + ' ' + document.getElementById('f-mynumber').textContent`); s != "黒桐　幹也 **** **** 7188" {
+				t.Errorf("facts %q, want the My Number masked", s)
+			}
+			if s := text(t, ctx, `document.body.innerText`); strings.Contains(s, "537686677188") || strings.Contains(s, "5376 8667") {
+				t.Errorf("the full My Number is on the page before it is revealed")
+			}
+			// Revealing needs a purpose, and is logged (the purpose, never the number).
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#reveal"))); err != nil {
+				t.Fatal(err)
+			}
+			if s := text(t, ctx, `document.getElementById('f-mynumber').textContent`); s != "**** **** 7188" {
+				t.Errorf("revealed without a purpose: %q", s)
+			}
+			if n := revealEntries(t, e); len(n) != 0 {
+				t.Errorf("logged without a purpose: %v", n)
+			}
+			if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#reveal-purpose"), "番号確認書類の記入 filling in the form"), chromedp.Click(chromedp.CSS("#reveal"))); err != nil {
+				t.Fatal(err)
+			}
+			until(t, ctx, "the number is shown", `document.getElementById('f-mynumber').textContent === '5376 8667 7188' && document.getElementById('reveal-form').hidden`)
+			got := revealEntries(t, e)
+			if len(got) != 2 || got[0].Note != "番号確認書類の記入 filling in the form" || got[1].Outcome != "ok" || got[0].Reader != simReader {
+				t.Errorf("reveal log entries: %+v", got)
+			}
+			if raw, err := os.ReadFile(e.log.Path()); err != nil || strings.Contains(string(raw), "537686677188") {
+				t.Errorf("the access log holds the My Number (or cannot be read: %v)", err)
 			}
 			if s := text(t, ctx, `document.getElementById('badge').getAttribute('role') + ' ' + document.getElementById('failed-box').hidden`); s != "status true" {
 				t.Errorf("badge role and failed list: %s", s)
@@ -225,6 +250,22 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 			}
 		})
 	})
+}
+
+// revealEntries are the access log's records of a revealed My Number.
+func revealEntries(t *testing.T, e *env) []accesslog.Entry {
+	t.Helper()
+	_, entries, err := accesslog.Verify(e.log.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []accesslog.Entry
+	for _, en := range entries {
+		if en.Action == bridge.ActionRevealMyNumber {
+			out = append(out, en)
+		}
+	}
+	return out
 }
 
 // clinicScenario is the default persona as a patient of the simulated

@@ -4,6 +4,11 @@ import (
 	"html/template"
 	"net/http"
 	"path"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mynakit/mynakit/accesslog"
 )
 
 var counterTmpl = template.Must(template.ParseFS(webFS, "web/index.html"))
@@ -86,4 +91,76 @@ func (b *Bridge) handleStatic(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(data)
+}
+
+// RevealRequest is the body of POST /v1/reveal: the clerk shows the
+// card's full My Number on the counter page, for a stated purpose.
+type RevealRequest struct {
+	// Reader is the reader whose card is shown.
+	Reader string `json:"reader"`
+	// Purpose is why the number is shown (required, at most 200
+	// characters, no run of digits as long as a My Number).
+	Purpose string `json:"purpose"`
+}
+
+// ActionRevealMyNumber is the access log's action for a My Number shown
+// in full on the counter page; the entry's Note is the stated purpose.
+const ActionRevealMyNumber = "reveal-my-number"
+
+// handleReveal records, before the page shows it, that the counter shows
+// a My Number in full and why. The number itself is already in the page
+// (the read's result) and is never sent here, nor logged: the entry names
+// the action, the reader, the card's hash and the purpose.
+func (b *Bridge) handleReveal(w http.ResponseWriter, r *http.Request) {
+	var q RevealRequest
+	if aerr := decodeBody(w, r, maxJSONBody, &q); aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	purpose := strings.TrimSpace(strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) {
+			return ' '
+		}
+		return c
+	}, q.Purpose))
+	if purpose == "" || utf8.RuneCountInString(purpose) > 200 || longDigitRun(purpose) {
+		writeError(w, r, newError(http.StatusBadRequest, "purpose-required", "表示する目的を200文字以内で入力してください（番号そのものは書かないでください） state the purpose in at most 200 characters (not the number itself)"))
+		return
+	}
+	if len(q.Reader) > 256 {
+		writeError(w, r, newError(http.StatusBadRequest, "bad-reader", "リーダー名が長すぎます the reader name is too long"))
+		return
+	}
+	card := ""
+	b.mu.Lock()
+	if rd := b.findLocked(q.Reader); rd != nil && rd.present && rd.cardIDGen == rd.gen {
+		card = rd.cardID
+	}
+	b.mu.Unlock()
+	err := b.logged(accesslog.Entry{Origin: b.self, Reader: q.Reader, Action: ActionRevealMyNumber, Data: []string{"my-number"}, Card: card, Note: purpose}, func(e *accesslog.Entry) error {
+		e.Outcome = "ok"
+		return nil
+	})
+	if err != nil {
+		writeError(w, r, newError(http.StatusServiceUnavailable, "log-failed", "アクセスログに記録できないため表示しません not shown: the access log could not be written"))
+		return
+	}
+	write(w, r, http.StatusOK, map[string]any{"logged": true})
+}
+
+// longDigitRun reports a run of 12 or more digits (a My Number typed as
+// the purpose would otherwise reach the log).
+func longDigitRun(s string) bool {
+	n := 0
+	for _, c := range s {
+		if unicode.IsDigit(c) {
+			n++
+			if n >= 12 {
+				return true
+			}
+		} else if c != ' ' && c != '-' {
+			n = 0
+		}
+	}
+	return false
 }

@@ -43,6 +43,7 @@ func (b *Bridge) buildRoutes() {
 		{"POST", "/v1/pair", pairable, b.handlePair},
 		{"DELETE", "/v1/pair", paired, b.handleUnpair},
 		{"GET", "/v1/consents", session, b.handleConsents},
+		{"POST", "/v1/reveal", session, b.handleReveal},
 		{"GET", "/v1/operations/{id}", public, b.handleOperation}, // ownOp checks
 		{"DELETE", "/v1/operations/{id}", public, b.handleCancel}, // ownOp checks
 		{"GET", "/v1/operations/{id}/result", paired, b.handleResult},

@@ -201,6 +201,8 @@
     const img = $('photo');
     img.removeAttribute('src');
     show(img, false);
+    $('reveal-purpose').value = '';
+    show($('reveal-form'), false);
     jaEn($('photo-caption'), '顔写真: 読み取り中', 'photo: reading…');
     show($('again'), false);
     show($('card'), false);
@@ -338,7 +340,13 @@
       $('f-birth').textContent = r.text.birth_date || '';
       const sx = sexWords[r.text.sex];
       if (sx) jaEn($('f-sex'), sx[0], sx[1]);
-      $('f-mynumber').textContent = r.text.my_number || '';
+      if (r.text.my_number) {
+        cur.myNumber = r.text.my_number;
+        if (!cur.revealed) {
+          $('f-mynumber').textContent = maskMyNumber(r.text.my_number);
+          show($('reveal-form'), true);
+        }
+      }
     }
     if (r.surface) {
       if (!$('f-birth').textContent) $('f-birth').textContent = r.surface.birth_date || '';
@@ -359,6 +367,40 @@
     if (exp.auth_certificate) {
       $('f-cert-expiry').textContent = exp.auth_certificate.slice(0, 10) + (exp.certificate_expired ? ' (期限切れ expired)' : '') + (exp.revoked ? ' (失効 revoked)' : '');
     }
+  }
+
+  // The My Number is shown masked ("**** **** 7188"), on the screen and
+  // on the print sheet, until the clerk states why it is needed: the
+  // bridge logs that (never the number) before it is shown in full.
+  function maskMyNumber(n) { return '**** **** ' + String(n).slice(-4); }
+  function groupMyNumber(n) { return String(n).replace(/^(\d{4})(\d{4})(\d{4})$/, '$1 $2 $3'); }
+
+  async function reveal(ev) {
+    ev.preventDefault();
+    if (!cur || !cur.myNumber) return;
+    const mine = cur;
+    const purpose = $('reveal-purpose').value.trim();
+    if (!purpose) { $('reveal-purpose').focus(); return; }
+    let res, body;
+    try {
+      res = await api('/v1/reveal', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ reader: mine.reader, purpose: purpose }),
+      });
+      body = await res.json();
+    } catch (e) { res = null; }
+    if (cur !== mine) return;
+    if (!res || !res.ok) {
+      const el = $('error');
+      el.textContent = (body && body.error && body.error.message) || '記録できないため表示しません not shown: it could not be logged';
+      show(el, true);
+      return;
+    }
+    mine.revealed = true;
+    $('f-mynumber').textContent = groupMyNumber(mine.myNumber);
+    $('reveal-purpose').value = '';
+    show($('reveal-form'), false);
   }
 
   function renderVerdict(v) {
@@ -554,6 +596,7 @@
 
   // --- start ---
   $('print').addEventListener('click', () => window.print());
+  $('reveal-form').addEventListener('submit', reveal);
   $('again').addEventListener('click', () => {
     const reader = cur && cur.reader;
     clearScreen();
