@@ -23,7 +23,7 @@ type DumpOptions struct {
 	Progress func(step string)
 }
 
-// dumpFiles are the EFs a dump reads per applet (card reference §2).
+// dumpFiles are the EFs a dump reads per applet (docs/card.md §2).
 func dumpFiles(a myna.Applet) []uint16 {
 	switch a {
 	case myna.JPKI:
@@ -47,7 +47,7 @@ func dumpRecords(a myna.Applet) []uint16 {
 	return nil
 }
 
-// dumpGetData are the MF-level GET DATA tags (card reference §2.6).
+// dumpGetData are the MF-level GET DATA tags (docs/card.md §2.6).
 func dumpGetData() []uint16 {
 	return []uint16{0x0042, 0x0045, 0x0066, 0x00F0, 0x00F2, 0x00F7, 0x00F8, 0x7F21, 0x5F51}
 }

@@ -69,7 +69,7 @@ type OpenOptions struct {
 	// itself.
 	OnWait func(reader string)
 	// Exclusive opens the card for this application only (SCARD_SHARE_
-	// EXCLUSIVE). Some contactless readers refuse it (card reference §3.7).
+	// EXCLUSIVE). Some contactless readers refuse it (docs/card.md §3.7).
 	Exclusive bool
 
 	// Prompter asks the user for secrets; nil never asks (only secrets the

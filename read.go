@@ -332,7 +332,7 @@ func (rd *reading) token(ctx context.Context) error {
 // facts are shown, the applet proves its own presence (presence:text):
 // the key of its EF 0007, which J-LIS's signature under the applet's CV
 // certificate vouches for, signs SHA-256(R ‖ N) over the card's challenge
-// R and the host's fresh nonce N (card reference §5.8, §5.9). Nothing else
+// R and the host's fresh nonce N (docs/card.md §5.8, §5.9). Nothing else
 // ties the text data to the chip in the reader: the card face accepting
 // its My Number as 照合番号A is a status word, which a shim answers at will.
 func (rd *reading) text(ctx context.Context) error {
@@ -682,7 +682,7 @@ func (rd *reading) finish() {
 // date and the sex (and the age record's birth date, when read): the text
 // applet's name and address are text, the card face's are images. The
 // municipality in the CV certificates' holder references is not compared:
-// the card reference records one holder reference, the card face's on the
+// docs/card.md records one holder reference, the card face's on the
 // test card (1322121/000, whose first five digits are the issuer's code,
 // §5.4), and none for the text applet's certificate. A rule drawn from one
 // sample of one applet would fail genuine cards if the text applet's holder

@@ -27,7 +27,7 @@ const ReportFormat = "mynakit-report/1"
 // bridge serves.
 type Report struct {
 	Reader     string
-	Token      jpki.Token // from the JPKI token label (card reference §1.3)
+	Token      jpki.Token // from the JPKI token label (docs/card.md §1.3)
 	TokenLabel string
 
 	Text    *TextPart    // nil when not read
@@ -101,7 +101,7 @@ type TextPart struct {
 
 // SurfacePart is the 券面事項確認AP. BirthDate, Sex and the images are
 // covered by the card-face signature; ExpiryDate, MunicipalityCode and
-// SecurityCodeImage are not (card reference §5.7) and are shown as
+// SecurityCodeImage are not (docs/card.md §5.7) and are shown as
 // unsigned.
 type SurfacePart struct {
 	BirthDate     string

@@ -263,7 +263,7 @@ const headerProbe = 8
 
 // ReadObject selects EF fid and reads the BER-TLV object at its start: a
 // short read of the header, then exactly the rest of the object. Filler after
-// the object is never read (card reference §2.7).
+// the object is never read (docs/card.md §2.7).
 func (c *Card) ReadObject(ctx context.Context, fid uint16) ([]byte, error) {
 	if err := c.SelectEF(ctx, fid); err != nil {
 		return nil, err
@@ -283,7 +283,7 @@ func (c *Card) ReadCurrentObject(ctx context.Context, fid uint16) ([]byte, error
 
 // ReadBinarySFI reads up to n bytes of the EF whose short identifier is
 // the low five bits of fid, from offset (0-255), without a SELECT: READ
-// BINARY with P1 = 80 | SFI (card reference §4.3). The EF becomes the
+// BINARY with P1 = 80 | SFI (docs/card.md §4.3). The EF becomes the
 // current EF, so later reads of it use plain offsets.
 func (c *Card) ReadBinarySFI(ctx context.Context, fid uint16, offset, n int) ([]byte, error) {
 	if offset < 0 || offset > 0xFF {
@@ -314,7 +314,7 @@ const ObjectHeaderMax = 5
 
 // ReadObjectSFI reads the BER-TLV object at the start of EF fid without a
 // SELECT. The first command asks for first bytes — the whole object when
-// its size is known (the card reference fixes many), else just the header
+// its size is known (docs/card.md fixes many), else just the header
 // — and, if the header says there is more, one more command reads exactly
 // the rest. Filler after the object is never read: on a contact reader at
 // the default rate every byte costs about a millisecond, while one more
@@ -391,7 +391,7 @@ func (c *Card) readPhysicalRest(ctx context.Context, fid uint16, out []byte, lim
 
 // ReadPhysical selects EF fid and reads all of it, filler included, until
 // the card returns a short chunk or 6B00. Only digests over a whole file need
-// this (the 個人番号 EF, card reference §5.6); data is read with ReadObject.
+// this (the 個人番号 EF, docs/card.md §5.6); data is read with ReadObject.
 func (c *Card) ReadPhysical(ctx context.Context, fid uint16, limit int) ([]byte, error) {
 	if err := c.SelectEF(ctx, fid); err != nil {
 		return nil, err
@@ -420,7 +420,7 @@ func (c *Card) GetData(ctx context.Context, tag uint16) ([]byte, error) {
 }
 
 // GetLargeData reads a data object known to be large (a card-verifiable
-// certificate, card reference §2.6) with an extended Le at once, where the
+// certificate, docs/card.md §2.6) with an extended Le at once, where the
 // link carries it, instead of a short Le the card would refuse.
 func (c *Card) GetLargeData(ctx context.Context, tag uint16) ([]byte, error) {
 	return c.getData(ctx, tag, c.extendedUsable())
@@ -517,7 +517,7 @@ func (c *Card) GetChallenge(ctx context.Context, n int) ([]byte, error) {
 
 // ComputeSignature is the card's COMPUTE DIGITAL SIGNATURE (80 2A P1 P2).
 // With scheme 00 the card pads input (normally a DER DigestInfo) with
-// PKCS#1 v1.5 type 01 and signs it (card reference §4.3).
+// PKCS#1 v1.5 type 01 and signs it (docs/card.md §4.3).
 func (c *Card) ComputeSignature(ctx context.Context, scheme, p2 byte, input []byte) ([]byte, error) {
 	data, err := c.Do(ctx, Command{CLA: 0x80, INS: 0x2A, P1: scheme, P2: p2, Data: input, Le: 256})
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/mynakit/mynakit/trust"
 )
 
-// The test card's 基本4情報 object and digests (card reference §2.2, §5.6).
+// The test card's 基本4情報 object and digests (docs/card.md §2.2, §5.6).
 const testAttributes = "ff2065" +
 	"df2108000e0020005900" + "64" +
 	"df220fe9bb92e6a190e38080e5b9b9e4b99f" +
@@ -90,7 +90,7 @@ func testStore(t testing.TB) *trust.Store {
 	return s
 }
 
-// textRaw builds the text applet's files around the card-reference vectors.
+// textRaw builds the text applet's files around the docs/card.md vectors.
 func textRaw(t testing.TB) TextRaw {
 	keys(t)
 	attrs := mustHex(t, testAttributes)
@@ -116,7 +116,7 @@ func TestReferenceDigests(t *testing.T) {
 	}
 	tx, checks := VerifyText(textRaw(t), testStore(t))
 	if v, bad := verdictOf(checks); v != trust.Genuine {
-		t.Fatalf("the card reference's vectors: %s (%s)", v, bad)
+		t.Fatalf("the vectors of docs/card.md: %s (%s)", v, bad)
 	}
 	attr, _, _ := tlv.Parse(tx.Raw.Attributes)
 	kids, _ := attr.Children()

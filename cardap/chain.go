@@ -10,7 +10,7 @@ import (
 	"github.com/mynakit/mynakit/trust"
 )
 
-// ChainRaw is the MF-level chain as the card returned it (card reference
+// ChainRaw is the MF-level chain as the card returned it (docs/card.md
 // §2.6, §5.5): GET DATA 00F8 (root → intermediate), 00F7 (the
 // intermediate's key ID) and, on newer cards, 7F21 (intermediate → lower
 // key). Nil members were absent (6A88).

@@ -43,7 +43,7 @@ func failed(ch, cvCheck trust.Check, detail string) trust.Check {
 
 // checkOffsets compares a DF21 offset table with where the fields really
 // are: each entry is the absolute offset, from the file's first byte, of
-// the tag of one following field (card reference §2.7). kids[0] is DF21.
+// the tag of one following field (docs/card.md §2.7). kids[0] is DF21.
 func checkOffsets(outer tlv.TLV, kids []tlv.TLV) error {
 	table := kids[0].Value
 	if len(table) != 2*(len(kids)-1) {
@@ -83,7 +83,7 @@ func isBidiControl(r rune) bool {
 	return r == 0x061C || r == 0x200E || r == 0x200F || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
 
-// parseSexDigit reads the one-digit JIS X 0303 code (card reference §6.3).
+// parseSexDigit reads the one-digit JIS X 0303 code (docs/card.md §6.3).
 func parseSexDigit(b []byte) (Sex, bool) {
 	if len(b) != 1 {
 		return SexUnknown, false

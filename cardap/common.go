@@ -9,7 +9,7 @@ import (
 	"github.com/mynakit/mynakit/tlv"
 )
 
-// Common is the 共通AP card-information record (card reference §6.5). No
+// Common is the 共通AP card-information record (docs/card.md §6.5). No
 // J-LIS signature covers any of it.
 type Common struct {
 	Serial           string

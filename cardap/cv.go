@@ -12,7 +12,7 @@ import (
 	"github.com/mynakit/mynakit/trust"
 )
 
-// CVCertificate is a card-verifiable certificate (card reference §5.4):
+// CVCertificate is a card-verifiable certificate (docs/card.md §5.4):
 //
 //	7F 21 L { 5F 4E 82 01 29 <297-byte body> ; 5F 37 82 01 00 <signature> }
 //
@@ -64,7 +64,7 @@ func ParseCVCertificate(b []byte) (*CVCertificate, error) {
 }
 
 // ParseRSAPublicKey parses the card's key encoding: 90 03 <exponent> ‖
-// 91 82 01 00 <modulus> (card reference §2.7; no sign byte).
+// 91 82 01 00 <modulus> (docs/card.md §2.7; no sign byte).
 func ParseRSAPublicKey(b []byte) (*rsa.PublicKey, error) {
 	objs, err := tlv.ParseAll(b)
 	if err != nil {

@@ -1,5 +1,5 @@
 // Package cardap reads the card-surface applets of the Individual Number
-// Card and checks the J-LIS signatures over them (card reference §2.2-2.4,
+// Card and checks the J-LIS signatures over them (docs/card.md §2.2-2.4,
 // §5.4-5.9):
 //
 //   - 券面事項入力補助AP (Text): the My Number file as stored, the four basic
@@ -16,7 +16,7 @@
 // (or a QR code) re-checks exactly what was read. Every digest is taken over
 // the objects "as stored": tlv.TLV.Raw, never a re-encoding. The
 // card-level chain of card-verifiable certificates is read and checked here
-// too (card reference §2.6, §5.5).
+// too (docs/card.md §2.6, §5.5).
 //
 // Reading and judging are separate steps. Read* functions fetch bytes
 // through a Session (a *pin.Session) and return an error only when the

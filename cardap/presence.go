@@ -46,7 +46,7 @@ type Proof struct {
 // face with its card key). A status word from another applet — the card
 // face answering 90 00 to the text applet's My Number as 照合番号A — ties
 // nothing, since a shim in front of a genuine card answers it for data
-// copied from another card (card reference §5.9, per-applet warning).
+// copied from another card (docs/card.md §5.9, per-applet warning).
 //
 // The check passes only when keyCheck passed too (unknown when it is
 // unknown). A card that refuses to sign, or signs wrongly, fails the check;

@@ -84,16 +84,16 @@ type Surface struct {
 	cardKey *rsa.PublicKey // DF24 when the face signature verified
 }
 
-// faceTags are the card-face fields in their fixed order (card reference §2.3).
+// faceTags are the card-face fields in their fixed order (docs/card.md §2.3).
 var faceTags = [...]uint32{0xDF22, 0xDF23, 0xDF24, 0xDF25, 0xDF26, 0xDF27, 0xDF28, 0xDF29, 0xDF2A}
 
 // faceDigestInfoPrefix is the SHA-256 DigestInfo header around the three
-// 32-byte digests H1 ‖ H2 ‖ H3 (card reference §5.7).
+// 32-byte digests H1 ‖ H2 ‖ H3 (docs/card.md §5.7).
 var faceDigestInfoPrefix = [...]byte{0x30, 0x71, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x60}
 
 // signedRecord is one of the applet's records of the form
 // outer { x1 data ; x2 card public key ; x3 signature over x1 TLV ‖ x2 TLV }
-// (EF 0001 FF10{DF11,DF12,DF13}, EF 0005 FF40{DF41,DF42,DF43}; card reference §5.7).
+// (EF 0001 FF10{DF11,DF12,DF13}, EF 0005 FF40{DF41,DF42,DF43}; docs/card.md §5.7).
 type signedRecord struct {
 	fields [2]tlv.TLV // as stored
 	signed []byte     // fields[0].Raw ‖ fields[1].Raw
@@ -116,7 +116,7 @@ func parseSignedRecord(b []byte, outer, first uint32) (*signedRecord, error) {
 }
 
 // ParseAgeRecord parses the age-verification record (EF 0001): its birth
-// date TLV DF11, card key TLV DF12 and signature DF13 (card reference §2.3).
+// date TLV DF11, card key TLV DF12 and signature DF13 (docs/card.md §2.3).
 func ParseAgeRecord(b []byte) (birthTLV, keyTLV tlv.TLV, sig []byte, err error) {
 	rec, err := parseSignedRecord(b, 0xFF10, 0xDF11)
 	if err != nil {
@@ -130,7 +130,7 @@ func ParseAgeRecord(b []byte) (birthTLV, keyTLV tlv.TLV, sig []byte, err error) 
 // the three digests (birth date, sex and card key; name and address images;
 // photo), and, when read, the age-verification record and the signed 個人番号
 // image, plus the files' format. The expiry date and the security-code
-// image are not signed by J-LIS (card reference §5.7). It never fails: what
+// image are not signed by J-LIS (docs/card.md §5.7). It never fails: what
 // does not parse is a failed check.
 func VerifySurface(raw SurfaceRaw, store *trust.Store) (*Surface, []trust.Check) {
 	s := &Surface{Raw: raw}

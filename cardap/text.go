@@ -41,7 +41,7 @@ type TextOptions struct {
 	// 照合番号B).
 	Attributes bool
 	// MyNumber reads EF 0001, which the short PIN or 照合番号A opens (not
-	// 照合番号B, card reference §3.5). With Attributes, EF 0001 is read only
+	// 照合番号B, docs/card.md §3.5). With Attributes, EF 0001 is read only
 	// when the session already holds what opens it — the PIN that opened
 	// EF 0002, or 照合番号A — so a card face opened with 照合番号B never
 	// leads to a prompt for the My Number.
@@ -49,7 +49,7 @@ type TextOptions struct {
 	// SignedKey reads EF 0007, the applet's card key, for the text
 	// applet's own presence proof (needed whenever its facts are shown:
 	// nothing else ties them to the chip). EF 0007 opens with the PIN,
-	// 照合番号A or 照合番号B (card reference §3.5), so it is read with the
+	// 照合番号A or 照合番号B (docs/card.md §3.5), so it is read with the
 	// other files, in one command (its size is fixed, §2.2).
 	SignedKey bool
 	// CVCache, when set, spares reading EF 0004 past its header when it
@@ -121,7 +121,7 @@ type textFields struct {
 }
 
 // VerifyText decodes the applet's files and checks them against store
-// (card reference §5.6, §5.8): the CV certificate under a J-LIS text-role
+// (docs/card.md §5.6, §5.8): the CV certificate under a J-LIS text-role
 // key, both digests of the integrity record, its signature, the signed card
 // key and the My Number's check digit, plus the files' format. It never
 // fails: what does not parse is a failed check.
@@ -308,7 +308,7 @@ type BasicFacts struct {
 // ParseBasicFacts decodes DF22 (name) ‖ DF23 (address) ‖ DF24 (birth date,
 // YYYYMMDD) ‖ DF25 (sex, one JIS X 0303 digit), in that order and nothing
 // else: EF 0002 without its FF20 wrapper and DF21 offset table, as a QR
-// code carries it. The checks are the text applet's (card reference §2.2):
+// code carries it. The checks are the text applet's (docs/card.md §2.2):
 // UTF-8 with no control or bidi characters, a calendar date, a sex digit.
 // The error names every problem; the facts are returned as far as they
 // decode even then.
@@ -360,7 +360,7 @@ func parseIntegrity(b []byte, f *textFields) error {
 	return nil
 }
 
-// IntegrityRecord is the text applet's EF 0003 (card reference §5.6):
+// IntegrityRecord is the text applet's EF 0003 (docs/card.md §5.6):
 // FF30 { DF31 SHA-256 of EF 0001 ; DF32 SHA-256 of the basic facts ;
 // DF33 the signature over DF31 TLV ‖ DF32 TLV }.
 type IntegrityRecord struct {
@@ -442,7 +442,7 @@ func (t *Text) VerifiedMyNumber() (string, bool) {
 func (t *Text) VerifiedBirthDate() (string, bool) { return t.BirthDate, t.birthDateOK }
 
 // VerifiedBirthKey is the card face's 生年月日 key (the birth date as
-// Japanese-era YYMMDD, card reference §3.6) when the birth date matches a
+// Japanese-era YYMMDD, docs/card.md §3.6) when the birth date matches a
 // signed record.
 func (t *Text) VerifiedBirthKey() (string, bool) {
 	if !t.birthDateOK {

@@ -62,7 +62,7 @@ func (m MyNumber) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(m.String()
 // MarshalJSON writes the digits.
 func (m MyNumber) MarshalJSON() ([]byte, error) { return json.Marshal(string(m)) }
 
-// Sex is the holder's sex as coded on the card (JIS X 0303, card reference §6.3).
+// Sex is the holder's sex as coded on the card (JIS X 0303, docs/card.md §6.3).
 type Sex string
 
 const (

@@ -66,7 +66,7 @@ type Applet struct {
 	Replay *Replay `json:"replay,omitempty"`
 }
 
-// Replay is one recorded presence proof (card reference §5.9).
+// Replay is one recorded presence proof (docs/card.md §5.9).
 type Replay struct {
 	Challenge HexBytes `json:"challenge"`
 	Signature HexBytes `json:"signature"`

@@ -119,6 +119,17 @@ func citations(src, bareDoc string) []citation {
 	return out
 }
 
+// forbidden are phrases no file of the repository may contain: citations in
+// the old form, and references to documents outside the repository. They
+// are assembled so that this file does not contain them.
+var forbidden = []string{
+	"card " + "reference §",
+	"Card " + "reference §",
+	"card-" + "reference.md",
+	"oqs-" + "reference.md",
+	"/work/" + "shared",
+}
+
 // sharedPathRe matches a path into the shared design folder that sits
 // beside the repository ("shared/trust/…").
 var sharedPathRe = regexp.MustCompile(`(^|[\s"'(\x60])` + "shared" + `/`)
@@ -313,5 +324,35 @@ func TestScanner(t *testing.T) {
 	}
 	if bareDocFor("oqs/model.go") != oqsDoc || bareDocFor("docs/oqs.md") != oqsDoc || bareDocFor("cardap/text.go") != cardDoc {
 		t.Error("bare citations resolve against the wrong document")
+	}
+}
+
+// TestNoOutsideDocuments: no file cites the card or OQS notes that lived
+// outside the repository, names them, or points into the shared design
+// folder; citations go to docs/card.md and docs/oqs.md.
+func TestNoOutsideDocuments(t *testing.T) {
+	root := ".."
+	for _, path := range repoFiles(t, root) {
+		b, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if rel == "docs/docs_test.go" {
+			continue
+		}
+		src := string(b)
+		for _, f := range forbidden {
+			if i := strings.Index(src, f); i >= 0 {
+				t.Errorf("%s:%d: %q refers to a document outside the repository; cite docs/card.md or docs/oqs.md", rel, strings.Count(src[:i], "\n")+1, f)
+			}
+		}
+		if loc := sharedPathRe.FindStringIndex(src); loc != nil {
+			t.Errorf("%s:%d: a path under shared/ is outside the repository", rel, strings.Count(src[:loc[0]], "\n")+1)
+		}
 	}
 }

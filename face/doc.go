@@ -1,12 +1,12 @@
 // Package face handles the pictures of the card face (券面事項確認AP EF 0002,
-// card reference §2.3 and §6.4): it decodes the JPEG 2000 photo in pure Go
+// docs/card.md §2.3 and §6.4): it decodes the JPEG 2000 photo in pure Go
 // with a size cap checked before decoding, checks the PNG images of name,
 // address, My Number and security code as stored, exports them only when
 // the J-LIS signature that covers them has verified, writes a printable
 // sheet for a counter's paper record, and compares a live picture with the
 // card photo through an operator's own face engine (Matcher).
 //
-// Which signature covers which picture (card reference §5.7):
+// Which signature covers which picture (docs/card.md §5.7):
 //
 //   - photo (DF27), name image (DF25), address image (DF26): the card-face
 //     signature DF28 (check surface:face-signature);

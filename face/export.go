@@ -26,7 +26,7 @@ func Parts() []Part {
 }
 
 // CoveredBy names the check of the J-LIS signature that covers the part
-// (card reference §5.7): the card-face signature DF28 covers the photo and
+// (docs/card.md §5.7): the card-face signature DF28 covers the photo and
 // the name and address images; EF 0005's DF43 covers the My Number image;
 // nothing covers the security-code image, so it returns "".
 func (p Part) CoveredBy() trust.CheckName {

@@ -11,7 +11,7 @@ import (
 )
 
 // OIDs of the holder attributes in the signing certificate's
-// subjectAltName, each an otherName with a UTF8String (card reference §5.2).
+// subjectAltName, each an otherName with a UTF8String (docs/card.md §5.2).
 var (
 	OIDName                = asn1.ObjectIdentifier{1, 2, 392, 200149, 8, 5, 5, 1}
 	OIDNameSubstitution    = asn1.ObjectIdentifier{1, 2, 392, 200149, 8, 5, 5, 2}
@@ -37,7 +37,7 @@ type Attributes struct {
 	AddressSubstitution string    `json:"address_substitution,omitempty"`
 }
 
-// SexName maps a JIS X 0303 digit to its JSON name (card reference §6.3).
+// SexName maps a JIS X 0303 digit to its JSON name (docs/card.md §6.3).
 func SexName(d string) string {
 	switch d {
 	case "1":

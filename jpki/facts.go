@@ -21,7 +21,7 @@ type TextFacts struct {
 // to the chip (textTied is the verdict of that read's text part, which
 // must be Pass). Name and address are compared character by character,
 // except at the positions the certificate flags as substitute characters
-// (代替文字, card reference §5.2); birth date and sex exactly. The check is
+// (代替文字, docs/card.md §5.2); birth date and sex exactly. The check is
 // trust.CheckBindingSignCert: Pass on a match of facts tied to the chip,
 // Fail on a mismatch, Unknown when the facts are not tied or absent.
 func MatchTextFacts(a *Attributes, f TextFacts, textTied trust.Check) trust.Check {

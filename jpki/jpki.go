@@ -78,7 +78,7 @@ func (c *Card) Certificate(ctx context.Context, fid uint16) (*x509.Certificate, 
 	der, err := c.sess.ReadObject(ctx, myna.JPKI, fid)
 	if errors.Is(err, apdu.ErrSecurityStatus) && fid == myna.JPKIAuthCert {
 		// The smartphone tokens protect the authentication certificate
-		// with the authentication PIN (card reference §7.7).
+		// with the authentication PIN (docs/card.md §7.7).
 		if err = c.sess.Verify(ctx, myna.MustKey(myna.KeyJPKIAuthPIN)); err != nil {
 			return nil, err
 		}

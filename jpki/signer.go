@@ -13,7 +13,7 @@ import (
 )
 
 // digestInfoPrefixes are the DER DigestInfo headers the host prepends to a
-// digest; the card only pads and signs (card reference §5.1).
+// digest; the card only pads and signs (docs/card.md §5.1).
 var digestInfoPrefixes = map[crypto.Hash][]byte{
 	crypto.SHA1:   {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2B, 0x0E, 0x03, 0x02, 0x1A, 0x05, 0x00, 0x04, 0x14},
 	crypto.SHA256: {0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20},
@@ -61,7 +61,7 @@ func (s *Signer) Public() crypto.PublicKey { return s.cert.PublicKey }
 func (s *Signer) Certificate() *x509.Certificate { return s.cert }
 
 // Sign signs a digest with PKCS#1 v1.5. PSS is refused: the card's PSS
-// schemes are documented by one source only (card reference §4.3).
+// schemes are documented by one source only (docs/card.md §4.3).
 func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	if _, ok := opts.(*rsa.PSSOptions); ok {
 		return nil, fmt.Errorf("%w: PSS", ErrUnsupportedHash)

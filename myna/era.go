@@ -6,7 +6,7 @@ import (
 )
 
 // Era is a Japanese era (元号). Its value is the era digit the JPKI signing
-// certificate uses in its birth-date attribute (card reference §5.2).
+// certificate uses in its birth-date attribute (docs/card.md §5.2).
 type Era int
 
 const (
@@ -18,7 +18,7 @@ const (
 	Reiwa      Era = 5 // 令和
 )
 
-// eraStarts are the first days of each era (card reference §3.6), newest first.
+// eraStarts are the first days of each era (docs/card.md §3.6), newest first.
 var eraStarts = []struct {
 	era   Era
 	start time.Time
@@ -60,7 +60,7 @@ func EraOf(d time.Time) (Era, int, error) {
 
 // EraYYMMDD formats a birth date the way 照合番号B and the 券面事項確認AP
 // birth key want it: era year, month, day, two digits each
-// (1980-02-17 → "550217"; card reference §3.6).
+// (1980-02-17 → "550217"; docs/card.md §3.6).
 func EraYYMMDD(d time.Time) (string, error) {
 	_, y, err := EraOf(d)
 	if err != nil {
@@ -73,7 +73,7 @@ func EraYYMMDD(d time.Time) (string, error) {
 }
 
 // CheckDigit computes the 12th digit of a My Number from its first 11
-// (総務省令第八十五号 第五条; card reference §8). ok is false when first11 is
+// (総務省令第八十五号 第五条; docs/card.md §8). ok is false when first11 is
 // not 11 ASCII digits.
 func CheckDigit(first11 string) (digit byte, ok bool) { return checkDigit(first11) }
 

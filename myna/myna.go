@@ -1,5 +1,5 @@
 // Package myna names the applications, files and keys of the Individual
-// Number Card (card reference §1-§3): the facts every other package of
+// Number Card (docs/card.md §1-§3): the facts every other package of
 // mynakit, reader and simulator alike, agrees on. It holds no logic beyond
 // lookups.
 package myna
@@ -29,7 +29,7 @@ var aids = map[Applet][]byte{
 }
 
 // ISDAID is the GlobalPlatform issuer security domain; selecting it returns
-// the card to its power-on state (card reference §1.1).
+// the card to its power-on state (docs/card.md §1.1).
 func ISDAID() []byte { return []byte{0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00} }
 
 // AID returns a copy of the applet's 10-byte DF name.
@@ -81,7 +81,7 @@ func AppletByAID(aid []byte) (Applet, bool) {
 	return 0, false
 }
 
-// JPKI applet files (card reference §2.1).
+// JPKI applet files (docs/card.md §2.1).
 const (
 	JPKISignCert    uint16 = 0x0001 // 署名用電子証明書, needs the signing password
 	JPKISignCACert  uint16 = 0x0002
@@ -95,7 +95,7 @@ const (
 	JPKISignPIN     uint16 = 0x001B // 6-16 characters, 5 tries
 )
 
-// 券面事項入力補助AP files (card reference §2.2).
+// 券面事項入力補助AP files (docs/card.md §2.2).
 const (
 	TextMyNumber    uint16 = 0x0001 // FF 10 0C <12 digits> FF FF, exactly 17 bytes
 	TextAttributes  uint16 = 0x0002 // 基本4情報
@@ -127,7 +127,7 @@ func RevealsMyNumber(a Applet, fid uint16) bool {
 	return false
 }
 
-// 券面事項確認AP files (card reference §2.3).
+// 券面事項確認AP files (docs/card.md §2.3).
 const (
 	SurfaceAgeRecord   uint16 = 0x0001
 	SurfaceFace        uint16 = 0x0002
@@ -140,7 +140,7 @@ const (
 	SurfaceCardKey     uint16 = 0x001A
 )
 
-// 共通AP and 住基AP files (card reference §2.4, §2.5).
+// 共通AP and 住基AP files (docs/card.md §2.4, §2.5).
 const (
 	CommonInfo    uint16 = 0x0001 // record EF: serial, municipality, expiry
 	CommonKeyRef  uint16 = 0x0002
@@ -180,7 +180,7 @@ func (s Secret) String() string {
 // KeyName is a key EF's stable name, used in JSON, flags and reports.
 type KeyName string
 
-// The user key EFs of the card (card reference §3.1).
+// The user key EFs of the card (docs/card.md §3.1).
 const (
 	KeyJPKIAuthPIN      KeyName = "jpki-auth-pin"      // 利用者証明用電子証明書の暗証番号
 	KeyJPKISignPassword KeyName = "jpki-sign-password" // 署名用パスワード
@@ -206,7 +206,7 @@ type Key struct {
 	Change byte
 	// MaxTries is the retry limit. The card does not report it; the
 	// municipal rules give 3 for the 4-digit PINs and 5 for the signing
-	// password (card reference §3.1).
+	// password (docs/card.md §3.1).
 	MaxTries int
 	// MaxAssumed is true when no source establishes MaxTries: 10 for
 	// 照合番号A and the birth key (one source gives 10 for 照合番号B) and 3 for
@@ -215,7 +215,7 @@ type Key struct {
 }
 
 // AllKeys lists every user key EF of the card in the order reports show
-// them (card reference §3.1).
+// them (docs/card.md §3.1).
 func AllKeys() []Key {
 	return []Key{
 		{Name: KeyJPKIAuthPIN, Applet: JPKI, FID: JPKIAuthPIN, Secret: ShortPIN, Change: 0x24, MaxTries: 3},
@@ -267,7 +267,7 @@ func KeyAt(a Applet, fid uint16) (Key, bool) {
 }
 
 // Openers returns the key EFs that, once verified, allow reading EF fid of
-// applet a, in the order a reader should prefer them (card reference §3.5).
+// applet a, in the order a reader should prefer them (docs/card.md §3.5).
 // An empty list means the file is free to read; ok is false for a file the
 // table does not name.
 func Openers(a Applet, fid uint16) (keys []uint16, ok bool) {
@@ -319,7 +319,7 @@ func Openers(a Applet, fid uint16) (keys []uint16, ok bool) {
 }
 
 // ObjectSize is the size of the TLV object at the start of EF fid of
-// applet a when the card reference fixes it (card reference §2; the sizes
+// applet a when docs/card.md fixes it (docs/card.md §2; the sizes
 // follow from the fixed lengths of keys, digests and signatures), or 0 when
 // it varies from card to card (the 基本4情報, the card face, certificates).
 // A reader uses it to read such a file in one command; a card whose object

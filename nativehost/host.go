@@ -97,7 +97,7 @@ type failure struct {
 }
 
 // hashes are the hash functions the card's PKCS#1 v1.5 signing accepts
-// (card reference §5.1), by Web eID's names. SHA-1 is not offered.
+// (docs/card.md §5.1), by Web eID's names. SHA-1 is not offered.
 var hashes = []struct {
 	name string
 	h    crypto.Hash

@@ -13,7 +13,7 @@ type Code struct {
 }
 
 // CodeSet is one code table of the interface. Evidence carries the tag of
-// the project's reference (oqs/README.md explains the tags and names the
+// docs/oqs.md (which explains the tags and names the
 // public sources): [multi] two or more independent sources agree;
 // [single: X] one source; [conflict] sources disagree; [derived] inferred.
 type CodeSet struct {

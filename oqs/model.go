@@ -59,7 +59,7 @@ type ConfirmRequestBody struct {
 	Extra      []Element  `xml:",any"`
 }
 
-// ResultHeader is the MessageHeader of a result (§2.2 of the reference).
+// ResultHeader is the MessageHeader of a result (docs/oqs.md §2.2).
 type ResultHeader struct {
 	XMLName                       xml.Name `xml:"MessageHeader"`                 // set when the element was present
 	ProcessExecutionTime          string   `xml:"ProcessExecutionTime"`          // YYYYMMDDHHmmss
@@ -87,7 +87,7 @@ type ConfirmResult struct {
 	Source  Source       `xml:"-"`
 }
 
-// ResultBody is the result's MessageBody (§2.3).
+// ResultBody is the result's MessageBody (docs/oqs.md §2.3).
 type ResultBody struct {
 	XMLName                 xml.Name `xml:"MessageBody"`            // set when the element was present
 	ProcessingResultStatus  string   `xml:"ProcessingResultStatus"` // OQSCD004
@@ -119,7 +119,7 @@ func (r *ConfirmResult) Qualifications() []Qualification {
 	return append(append([]Qualification(nil), r.Body.ResultList.Results...), r.Body.Direct...)
 }
 
-// Qualification is one ResultOfQualificationConfirmation (§2.4).
+// Qualification is one ResultOfQualificationConfirmation (docs/oqs.md §2.4).
 type Qualification struct {
 	InsuredCardClassification                  string                       `xml:"InsuredCardClassification"` // OQSCD010
 	InsurerNumber                              string                       `xml:"InsurerNumber"`

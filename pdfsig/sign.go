@@ -425,7 +425,7 @@ func signerName(cert *x509.Certificate) string {
 // UniJIS-UCS2-HW-H CMap, so Japanese names show. The font is not embedded
 // (a viewer substitutes its Japanese gothic, as for any PDF that names the
 // standard Japanese fonts). The holder's name in the certificate is JIS X
-// 0208 text with substitutes flagged (card reference §5.2), all in the
+// 0208 text with substitutes flagged (docs/card.md §5.2), all in the
 // BMP, which the UCS-2 CMap covers.
 func stamp(u *update, w, h float64, name string, t time.Time) Ref {
 	font := u.add(Dict{

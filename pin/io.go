@@ -16,13 +16,13 @@ import (
 // ReadObject reads the BER-TLV object at the start of EF fid of applet a,
 // by its short EF identifier (no SELECT): in one command when the card
 // reference fixes the object's size, else the header and then exactly the
-// rest (card reference §2.7, §4.3).
+// rest (docs/card.md §2.7, §4.3).
 func (s *Session) ReadObject(ctx context.Context, a myna.Applet, fid uint16) ([]byte, error) {
 	return s.onEF(ctx, a, fid, func() ([]byte, error) { return s.card.ReadObjectSFI(ctx, fid, myna.ObjectSize(a, fid)) })
 }
 
 // ReadPhysical reads all of EF fid of applet a, filler included, up to
-// limit bytes (for digests over a whole file, card reference §5.6).
+// limit bytes (for digests over a whole file, docs/card.md §5.6).
 func (s *Session) ReadPhysical(ctx context.Context, a myna.Applet, fid uint16, limit int) ([]byte, error) {
 	return s.onEF(ctx, a, fid, func() ([]byte, error) { return s.card.ReadPhysicalSFI(ctx, fid, limit) })
 }
@@ -69,13 +69,13 @@ func (s *Session) onEF(ctx context.Context, a myna.Applet, fid uint16, read func
 }
 
 // GetData reads an MF-level data object (00 CA), returning the card to its
-// power-on state first (card reference §2.6).
+// power-on state first (docs/card.md §2.6).
 func (s *Session) GetData(ctx context.Context, tag uint16) ([]byte, error) {
 	return s.inMF(ctx, func() ([]byte, error) { return s.card.GetData(ctx, tag) })
 }
 
 // GetLargeData is GetData for an object known to be large (an extended Le
-// first, card reference §2.6).
+// first, docs/card.md §2.6).
 func (s *Session) GetLargeData(ctx context.Context, tag uint16) ([]byte, error) {
 	return s.inMF(ctx, func() ([]byte, error) { return s.card.GetLargeData(ctx, tag) })
 }
@@ -120,7 +120,7 @@ const DefaultKey uint16 = 0
 
 // Sign has key EF keyFID of applet a sign input with COMPUTE DIGITAL
 // SIGNATURE scheme 00 (the card pads input, normally a DigestInfo, with
-// PKCS#1 v1.5; card reference §4.3, §5.1). A key that needs a PIN (the JPKI
+// PKCS#1 v1.5; docs/card.md §4.3, §5.1). A key that needs a PIN (the JPKI
 // keys) is opened first. keyFID DefaultKey uses the applet's default key.
 func (s *Session) Sign(ctx context.Context, a myna.Applet, keyFID uint16, input []byte) ([]byte, error) {
 	s.mu.Lock()

@@ -255,7 +255,7 @@ func TestStatusUsesNoTry(t *testing.T) {
 }
 
 // verifiedAnswer answers 9000 to a tries query on one key, as some cards
-// do once the key is verified in the card session (card reference §3.2).
+// do once the key is verified in the card session (docs/card.md §3.2).
 type verifiedAnswer struct {
 	*simulator.Card
 	p2 byte

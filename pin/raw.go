@@ -15,7 +15,7 @@ var ErrSecretInAPDU = errors.New("refused: this APDU carries a PIN or password (
 
 // CarriesSecret reports whether a command APDU presents or sets a secret:
 // VERIFY (00 20) or CHANGE REFERENCE DATA (00 24) with data, or CHANGE KEY
-// (80 32) — card reference §3.3, §3.4.
+// (80 32) — docs/card.md §3.3, §3.4.
 func CarriesSecret(cmd []byte) bool {
 	c, err := apdu.ParseCommand(cmd)
 	if err != nil {

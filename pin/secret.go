@@ -123,7 +123,7 @@ func digits(b []byte, n int) bool {
 	return true
 }
 
-// DeriveCodeB builds 照合番号B (card reference §3.6): the birth date as
+// DeriveCodeB builds 照合番号B (docs/card.md §3.6): the birth date as
 // Japanese-era YYMMDD, the Gregorian year of the card's expiry, and the
 // 4-digit security code printed on the card.
 func DeriveCodeB(birth time.Time, expiryYear int, securityCode string) ([]byte, error) {

@@ -16,7 +16,7 @@ import (
 
 func TestDeriveCodeBEraBoundaries(t *testing.T) {
 	cases := map[string]string{
-		"1980-02-17": "55021720352285", // the test card (card reference §3.6)
+		"1980-02-17": "55021720352285", // the test card (docs/card.md §3.6)
 		"1989-01-07": "64010720352285",
 		"1989-01-08": "01010820352285",
 		"2019-04-30": "31043020352285",

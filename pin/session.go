@@ -2,7 +2,7 @@
 // each kind of secret at most once, verifies every applet that needs it,
 // never spends a key's last try unless told to, and wipes secrets when done.
 //
-// The card has one key EF per secret per applet (card reference §3.1), and
+// The card has one key EF per secret per applet (docs/card.md §3.1), and
 // selecting an applet clears what was verified (§3.7). The session tracks
 // the current applet and what is verified in it, and re-verifies with the
 // secrets it holds after a reselect. Every command to the card goes through
@@ -51,7 +51,7 @@ type Session struct {
 	verified map[uint16]bool      // keys this session verified in the current applet
 	tries    map[myna.KeyName]int // tries left, read once per key
 	// said9000: keys of the current applet whose tries query the card
-	// answered 9000 (card reference §3.2). That answer is a status word,
+	// answered 9000 (docs/card.md §3.2). That answer is a status word,
 	// never evidence that a key is verified: such a key is not in
 	// verified, a held secret is still presented to it, and nothing
 	// reports it accepted.
@@ -247,7 +247,7 @@ func (s *Session) selectLocked(ctx context.Context, a myna.Applet) error {
 }
 
 // selectMFLocked returns the card to its power-on state by selecting the
-// GlobalPlatform issuer security domain (card reference §1.2), where the
+// GlobalPlatform issuer security domain (docs/card.md §1.2), where the
 // MF-level GET DATA objects answer. Verifications are lost, as on any
 // applet selection.
 func (s *Session) selectMFLocked(ctx context.Context) error {
@@ -378,7 +378,7 @@ func askOrder(a myna.Applet, openers []uint16, codeBFirst bool) []uint16 {
 }
 
 // heldFor returns the secret the session holds for key, deriving the birth
-// key from a held 照合番号B (its first six digits, card reference §3.6).
+// key from a held 照合番号B (its first six digits, docs/card.md §3.6).
 func (s *Session) heldFor(key myna.Key) *Secret {
 	if sec := s.secrets[key.Secret]; sec != nil {
 		return sec
@@ -431,7 +431,7 @@ func fallBack(err error) bool {
 // the current applet — once per key while the card's state is known.
 //
 // said9000 is true when the card answered the query 9000 instead of 63Cx.
-// Card reference §3.2 records two readings — "already verified in this card
+// docs/card.md §3.2 records two readings — "already verified in this card
 // session" and "full counter" — and either means the counter is full, so
 // left is then the key's limit. It is only ever that: a status word is not
 // evidence, so the key is not taken as verified, a held secret is still

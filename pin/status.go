@@ -20,7 +20,7 @@ type KeyStatus struct {
 	MaxAssumed bool `json:"max_assumed,omitempty"`
 	// Verified is true when the card answered the tries query 9000 rather
 	// than 63Cx: some cards do once a key is verified in the card session
-	// (card reference §3.2). The card did not say how many tries the key
+	// (docs/card.md §3.2). The card did not say how many tries the key
 	// has (Remaining is then Max), and the answer is only a status word:
 	// the session never takes it as a verification.
 	Verified bool `json:"verified,omitempty"`

@@ -186,7 +186,7 @@ func (p *Payload) Encode() ([]byte, error) {
 	return b, nil
 }
 
-// Field sizes (card reference §2.2, §2.3, §5.4).
+// Field sizes (docs/card.md §2.2, §2.3, §5.4).
 const (
 	cvBodyLen    = 297
 	maxSigLen    = 512 // RSA up to 4096 bits; the card's are 256 bytes
@@ -431,7 +431,7 @@ func MakeAttributes(attributesEF, integrityEF, cvCertEF []byte) (*Payload, error
 }
 
 // integritySigned rebuilds what DF33 signs: DF31 TLV ‖ DF32 TLV, with DF32
-// = SHA-256 of the DF22-DF25 objects (card reference §5.6).
+// = SHA-256 of the DF22-DF25 objects (docs/card.md §5.6).
 func integritySigned(p *Payload) []byte {
 	sum := sha256.Sum256(p.Record)
 	b := tlv.Append(nil, 0xDF31, p.MyNumberDigest)

@@ -1,5 +1,5 @@
 // Package simulator is a software Individual Number Card. Given a card
-// image (see Image) it answers command APDUs the way card-reference.md says
+// image (see Image) it answers command APDUs the way docs/card.md says
 // the real card does: the same files, access conditions, retry counters,
 // status words and quirks, closely enough that OpenSC's jpki driver accepts
 // it. It runs in process (Card is an apdu.Transport) or behind pcscd
@@ -44,7 +44,7 @@ type Card struct {
 	current *applet // nil: the power-on (MF / ISD) state
 	curEF   uint16  // 0: none
 	// verified holds the key EFs verified in the current applet; selecting
-	// an applet or resetting clears it (card reference §3.7).
+	// an applet or resetting clears it (docs/card.md §3.7).
 	verified map[uint16]bool
 	pending  []byte // data waiting for GET RESPONSE in chaining mode
 	// resetPending: another application reset the card; every command
@@ -241,7 +241,7 @@ func parsePrivateKey(p string) (*rsa.PrivateKey, error) {
 // ATR is the card's answer to reset.
 func (c *Card) ATR() []byte { return append([]byte(nil), c.atr...) }
 
-// ExtendedLength: the card accepts extended Lc/Le (card reference §4.1),
+// ExtendedLength: the card accepts extended Lc/Le (docs/card.md §4.1),
 // unless WithShortAPDUsOnly models a reader that does not carry them.
 func (c *Card) ExtendedLength() bool { return !c.cfg.shortOnly }
 

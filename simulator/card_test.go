@@ -58,7 +58,7 @@ const (
 	selISD     = "00A4040C07A0000001510000"
 )
 
-// TestStatusWords walks the behaviours of card reference §7.4 and §9.
+// TestStatusWords walks the behaviours of docs/card.md §7.4 and §9.
 func TestStatusWords(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -422,7 +422,7 @@ func TestLinkProfiles(t *testing.T) {
 	}
 }
 
-// Each card-surface applet proves its own presence (card reference §5.8,
+// Each card-surface applet proves its own presence (docs/card.md §5.8,
 // §5.9): in the text applet, P2 00 names key 0013, whose public half is
 // EF 0007's DF51, and the card signs the host's DigestInfo of
 // SHA-256(R ‖ N) without any credential.

@@ -24,7 +24,7 @@ func (c *Card) anyVerified(keys []uint16) bool {
 	return false
 }
 
-// process answers one parsed command (card reference §4, §7.4, §9).
+// process answers one parsed command (docs/card.md §4, §7.4, §9).
 func (c *Card) process(cmd apdu.Command) apdu.Response {
 	cla := cmd.CLA
 	if cla&0x03 != 0 {
@@ -281,7 +281,7 @@ func (c *Card) verify(cmd apdu.Command) apdu.Response {
 }
 
 // change is CHANGE REFERENCE DATA (00 24 01 80) and CHANGE KEY (80 32 00 80):
-// only after the same key was verified in this session (card reference §3.4).
+// only after the same key was verified in this session (docs/card.md §3.4).
 func (c *Card) change(cmd apdu.Command) apdu.Response {
 	if c.current == nil {
 		return status(0x6986)
@@ -455,7 +455,7 @@ func (c *Card) internalAuthenticate(cmd apdu.Command) apdu.Response {
 }
 
 // setSessionKey answers SET SESSION KEY as each applet does; secure
-// messaging itself is not simulated (card reference §5.11).
+// messaging itself is not simulated (docs/card.md §5.11).
 func (c *Card) setSessionKey() apdu.Response {
 	if c.current == nil {
 		return status(0x6D00)

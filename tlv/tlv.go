@@ -38,7 +38,7 @@ const maxTagBytes = 3
 // ParseHeader decodes the tag and length at the start of b. It needs only
 // the header bytes, so a reader can learn a file's size from a short first
 // read. Indefinite lengths are rejected: the card uses definite ones only
-// (card reference §2.7). Long lengths of up to four bytes are accepted in any
+// (docs/card.md §2.7). Long lengths of up to four bytes are accepted in any
 // form, including the non-minimal 82 00 xx some card files may use.
 func ParseHeader(b []byte) (tag uint32, headerLen, valueLen int, err error) {
 	if len(b) == 0 {

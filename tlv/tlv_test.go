@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The 基本4情報 object of the JPKI test card (card reference §2.2).
+// The 基本4情報 object of the JPKI test card (docs/card.md §2.2).
 const testAttributes = "ff2065" +
 	"df2108000e0020005900" + "64" +
 	"df220fe9bb92e6a190e38080e5b9b9e4b99f" +

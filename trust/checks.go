@@ -12,23 +12,23 @@ type CheckName string
 // signed the host's fresh randomness), and consistency between copies of one
 // fact that the card holds more than once.
 const (
-	// 券面事項入力補助AP (card reference §2.2, §5.6, §5.8).
+	// 券面事項入力補助AP (docs/card.md §2.2, §5.6, §5.8).
 	CheckTextCV             CheckName = "text:cv-certificate"        // EF 0004 under the J-LIS text CA key
 	CheckTextMyNumberDigest CheckName = "text:my-number-digest"      // SHA-256 of EF 0001 = DF31
 	CheckTextAttrDigest     CheckName = "text:attributes-digest"     // SHA-256 of DF22..DF25 = DF32
 	CheckTextIntegrity      CheckName = "text:integrity-signature"   // DF33 over DF31 ‖ DF32
 	CheckTextSignedKey      CheckName = "text:signed-key"            // EF 0007 DF52 over DF51
 	CheckTextCheckDigit     CheckName = "text:my-number-check-digit" // the 12th digit (§8)
-	CheckTextFormat         CheckName = "text:format"                // the files parse as the card reference says
+	CheckTextFormat         CheckName = "text:format"                // the files parse as docs/card.md says
 
-	// 券面事項確認AP (card reference §2.3, §5.7).
+	// 券面事項確認AP (docs/card.md §2.3, §5.7).
 	CheckSurfaceCV            CheckName = "surface:cv-certificate"
 	CheckSurfaceFace          CheckName = "surface:face-signature"            // DF28 over H1 ‖ H2 ‖ H3
 	CheckSurfaceAge           CheckName = "surface:age-signature"             // EF 0001 DF13
 	CheckSurfaceMyNumberImage CheckName = "surface:my-number-image-signature" // EF 0005 DF43
 	CheckSurfaceFormat        CheckName = "surface:format"
 
-	// Presence proofs and the ties between applets (card reference §5.9).
+	// Presence proofs and the ties between applets (docs/card.md §5.9).
 	CheckPresenceSurface CheckName = "presence:surface" // the card-face key signed SHA-256(R ‖ N)
 	CheckPresenceText    CheckName = "presence:text"    // the text applet's EF 0007 key signed SHA-256(R ‖ N)
 	CheckPresenceJPKI    CheckName = "presence:jpki"    // the JPKI user-authentication key signed a host nonce
@@ -41,7 +41,7 @@ const (
 	// The card as a whole.
 	CheckCardApplets  CheckName = "card:applets"  // a token that says "card" has every applet
 	CheckCardPresence CheckName = "card:presence" // something read is tied to the chip by a presence proof
-	CheckCardToken    CheckName = "card:token"    // the JPKI token label is one the card reference lists
+	CheckCardToken    CheckName = "card:token"    // the JPKI token label is one docs/card.md lists
 	CheckChainRoot    CheckName = "card:cv-chain-root"
 	CheckChainID      CheckName = "card:cv-chain-id"
 	CheckChainLower   CheckName = "card:cv-chain-lower"
@@ -53,7 +53,7 @@ const (
 	CheckExpiry       CheckName = "consistency:expiry"
 	CheckMunicipality CheckName = "consistency:municipality"
 
-	// JPKI X.509 (card reference §5.2, §5.3).
+	// JPKI X.509 (docs/card.md §5.2, §5.3).
 	CheckAuthCert   CheckName = "x509:auth-certificate"
 	CheckAuthCACert CheckName = "x509:auth-ca-certificate"
 	CheckSignCert   CheckName = "x509:sign-certificate"

@@ -19,7 +19,7 @@ import (
 //go:embed anchors/*.pem anchors/*.json
 var anchorFiles embed.FS
 
-// embeddedRoots names each J-LIS root file (card reference §5.3).
+// embeddedRoots names each J-LIS root file (docs/card.md §5.3).
 var embeddedRoots = map[string]string{
 	"jlis-auth_ca_2015.pem": "J-LIS JPKI user-authentication CA gen 1 (2015, embedded)",
 	"jlis-auth_ca_2019.pem": "J-LIS JPKI user-authentication CA gen 2 (2019, embedded)",
@@ -241,7 +241,7 @@ func parseCVKeys(b []byte, source string) ([]CVKey, error) {
 	return out, nil
 }
 
-// KeyIDString prints a 16-byte key ID as NNNNNNN/GGG (card reference §2.7),
+// KeyIDString prints a 16-byte key ID as NNNNNNN/GGG (docs/card.md §2.7),
 // or as hex when it does not have that layout.
 func KeyIDString(id []byte) string {
 	printable := func(b []byte) bool {

@@ -2,7 +2,7 @@
 // every generation and the RSA keys that sign card-verifiable certificates —
 // and turns verification checks into a verdict that names what it rests on.
 //
-// All generations of a JPKI root share one subject DN (card reference §5.3),
+// All generations of a JPKI root share one subject DN (docs/card.md §5.3),
 // so issuers are found by key identifier and by signature, never by name.
 // Test anchors (the JPKI-TEST hierarchy, the simulator's) are never trusted
 // by default: a caller adds them explicitly.
@@ -142,7 +142,7 @@ type CVKey struct {
 	Anchor Anchor
 }
 
-// CertRole is what a JPKI X.509 root may issue (card reference §5.2,
+// CertRole is what a JPKI X.509 root may issue (docs/card.md §5.2,
 // §5.3): the user-authentication root issues only 利用者証明用 certificates,
 // the signing root only 署名用 ones. A root verifies nothing outside its
 // role, so a signing certificate served from the authentication
@@ -168,7 +168,7 @@ func (r CertRole) String() string {
 
 // CertRoleOf reads a JPKI root's role from its subject's organisational
 // units, "JPKI for user authentication" or "JPKI for digital signature"
-// (the J-LIS DN pattern, card reference §5.2, which the JPKI-TEST and the
+// (the J-LIS DN pattern, docs/card.md §5.2, which the JPKI-TEST and the
 // simulator's roots follow). A subject naming both or neither has no role.
 func CertRoleOf(cert *x509.Certificate) CertRole {
 	var auth, sign bool
@@ -229,7 +229,7 @@ func (s *Store) Roots() []Root { return append([]Root(nil), s.roots...) }
 func (s *Store) CVKeys() []CVKey { return append([]CVKey(nil), s.cvKeys...) }
 
 // CVKey finds the CV CA key with the given 16-byte key ID (all 16 bytes
-// compared, card reference §2.7).
+// compared, docs/card.md §2.7).
 func (s *Store) CVKey(id []byte) (CVKey, bool) {
 	for _, k := range s.cvKeys {
 		if string(k.ID[:]) == string(id) {

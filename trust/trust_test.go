@@ -19,7 +19,7 @@ import (
 
 func TestEmbeddedRootsVerifyThemselves(t *testing.T) {
 	s := Embedded()
-	want := map[string]string{ // SHA-256 of DER, card reference §5.3
+	want := map[string]string{ // SHA-256 of DER, docs/card.md §5.3
 		"4dcfc4ca0aaf9fb2a3081b3f0c991c320b3acc008667a341eeaec5af1d58ca7d": "auth gen 1",
 		"0d98de47fc11b7f67126874b7028b6026a803d2638d6edfe53176953961fade6": "auth gen 2",
 		"64114f29620c24ed2631d46476a040e7ee740d956089c00b036a6a8118c322b5": "auth gen 3",
@@ -34,7 +34,7 @@ func TestEmbeddedRootsVerifyThemselves(t *testing.T) {
 	for _, r := range roots {
 		sum := sha256.Sum256(r.Cert.Raw)
 		if _, ok := want[hex.EncodeToString(sum[:])]; !ok {
-			t.Errorf("%s: fingerprint %x not in the card reference", r.Anchor.Name, sum)
+			t.Errorf("%s: fingerprint %x not in docs/card.md", r.Anchor.Name, sum)
 		}
 		if err := r.Cert.CheckSignatureFrom(r.Cert); err != nil {
 			t.Errorf("%s does not verify itself: %v", r.Anchor.Name, err)

@@ -29,7 +29,7 @@ type CertOptions struct {
 	// whose certificate was revoked is never plain genuine.
 	RevokedFails bool
 	// NonRepudiation requires the contentCommitment key usage (the signing
-	// certificate, card reference §5.2); the signing role requires it anyway.
+	// certificate, docs/card.md §5.2); the signing role requires it anyway.
 	NonRepudiation bool
 	// Role is the role of root the certificate must chain to (zero: the
 	// role CertRoleFor(Name) names, or the signing role with

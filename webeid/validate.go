@@ -62,7 +62,7 @@ type NonceStore interface {
 // Identity is what a validated token says about the person: the
 // authentication certificate's subject, in typed fields. The JPKI
 // user-authentication certificate deliberately carries no name or address
-// (card reference §5.2); its serial number identifies the certificate.
+// (docs/card.md §5.2); its serial number identifies the certificate.
 type Identity struct {
 	Certificate  *x509.Certificate
 	SerialNumber *big.Int
@@ -200,7 +200,7 @@ func (v *Validator) Validate(ctx context.Context, tok *Token, nonce string) (*Id
 // fails here.
 func (v *Validator) checkCertificate(cert *x509.Certificate, now time.Time) error {
 	// A signing certificate (nonRepudiation) is never a login credential:
-	// its key's signatures carry legal weight (card reference §5.2).
+	// its key's signatures carry legal weight (docs/card.md §5.2).
 	if cert.KeyUsage&x509.KeyUsageContentCommitment != 0 {
 		return fmt.Errorf("%w: a signing certificate (nonRepudiation) cannot log in", ErrCertificate)
 	}

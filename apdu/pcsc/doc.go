@@ -18,7 +18,7 @@ const (
 	// holds around each operation).
 	ShareShared ShareMode = iota
 	// ShareExclusive keeps the card to this connection. Some contactless
-	// readers refuse it (card reference §3.7).
+	// readers refuse it (docs/card.md §3.7).
 	ShareExclusive
 )
 

@@ -11,21 +11,21 @@ import (
 	"github.com/mynakit/mynakit/simulator"
 )
 
-// ATR is the contact ATR of simulated cards (card reference §7.1; OpenSC's
+// ATR is the contact ATR of simulated cards (docs/card.md §7.1; OpenSC's
 // jpki driver matches it directly).
 var ATR = []byte{0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14}
 
-// Token labels (card reference §1.3).
+// Token labels (docs/card.md §1.3).
 const (
 	LabelCard    = "JPKIAPICCTOKEN2"
 	LabelAndroid = "JPKIAPGPSETOKEN"
 )
 
 // cardFaceDigestInfoPrefix is the SHA-256 DigestInfo header whose OCTET
-// STRING holds the three 32-byte card-face digests (card reference §5.7).
+// STRING holds the three 32-byte card-face digests (docs/card.md §5.7).
 var cardFaceDigestInfoPrefix = []byte{0x30, 0x71, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x60}
 
-// Physical EF sizes are not documented (card reference §10.5). The
+// Physical EF sizes are not documented (docs/card.md §10.5). The
 // simulator gives every TLV-holding EF FF filler up to the next multiple of
 // 256 bytes above the object (always at least one filler byte), except the
 // EFs whose exact size is known: text 0001 (17), JPKI 0006 (160), JPKI 0008
@@ -41,7 +41,7 @@ func withFiller(obj []byte) []byte {
 }
 
 // maxEFBytes bounds a transparent EF: READ BINARY offsets are 15 bits
-// (card reference §4.3), so every byte must sit below 0x8000.
+// (docs/card.md §4.3), so every byte must sit below 0x8000.
 const maxEFBytes = 0x8000
 
 func ffs(n int) []byte {
@@ -116,7 +116,7 @@ func (b *builder) applet(a myna.Applet) *simulator.Applet {
 	return ap
 }
 
-// file adds a transparent EF with the access condition of card reference
+// file adds a transparent EF with the access condition of docs/card.md
 // §3.5 (myna.Openers); files the table does not name are free.
 func (b *builder) file(a myna.Applet, fid uint16, data []byte) {
 	openers, _ := myna.Openers(a, fid)
@@ -139,7 +139,7 @@ func (b *builder) privateKey(a myna.Applet, fid uint16, name string) {
 
 func (b *builder) pub(name string) []byte { return RSAPublicBytes(&b.ks[name].priv.PublicKey) }
 
-// jpki builds the 公的個人認証AP (card reference §2.1).
+// jpki builds the 公的個人認証AP (docs/card.md §2.1).
 func (b *builder) jpki(r roots) error {
 	authCert, signCert, err := b.p.userCerts(b.ks, r)
 	if err != nil {
@@ -174,7 +174,7 @@ func (b *builder) jpki(r roots) error {
 }
 
 // offsetTable is the DF21 object: for each field, its absolute offset from
-// file byte 0 (card reference §2.7). headerLen is the outer header's size.
+// file byte 0 (docs/card.md §2.7). headerLen is the outer header's size.
 func offsetTable(headerLen int, fields [][]byte) []byte {
 	tableLen := 2 + 1 + 2*len(fields) // DF21, short length, u16s (≤ 63 fields)
 	off := headerLen + tableLen
@@ -205,7 +205,7 @@ func concat(parts ...[]byte) []byte {
 	return out
 }
 
-// text builds the 券面事項入力補助AP (card reference §2.2, §5.6, §5.8).
+// text builds the 券面事項入力補助AP (docs/card.md §2.2, §5.6, §5.8).
 func (b *builder) text() error {
 	p, a := b.p, myna.Text
 	apKey := b.ks[keyTextAP].priv
@@ -259,7 +259,7 @@ func (b *builder) text() error {
 	return nil
 }
 
-// surface builds the 券面事項確認AP (card reference §2.3, §5.7).
+// surface builds the 券面事項確認AP (docs/card.md §2.3, §5.7).
 func (b *builder) surface() error {
 	p, a := b.p, myna.Surface
 	apKey := b.ks[keySurfaceAP].priv
@@ -336,11 +336,11 @@ func (b *builder) surface() error {
 	return nil
 }
 
-// keyRef is the 16-byte record of 共通AP and 住基AP EF 0002 (card reference
+// keyRef is the 16-byte record of 共通AP and 住基AP EF 0002 (docs/card.md
 // §2.4; which key it names is unknown, so it is stored as a bare key ID).
 func keyRef() []byte { return append([]byte(nil), IDKeyRef[:]...) }
 
-// commonRecord is 共通AP EF 0001 record 1 (card reference §6.5).
+// commonRecord is 共通AP EF 0001 record 1 (docs/card.md §6.5).
 func (p *Persona) commonRecord() []byte {
 	expiry := p.CardExpiry[0:4] + p.CardExpiry[5:7] + p.CardExpiry[8:10]
 	return []byte("\x01\x1c" + p.Serial + p.Municipality + expiry)
@@ -355,7 +355,7 @@ func (b *builder) records(a myna.Applet, fid uint16, recs ...[]byte) {
 	b.applet(a).Files[simulator.FIDString(fid)] = f
 }
 
-// common builds the 共通AP (card reference §2.4).
+// common builds the 共通AP (docs/card.md §2.4).
 func (b *builder) common() {
 	a := myna.Common
 	b.records(a, myna.CommonInfo, b.p.commonRecord())
@@ -364,14 +364,14 @@ func (b *builder) common() {
 	b.privateKey(a, myna.CommonAuthKey, keyCommon)
 }
 
-// juki builds the 住基AP (card reference §2.5).
+// juki builds the 住基AP (docs/card.md §2.5).
 func (b *builder) juki() {
 	a := myna.Juki
 	b.records(a, myna.JukiKeyRef, keyRef())
 	b.key(a, myna.JukiPIN, string(b.p.PINs.Juki))
 }
 
-// mf fills the MF-level GET DATA objects (card reference §2.6, §5.5).
+// mf fills the MF-level GET DATA objects (docs/card.md §2.6, §5.5).
 func (b *builder) mf() {
 	p := b.p
 	expiry := p.CardExpiry[0:4] + p.CardExpiry[5:7] + p.CardExpiry[8:10]

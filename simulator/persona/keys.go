@@ -91,7 +91,7 @@ func defaultPhoto() ([]byte, error) {
 	return b, nil
 }
 
-// KeyID is a 16-byte key identifier (card reference §2.7): 7 ASCII digits,
+// KeyID is a 16-byte key identifier (docs/card.md §2.7): 7 ASCII digits,
 // 08 05, 3 ASCII digits, 00 00 00 suffix.
 type KeyID [16]byte
 
@@ -133,7 +133,7 @@ var (
 func apKeyID(municipality, ap string) KeyID { return MakeKeyID(municipality+ap, "000", 0x00) }
 
 // appendLen appends a length the way the 券面 applets' private-class TLVs
-// carry it: short form below 128, otherwise 82 hh ll. Card reference §10.4
+// carry it: short form below 128, otherwise 82 hh ll. docs/card.md §10.4
 // leaves the 128-255 form open; MYNA's vector FF 40 82 00 9F hints at
 // 82 00 xx, which every BER parser accepts.
 func appendLen(dst []byte, n int) []byte {
@@ -159,13 +159,13 @@ func tlv(tag uint32, value ...[]byte) []byte {
 
 // RSAPublicBytes encodes an RSA-2048 public key as the 券面 records and CV
 // certificates carry it: 90 03 01 00 01 ‖ 91 82 01 00 ‖ 256-byte modulus
-// (265 bytes, card reference §2.7).
+// (265 bytes, docs/card.md §2.7).
 func RSAPublicBytes(pub *rsa.PublicKey) []byte {
 	out := []byte{0x90, 0x03, 0x01, 0x00, 0x01, 0x91, 0x82, 0x01, 0x00}
 	return append(out, pub.N.FillBytes(make([]byte, 256))...)
 }
 
-// CVBody is the 297-byte body of a CV certificate (card reference §5.4):
+// CVBody is the 297-byte body of a CV certificate (docs/card.md §5.4):
 // issuer key ID ‖ subject key ID ‖ public key.
 func CVBody(issuer, subject KeyID, pub *rsa.PublicKey) []byte {
 	out := make([]byte, 0, 297)

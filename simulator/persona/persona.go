@@ -1,5 +1,5 @@
 // Package persona turns a card holder (a Persona) into a complete simulated
-// card image whose every record is signed exactly as card reference §5 says
+// card image whose every record is signed exactly as docs/card.md §5 says
 // a real card's is — but by the simulator's own test hierarchy, whose keys
 // are fixed and shipped in simulator/testdata/keys. Build is deterministic:
 // the same persona always gives byte-identical images.
@@ -29,7 +29,7 @@ const DateLayout = "2006-01-02"
 
 // PINs holds the secrets a holder chooses. The 照合番号A/B and the birth-date
 // key are not set here: they derive from the My Number, the birth date, the
-// expiry and the security code (card reference §3.6). JSON names are the
+// expiry and the security code (docs/card.md §3.6). JSON names are the
 // myna.Keys names.
 type PINs struct {
 	JPKIAuth simulator.Secret `json:"jpki-auth-pin"`      // 4 digits
@@ -58,7 +58,7 @@ type PINs struct {
 // simulator.Secret, which prints as [REDACTED]; only JSON shows them.
 type Persona struct {
 	Name      string           `json:"name"`       // 氏名, family and given name separated by U+3000
-	Kana      string           `json:"kana"`       // reading; no card file holds it (card reference §6.1)
+	Kana      string           `json:"kana"`       // reading; no card file holds it (docs/card.md §6.1)
 	Address   string           `json:"address"`    // 住所, UTF-8 (full-width digits as on real cards)
 	BirthDate string           `json:"birth_date"` // YYYY-MM-DD, Gregorian
 	Sex       string           `json:"sex"`        // JIS X 0303: 1 male, 2 female, 9 not applicable, 0 unknown
@@ -83,7 +83,7 @@ type Persona struct {
 
 	// Token is jpki.TokenCard (default when empty; a physical card with
 	// all five applets) or jpki.TokenAndroid (only the JPKI applet; EF 000A
-	// needs the auth PIN), card reference §1.3, §7.7.
+	// needs the auth PIN), docs/card.md §1.3, §7.7.
 	Token jpki.Token `json:"token,omitempty"`
 
 	// Photo names a JPEG 2000 (JP2 container) file for the face photo; empty
@@ -96,7 +96,7 @@ type Persona struct {
 }
 
 // Default is the synthetic holder of the JPKI test card published by SOL
-// (card reference §0.2): 黒桐　幹也, born 1980-02-17, My Number 537686677188,
+// (docs/card.md §0.2): 黒桐　幹也, born 1980-02-17, My Number 537686677188,
 // card expiring 2035-02-17, security code 2285, issued by 清瀬市 (13221),
 // serial 400000012719843. All four short PINs are "1234" and the signing
 // password is "ABC123"; 照合番号B is therefore 55021720352285 and the
@@ -172,7 +172,7 @@ func parseDate(field, s string) (time.Time, error) {
 
 // ValidSignPassword reports whether s is a valid 署名用パスワード: 6-16
 // characters from A-Z and 0-9 with at least one letter and one digit
-// (card reference §3.1).
+// (docs/card.md §3.1).
 func ValidSignPassword(s string) bool {
 	if len(s) < 6 || len(s) > 16 {
 		return false
@@ -312,7 +312,7 @@ func printable(s string) bool {
 }
 
 // jp2Signature is the JPEG 2000 signature box every JP2 file starts with
-// (card reference §6.4).
+// (docs/card.md §6.4).
 var jp2Signature = []byte{0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A}
 
 // photo returns the JP2 bytes of the face photo.

@@ -18,7 +18,7 @@ import (
 	"github.com/mynakit/mynakit/myna"
 )
 
-// The simulator's X.509 roots mimic the J-LIS DN pattern (card reference
+// The simulator's X.509 roots mimic the J-LIS DN pattern (docs/card.md
 // §5.2) with O=JPKI-SIM in place of JPKI / JPKI-TEST.
 const SimOrganization = "JPKI-SIM"
 
@@ -34,10 +34,10 @@ var (
 	oidCPS      = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 2, 1}
 
 	// OIDSignPolicy is the certificate policy of the simulator's signing
-	// certificate: the JPKI-TEST 署名用 policy (card reference §5.2).
+	// certificate: the JPKI-TEST 署名用 policy (docs/card.md §5.2).
 	OIDSignPolicy = asn1.ObjectIdentifier{1, 2, 392, 200149, 8, 5, 1, 0, 20}
 
-	// SAN otherName type IDs of the 基本4情報 (card reference §5.2).
+	// SAN otherName type IDs of the 基本4情報 (docs/card.md §5.2).
 	OIDName        = asn1.ObjectIdentifier{1, 2, 392, 200149, 8, 5, 5, 1}
 	OIDNameAlt     = asn1.ObjectIdentifier{1, 2, 392, 200149, 8, 5, 5, 2}
 	OIDSex         = asn1.ObjectIdentifier{1, 2, 392, 200149, 8, 5, 5, 3}
@@ -171,7 +171,7 @@ type cvKeyJSON struct {
 
 // TestCVKeysJSON returns the public keys of the simulator's CV CAs (MF chain
 // root 6990020/001, 券面事項確認AP CA 6990023/001, 入力補助AP CA 6990033/001)
-// in the JSON form of shared/trust/jlis-cv-ca-keys.json, hierarchy
+// in the JSON form of trust/anchors/jlis-cv-ca-keys.json, hierarchy
 // "simulator". Same content as simulator/testdata/trust/sim-cv-ca-keys.json.
 func TestCVKeysJSON() []byte {
 	ks, err := loadKeys()

@@ -9,7 +9,7 @@ import (
 )
 
 // The card-face images (氏名, 住所, security code, 個人番号) are 1-bit
-// greyscale PNGs (card reference §6.4). The simulator renders digits (ASCII
+// greyscale PNGs (docs/card.md §6.4). The simulator renders digits (ASCII
 // and full-width) with a 5×7 bitmap font and every other character as a
 // deterministic 5×7 placeholder glyph derived from the character's code
 // point: the images are stable and the right shape, not readable text.

@@ -2,7 +2,7 @@
 // project's vpcd reader driver, so that every PC/SC application (OpenSC,
 // pcsc_scan, mynakit itself) sees it as a card in a reader.
 //
-// The protocol (card reference §9, "PC/SC exposure"): TCP; every message in
+// The protocol (docs/card.md §9, "PC/SC exposure"): TCP; every message in
 // both directions is a 2-byte big-endian length followed by the body. A
 // 1-byte body from the driver is a control code: 00 power off, 01 power on,
 // 02 reset (none of them answered), 04 get ATR (answered with the ATR). A
