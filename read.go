@@ -633,12 +633,12 @@ func (rd *reading) finish() {
 	}
 	// The card's expiry a clerk checks: the card face's copy, else the
 	// 共通AP record's (both unsigned).
-	if r.Surface != nil && r.Surface.ExpiryDate != "" {
+	if r.Surface != nil && !r.Surface.ExpiryDate.IsZero() {
 		r.Expiry.Card = r.Surface.ExpiryDate
 	} else if r.Common != nil {
 		r.Expiry.Card = r.Common.ExpiryDate
 	}
-	r.Expiry.CardExpired = r.Expiry.Card != "" && expiredOn(r.Expiry.Card, rd.now)
+	r.Expiry.CardExpired = !r.Expiry.Card.IsZero() && expiredOn(r.Expiry.Card, rd.now)
 	rd.consistency()
 	// Each applet whose facts are shown proves its own presence.
 	for _, p := range []struct {
@@ -718,25 +718,26 @@ func (rd *reading) consistency() {
 	}
 	var text, face, age, faceSex, textSex, faceExp, commonExp, faceMuni, commonMuni string
 	if r.Text != nil {
-		text = r.Text.BirthDate
-		if r.Text.BirthDate != "" {
+		text = r.Text.BirthDate.String()
+		if !r.Text.BirthDate.IsZero() {
 			textSex = string(r.Text.Sex)
 		}
 	}
 	if r.Surface != nil {
-		face, age, faceExp, faceMuni = r.Surface.BirthDate, r.Surface.AgeBirthDate, r.Surface.ExpiryDate, r.Surface.MunicipalityCode
-		if r.Surface.BirthDate != "" {
+		face, age, faceExp, faceMuni = r.Surface.BirthDate.String(), r.Surface.AgeBirthDate.String(), r.Surface.ExpiryDate.String(), r.Surface.MunicipalityCode
+		if !r.Surface.BirthDate.IsZero() {
 			faceSex = string(r.Surface.Sex)
 		}
 	}
 	if r.Common != nil {
-		commonExp, commonMuni = r.Common.ExpiryDate, r.Common.MunicipalityCode
+		commonExp, commonMuni = r.Common.ExpiryDate.String(), r.Common.MunicipalityCode
 	}
 	mfExp := ""
 	if rd.mfExpiry != "" {
-		var err error
-		if mfExp, err = cardap.ParseDate([]byte(rd.mfExpiry)); err != nil {
+		if d, err := cardap.ParseDate([]byte(rd.mfExpiry)); err != nil {
 			mfExp = "malformed"
+		} else {
+			mfExp = d.String()
 		}
 	}
 	for _, ch := range []*trust.Check{
@@ -762,22 +763,17 @@ func (rd *reading) consistency() {
 	if exp != nil {
 		if exp.Result == trust.Pass && r.Expiry.CardExpired {
 			exp.Expired = true
-			exp.Detail += "; the card expired on " + r.Expiry.Card
+			exp.Detail += "; the card expired on " + r.Expiry.Card.String()
 		}
 		rd.add(*exp)
 	}
 }
 
-// expiredOn reports whether a card expiring on iso (its last valid day)
+// expiredOn reports whether a card expiring on last (its last valid day)
 // has expired at now, in Japan's time zone (the card's dates are Japanese
 // calendar days).
-func expiredOn(iso string, now time.Time) bool {
-	jst := time.FixedZone("JST", 9*3600)
-	d, err := time.ParseInLocation("2006-01-02", iso, jst)
-	if err != nil {
-		return false
-	}
-	return !now.Before(d.AddDate(0, 0, 1))
+func expiredOn(last myna.Date, now time.Time) bool {
+	return !now.Before(last.In(time.FixedZone("JST", 9*3600)).AddDate(0, 0, 1))
 }
 
 // printable keeps a card-supplied label safe to show: non-printable bytes

@@ -95,7 +95,7 @@ type TextPart struct {
 	MyNumber  cardap.MyNumber // "" when EF 0001 was not read (opened with 照合番号B)
 	Name      string
 	Address   string
-	BirthDate string // YYYY-MM-DD
+	BirthDate myna.Date
 	Sex       cardap.Sex
 }
 
@@ -104,20 +104,20 @@ type TextPart struct {
 // SecurityCodeImage are not (docs/card.md §5.7) and are shown as
 // unsigned.
 type SurfacePart struct {
-	BirthDate     string
+	BirthDate     myna.Date
 	Sex           cardap.Sex
-	Photo         []byte // JPEG 2000 (JP2)
-	NameImage     []byte // PNG
-	AddressImage  []byte // PNG
-	AgeBirthDate  string // EF 0001, when read
-	MyNumberImage []byte // EF 0005, when read
+	Photo         []byte    // JPEG 2000 (JP2)
+	NameImage     []byte    // PNG
+	AddressImage  []byte    // PNG
+	AgeBirthDate  myna.Date // EF 0001, when read
+	MyNumberImage []byte    // EF 0005, when read
 	// PhotoImage is the decoded photo, when ReadOptions.Photo asked for it;
 	// PhotoError says why it is nil then.
 	PhotoImage image.Image
 	PhotoError string
 
 	// Not covered by any J-LIS signature.
-	ExpiryDate        string
+	ExpiryDate        myna.Date
 	MunicipalityCode  string // EF 0003, when read
 	SecurityCodeImage []byte
 }
@@ -126,7 +126,7 @@ type SurfacePart struct {
 type CommonPart struct {
 	Serial           string
 	MunicipalityCode string
-	ExpiryDate       string
+	ExpiryDate       myna.Date
 }
 
 // JPKIPart is the JPKI applet's user-authentication certificate.
@@ -146,9 +146,9 @@ type JPKIPart struct {
 
 // Expiry gathers the dates a clerk checks.
 type Expiry struct {
-	// Card is the card's expiry (YYYY-MM-DD) from the card face or the
-	// 共通AP record. No J-LIS signature covers it.
-	Card        string
+	// Card is the card's expiry (its last valid day) from the card face
+	// or the 共通AP record. No J-LIS signature covers it.
+	Card        myna.Date
 	CardExpired bool
 	// AuthCertificate is the authentication certificate's notAfter (zero
 	// when not read); it is signed.
@@ -236,11 +236,11 @@ type tokenJSON struct {
 }
 
 type textJSON struct {
-	MyNumber  string `json:"my_number,omitempty"`
-	Name      string `json:"name"`
-	Address   string `json:"address"`
-	BirthDate string `json:"birth_date"`
-	Sex       string `json:"sex"`
+	MyNumber  string    `json:"my_number,omitempty"`
+	Name      string    `json:"name"`
+	Address   string    `json:"address"`
+	BirthDate myna.Date `json:"birth_date"`
+	Sex       string    `json:"sex"`
 }
 
 type blobJSON struct {
@@ -256,18 +256,18 @@ func blob(b []byte) *blobJSON {
 }
 
 type surfaceJSON struct {
-	BirthDate     string          `json:"birth_date"`
+	BirthDate     myna.Date       `json:"birth_date"`
 	Sex           string          `json:"sex"`
 	Photo         *blobJSON       `json:"photo"`
 	NameImage     *blobJSON       `json:"name_image"`
 	AddressImage  *blobJSON       `json:"address_image"`
-	AgeBirthDate  string          `json:"age_birth_date,omitempty"`
+	AgeBirthDate  myna.Date       `json:"age_birth_date,omitzero"`
 	MyNumberImage *blobJSON       `json:"my_number_image,omitempty"`
 	Unsigned      surfaceUnsigned `json:"unsigned"`
 }
 
 type surfaceUnsigned struct {
-	ExpiryDate        string    `json:"expiry_date"`
+	ExpiryDate        myna.Date `json:"expiry_date"`
 	MunicipalityCode  string    `json:"municipality_code,omitempty"`
 	SecurityCodeImage *blobJSON `json:"security_code_image"`
 }
@@ -277,9 +277,9 @@ type commonJSON struct {
 }
 
 type commonUnsigned struct {
-	Serial           string `json:"serial"`
-	MunicipalityCode string `json:"municipality_code"`
-	ExpiryDate       string `json:"expiry_date"`
+	Serial           string    `json:"serial"`
+	MunicipalityCode string    `json:"municipality_code"`
+	ExpiryDate       myna.Date `json:"expiry_date"`
 }
 
 type jpkiJSON struct {
@@ -289,12 +289,12 @@ type jpkiJSON struct {
 }
 
 type expiryJSON struct {
-	Card               string `json:"card,omitempty"`
-	CardSigned         bool   `json:"card_signed"`
-	CardExpired        bool   `json:"card_expired"`
-	AuthCertificate    string `json:"auth_certificate,omitempty"`
-	CertificateExpired bool   `json:"certificate_expired"`
-	Revoked            bool   `json:"revoked"`
+	Card               myna.Date `json:"card,omitzero"`
+	CardSigned         bool      `json:"card_signed"`
+	CardExpired        bool      `json:"card_expired"`
+	AuthCertificate    string    `json:"auth_certificate,omitempty"`
+	CertificateExpired bool      `json:"certificate_expired"`
+	Revoked            bool      `json:"revoked"`
 }
 
 type anchorJSON struct {

@@ -60,7 +60,7 @@ func TestDefaultCardIsGenuine(t *testing.T) {
 		t.Fatalf("%d prompts, want one", p.Count())
 	}
 	d := persona.Default()
-	if r.Text.MyNumber.Reveal() != string(d.MyNumber) || r.Text.Name != d.Name || r.Surface.BirthDate != d.BirthDate || r.Common.Serial != d.Serial {
+	if r.Text.MyNumber.Reveal() != string(d.MyNumber) || r.Text.Name != d.Name || r.Surface.BirthDate.String() != d.BirthDate || r.Common.Serial != d.Serial {
 		t.Errorf("facts %+v %+v %+v", r.Text, r.Surface, r.Common)
 	}
 	// Every fact shown is tied to the chip.
@@ -216,7 +216,7 @@ func TestExpiryAndUnsignedCopies(t *testing.T) {
 	rec := simtest.Applet(img, myna.Common).Files["0001"].Records[0]
 	copy(rec[len(rec)-8:], "20990217")
 	r = read(t, img, mynakit.ReadOptions{})
-	if r.Verdict != trust.NotGenuine || r.Common.ExpiryDate != "2099-02-17" {
+	if r.Verdict != trust.NotGenuine || r.Common.ExpiryDate.String() != "2099-02-17" {
 		t.Fatalf("inconsistent 共通AP: %s", r.Verdict)
 	}
 	mustCheck(t, r, trust.CheckExpiry, trust.Fail)

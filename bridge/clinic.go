@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mynakit/mynakit/accesslog"
+	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/oqs"
 )
 
@@ -38,7 +39,7 @@ type cardFacts struct {
 	reader *reader
 	gen    uint64
 	name   string
-	birth  string
+	birth  myna.Date
 }
 
 type clinic struct {
@@ -150,7 +151,7 @@ func (c *clinic) cardOf(origin string) *oqs.CardFacts {
 	if !ok {
 		return nil
 	}
-	return &oqs.CardFacts{Name: facts.name, BirthDate: facts.birth}
+	return &oqs.CardFacts{Name: facts.name, BirthDate: facts.birth.String()}
 }
 
 // render is a face result as the counter form of oqs.FaceReport, with the

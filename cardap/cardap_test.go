@@ -128,7 +128,7 @@ func TestReferenceDigests(t *testing.T) {
 	if hex.EncodeToString(sum[:]) != "b9e0d09427b23b1d4beda2848512b4103752dc2667e51f9712872d65f472cb3b" {
 		t.Errorf("attributes digest %x", sum)
 	}
-	if tx.Name != "黒桐　幹也" || tx.BirthDate != "1980-02-17" || tx.Sex != Male || !strings.HasPrefix(tx.Address, "東京都清瀬市") {
+	if tx.Name != "黒桐　幹也" || tx.BirthDate.String() != "1980-02-17" || tx.Sex != Male || !strings.HasPrefix(tx.Address, "東京都清瀬市") {
 		t.Errorf("parsed %+v", tx)
 	}
 }
@@ -208,7 +208,7 @@ func TestMyNumberRedacts(t *testing.T) {
 
 func TestParseCommon(t *testing.T) {
 	c, err := ParseCommon(append([]byte{0x01, 0x1C}, "4000000127198431322120350217"...))
-	if err != nil || c.Serial != "400000012719843" || c.MunicipalityCode != "13221" || c.ExpiryDate != "2035-02-17" {
+	if err != nil || c.Serial != "400000012719843" || c.MunicipalityCode != "13221" || c.ExpiryDate.String() != "2035-02-17" {
 		t.Fatalf("%+v %v", c, err)
 	}
 	if _, err := ParseCommon(append([]byte{0x01, 0x1C}, "40000001271984313221203502xx"...)); err == nil {
@@ -303,10 +303,10 @@ func namedCheck(checks []trust.Check, name trust.CheckName) (trust.Check, bool) 
 func TestSurfaceVerify(t *testing.T) {
 	store := testStore(t)
 	s, checks := VerifySurface(faceRaw(t), store)
-	if s.AgeBirthDate != "1980-02-17" || s.MunicipalityCode != "13221" || !strings.HasSuffix(string(s.MyNumberImage), "number") {
+	if s.AgeBirthDate.String() != "1980-02-17" || s.MunicipalityCode != "13221" || !strings.HasSuffix(string(s.MyNumberImage), "number") {
 		t.Errorf("optional files: %+v", s)
 	}
-	if s.BirthDate != "1980-02-17" || s.ExpiryDate != "2035-02-17" || s.Sex != Male || s.CardKey() == nil || s.CardKey().N.Cmp(cardKey.N) != 0 || !strings.HasSuffix(string(s.Photo), "photo") {
+	if s.BirthDate.String() != "1980-02-17" || s.ExpiryDate.String() != "2035-02-17" || s.Sex != Male || s.CardKey() == nil || s.CardKey().N.Cmp(cardKey.N) != 0 || !strings.HasSuffix(string(s.Photo), "photo") {
 		t.Fatalf("parsed %+v", s)
 	}
 	if v, bad := verdictOf(checks); v != trust.Genuine {
@@ -340,7 +340,7 @@ func TestSurfaceVerify(t *testing.T) {
 	raw := faceRaw(t)
 	i := strings.Index(string(raw.Face), "20350217")
 	raw.Face[i+3] = '6'
-	if s, checks := VerifySurface(raw, store); trust.Decide(checks) != trust.Genuine || s.ExpiryDate != "2036-02-17" {
+	if s, checks := VerifySurface(raw, store); trust.Decide(checks) != trust.Genuine || s.ExpiryDate.String() != "2036-02-17" {
 		t.Error("expiry date handling")
 	}
 }

@@ -14,7 +14,7 @@ import (
 type Common struct {
 	Serial           string
 	MunicipalityCode string
-	ExpiryDate       string // YYYY-MM-DD
+	ExpiryDate       myna.Date
 	Raw              []byte // record 1 as returned
 }
 

@@ -61,13 +61,13 @@ func ReadSurface(ctx context.Context, sess Session, opts SurfaceOptions) (*Surfa
 
 // Surface is the card face as the chip holds it.
 type Surface struct {
-	BirthDate string // YYYY-MM-DD; signed (DF22)
-	Sex       Sex    // signed (DF23)
+	BirthDate myna.Date // signed (DF22)
+	Sex       Sex       // signed (DF23)
 	// ExpiryDate (DF29) is NOT covered by the card-face signature.
-	ExpiryDate string
+	ExpiryDate myna.Date
 	// AgeBirthDate is the birth date of the age-verification record (EF
 	// 0001 DF11), when it was read; signed by DF13.
-	AgeBirthDate string
+	AgeBirthDate myna.Date
 	// MunicipalityCode is EF 0003 DF34, when read; unsigned.
 	MunicipalityCode string
 

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/tlv"
@@ -95,7 +94,7 @@ type Text struct {
 	MyNumber  MyNumber // "" when EF 0001 was not read or did not parse
 	Name      string
 	Address   string
-	BirthDate string // YYYY-MM-DD; "" when it did not parse
+	BirthDate myna.Date // zero when it did not parse
 	Sex       Sex
 
 	Raw TextRaw
@@ -209,7 +208,7 @@ func VerifyText(raw TextRaw, store *trust.Store) (*Text, []trust.Check) {
 		sum := sha256.Sum256(fields)
 		attrCheck := digest(trust.CheckTextAttrDigest, f.haveAttrs && f.haveInteg, sum[:], f.digestAttr, "基本4情報 (name, address, birth date, sex)")
 		checks = append(checks, attrCheck)
-		t.birthDateOK = sigOK && attrCheck.Result != trust.Fail && t.BirthDate != ""
+		t.birthDateOK = sigOK && attrCheck.Result != trust.Fail && !t.BirthDate.IsZero()
 	}
 	checks = append(checks, integ)
 
@@ -301,7 +300,7 @@ func BasicFactsFields(ef []byte) ([]byte, error) {
 // EF 0002 holds them.
 type BasicFacts struct {
 	Name, Address string
-	BirthDate     string // YYYY-MM-DD; "" when it did not parse
+	BirthDate     myna.Date // zero when it did not parse
 	Sex           Sex
 }
 
@@ -439,7 +438,7 @@ func (t *Text) VerifiedMyNumber() (string, bool) {
 
 // VerifiedBirthDate returns the birth date when it matches a signed record,
 // for deriving the card face's birth key.
-func (t *Text) VerifiedBirthDate() (string, bool) { return t.BirthDate, t.birthDateOK }
+func (t *Text) VerifiedBirthDate() (myna.Date, bool) { return t.BirthDate, t.birthDateOK }
 
 // VerifiedBirthKey is the card face's 生年月日 key (the birth date as
 // Japanese-era YYMMDD, docs/card.md §3.6) when the birth date matches a
@@ -448,11 +447,7 @@ func (t *Text) VerifiedBirthKey() (string, bool) {
 	if !t.birthDateOK {
 		return "", false
 	}
-	d, err := time.Parse("2006-01-02", t.BirthDate)
-	if err != nil {
-		return "", false
-	}
-	k, err := myna.EraYYMMDD(d)
+	k, err := myna.EraYYMMDD(t.BirthDate.Time())
 	return k, err == nil
 }
 

@@ -3,7 +3,6 @@ package cardap
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/mynakit/mynakit/myna"
 )
@@ -98,15 +97,15 @@ func (s Sex) Japanese() string {
 	return "不明"
 }
 
-// ParseDate turns YYYYMMDD into YYYY-MM-DD, checking it is a real date. The
+// ParseDate reads the card's YYYYMMDD, checking it is a real date. The
 // error never quotes the bytes (a birth date is personal data).
-func ParseDate(b []byte) (string, error) {
+func ParseDate(b []byte) (myna.Date, error) {
 	if !myna.Digits(string(b), 8) {
-		return "", fmt.Errorf("is not 8 digits")
+		return myna.Date{}, fmt.Errorf("is not 8 digits")
 	}
-	d, err := time.Parse("20060102", string(b))
-	if err != nil || d.Year() < 1868 {
-		return "", fmt.Errorf("is not a calendar date")
+	d, err := myna.ParseCompactDate(string(b))
+	if err != nil {
+		return myna.Date{}, fmt.Errorf("is not a calendar date")
 	}
-	return d.Format("2006-01-02"), nil
+	return d, nil
 }

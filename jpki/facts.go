@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/trust"
 )
 
@@ -12,7 +13,7 @@ import (
 type TextFacts struct {
 	Name      string
 	Address   string
-	BirthDate string // YYYY-MM-DD
+	BirthDate myna.Date
 	Sex       string // male, female, not-applicable, unknown
 }
 
@@ -37,7 +38,7 @@ func MatchTextFacts(a *Attributes, f TextFacts, textTied trust.Check) trust.Chec
 	if !sameText(a.Address, a.AddressSubstitution, f.Address) {
 		diff = append(diff, "address")
 	}
-	if a.BirthDate.IsZero() || a.BirthDate.Format("2006-01-02") != f.BirthDate {
+	if a.BirthDate.IsZero() || myna.DateOf(a.BirthDate) != f.BirthDate {
 		diff = append(diff, "birth date")
 	}
 	if a.Sex != f.Sex {

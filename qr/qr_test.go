@@ -116,7 +116,7 @@ func TestAgeCodeVerifiesGenuine(t *testing.T) {
 	if r.Verdict != trust.Genuine {
 		t.Fatalf("verdict %s: %+v", r.Verdict, r.Checks)
 	}
-	if r.Kind != KindAge || r.BirthDate != "1980-02-17" || r.Name != "" || r.Address != "" || r.Sex != "" {
+	if r.Kind != KindAge || r.BirthDate.String() != "1980-02-17" || r.Name != "" || r.Address != "" || r.Sex != "" {
 		t.Errorf("facts: %+v", r)
 	}
 	want := []trust.CheckName{trust.CheckQRFormat, trust.CheckSurfaceCV, trust.CheckSurfaceAge}
@@ -135,7 +135,7 @@ func TestAttributesCodeVerifiesGenuine(t *testing.T) {
 		t.Fatalf("verdict %s: %+v", r.Verdict, r.Checks)
 	}
 	d := persona.Default()
-	if r.Name != d.Name || r.Address != d.Address || r.BirthDate != d.BirthDate || r.Sex != cardap.Male {
+	if r.Name != d.Name || r.Address != d.Address || r.BirthDate.String() != d.BirthDate || r.Sex != cardap.Male {
 		t.Errorf("facts: %+v", r)
 	}
 	want := []trust.CheckName{trust.CheckQRFormat, trust.CheckTextCV, trust.CheckTextIntegrity}
@@ -263,7 +263,7 @@ func TestMalformedRecordIsAFailedFormatCheck(t *testing.T) {
 	if r.Verdict != trust.NotGenuine || len(r.Checks) != 1 || r.Checks[0].Name != trust.CheckQRFormat || r.Checks[0].Result != trust.Fail {
 		t.Errorf("truncated record: %s %+v", r.Verdict, r.Checks)
 	}
-	if r.BirthDate != "" {
+	if !r.BirthDate.IsZero() {
 		t.Error("facts shown from a malformed record")
 	}
 }
@@ -457,7 +457,7 @@ func TestPhotographedCodeScans(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := Verify(p, simStore(t))
-	if r.Verdict != trust.Genuine || r.BirthDate != "1980-02-17" {
+	if r.Verdict != trust.Genuine || r.BirthDate.String() != "1980-02-17" {
 		t.Errorf("photographed age code: %s %s", r.Verdict, r.BirthDate)
 	}
 }

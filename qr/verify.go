@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/mynakit/mynakit/cardap"
+	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/tlv"
 	"github.com/mynakit/mynakit/trust"
 )
@@ -17,8 +18,8 @@ import (
 // presence proof shows the chip is there.
 type Result struct {
 	Kind Kind `json:"kind"`
-	// BirthDate (YYYY-MM-DD) is in both kinds.
-	BirthDate string `json:"birth_date,omitempty"`
+	// BirthDate is in both kinds.
+	BirthDate myna.Date `json:"birth_date,omitzero"`
 	// Name, Address and Sex are in attributes codes only.
 	Name    string     `json:"name,omitempty"`
 	Address string     `json:"address,omitempty"`
@@ -81,18 +82,18 @@ func Verify(p *Payload, store *trust.Store) *Result {
 }
 
 // parseAgeRecord reads DF11 (YYYYMMDD) ‖ DF12 (card key) and returns the
-// birth date as YYYY-MM-DD.
-func parseAgeRecord(b []byte) (string, error) {
+// birth date.
+func parseAgeRecord(b []byte) (myna.Date, error) {
 	objs, err := tlv.ParseAll(b)
 	if err != nil || len(objs) != 2 || objs[0].Tag != 0xDF11 || objs[1].Tag != 0xDF12 {
-		return "", fmt.Errorf("age record: want exactly DF11 and DF12")
+		return myna.Date{}, fmt.Errorf("age record: want exactly DF11 and DF12")
 	}
 	birth, err := cardap.ParseDate(objs[0].Value)
 	if err != nil {
-		return "", fmt.Errorf("age record birth date: %v", err)
+		return myna.Date{}, fmt.Errorf("age record birth date: %v", err)
 	}
 	if _, err := cardap.ParseRSAPublicKey(objs[1].Value); err != nil {
-		return "", fmt.Errorf("age record card key: %v", err)
+		return myna.Date{}, fmt.Errorf("age record card key: %v", err)
 	}
 	return birth, nil
 }

@@ -153,7 +153,7 @@ func writeSheet(path string, r *mynakit.Report) error {
 	} else {
 		add("生年月日 Birth date", birthLabel(r.Surface.BirthDate))
 	}
-	add("有効期限 Card expiry (署名なし unsigned)", r.Surface.ExpiryDate)
+	add("有効期限 Card expiry (署名なし unsigned)", r.Surface.ExpiryDate.String())
 	for _, c := range r.Failed() {
 		sheet.Notes = append(sheet.Notes, fmt.Sprintf("%s: %s — %s", c.Name, strings.ToUpper(string(c.Result)), c.Detail))
 	}

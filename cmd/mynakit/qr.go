@@ -223,7 +223,7 @@ func printQR(a *app, r *qr.Result) {
 	if r.Address != "" {
 		tw.add("住所 Address", r.Address)
 	}
-	if r.BirthDate != "" {
+	if !r.BirthDate.IsZero() {
 		tw.add("生年月日 Birth date", birthLabel(r.BirthDate))
 	}
 	if r.Sex != "" {

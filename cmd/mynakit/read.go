@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -181,7 +180,7 @@ func printRead(a *app, r *mynakit.Report, showMyNumber bool) {
 			row("性別 Sex", fmt.Sprintf("%s (%s)", s.Sex.Japanese(), s.Sex))
 		}
 		row("顔写真 Photo", fmt.Sprintf("%s, %d bytes", present.ImageFormat(s.Photo), len(s.Photo)))
-		exp := s.ExpiryDate + unsigned
+		exp := s.ExpiryDate.String() + unsigned
 		if r.Expiry.CardExpired {
 			exp += " — 期限切れ EXPIRED"
 		}
@@ -195,7 +194,7 @@ func printRead(a *app, r *mynakit.Report, showMyNumber bool) {
 	}
 	if c := r.Common; c != nil {
 		if r.Surface == nil {
-			exp := c.ExpiryDate + unsigned
+			exp := c.ExpiryDate.String() + unsigned
 			if r.Expiry.CardExpired {
 				exp += " — 期限切れ EXPIRED"
 			}
@@ -234,16 +233,15 @@ func printRead(a *app, r *mynakit.Report, showMyNumber bool) {
 }
 
 // birthLabel shows a Gregorian date with its Japanese era.
-func birthLabel(iso string) string {
-	d, err := time.Parse("2006-01-02", iso)
-	if err != nil {
-		return iso
+func birthLabel(d myna.Date) string {
+	if d.IsZero() {
+		return ""
 	}
-	era, y, err := myna.EraOf(d)
+	era, y, err := myna.EraOf(d.Time())
 	if err != nil {
-		return iso
+		return d.String()
 	}
-	return fmt.Sprintf("%s (%s%d年%d月%d日)", iso, era, y, int(d.Month()), d.Day())
+	return fmt.Sprintf("%s (%s%d年%d月%d日)", d, era, y, int(d.Month), d.Day)
 }
 
 func spacedHex(b []byte) string {
