@@ -157,7 +157,7 @@ func (b *Bridge) handleCard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	op = newOperation(b.ctx, c.principal, ActionStatus, rd, rd.gen, dataNames([]Data{DataPINStatus}), purpose{}, b.now())
+	op = newOperation(b.ctx, c.principal, ActionStatus, rd, rd.gen, []Data{DataPINStatus}, purpose{}, b.now())
 	run := b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		pins, err := card.PINStatus(ctx)
 		if err != nil {
@@ -263,7 +263,7 @@ func (b *Bridge) askFirst(run func(ctx context.Context, op *operation) (*result,
 			err = errDenied
 		}
 		if err != nil {
-			e := accesslog.Entry{Origin: op.origin, Action: op.action, Data: op.data}
+			e := accesslog.Entry{Origin: op.origin, Action: string(op.action), Data: dataNames(op.data)}
 			if op.reader != nil {
 				e.Reader = op.reader.name
 			}
@@ -292,7 +292,7 @@ func (b *Bridge) handleRead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	op := newOperation(b.ctx, c.principal, ActionRead, rd, gen, dataNames(data), purpose{What: "カードの情報を読み取ります read the card", Items: describeData(data)}, b.now())
+	op := newOperation(b.ctx, c.principal, ActionRead, rd, gen, data, purpose{What: "カードの情報を読み取ります read the card", Items: describeData(data)}, b.now())
 	op.codeBFirst = q.CodeB
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		return b.read(ctx, card, op, ro)
@@ -388,7 +388,7 @@ func (b *Bridge) handlePhoto(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerOf(r)
 	data := []Data{DataSurface, DataPhoto}
-	op := newOperation(b.ctx, c.principal, ActionPhoto, rd, gen, dataNames(data), purpose{What: "顔写真を読み取ります read the photo", Items: describeData(data)}, b.now())
+	op := newOperation(b.ctx, c.principal, ActionPhoto, rd, gen, data, purpose{What: "顔写真を読み取ります read the photo", Items: describeData(data)}, b.now())
 	op.codeBFirst = codeB
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		rep, err := card.Read(ctx, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartSurface}, Photo: true})
@@ -449,7 +449,7 @@ func (b *Bridge) handleQR(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerOf(r)
 	data := []Data{DataSurface, DataAgeRecord}
-	op := newOperation(b.ctx, c.principal, ActionQR, rd, gen, dataNames(data), purpose{What: "年齢確認のQRコードを作ります make an age-verification QR code", Items: describeData(data)}, b.now())
+	op := newOperation(b.ctx, c.principal, ActionQR, rd, gen, data, purpose{What: "年齢確認のQRコードを作ります make an age-verification QR code", Items: describeData(data)}, b.now())
 	op.codeBFirst = codeB
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		rep, err := card.Read(ctx, mynakit.ReadOptions{Parts: []mynakit.Part{mynakit.PartSurface}, AgeRecord: true})
@@ -529,7 +529,7 @@ func (b *Bridge) handleCertificate(w http.ResponseWriter, r *http.Request) {
 	if opts.MatchText {
 		data = append(data, DataText)
 	}
-	op := newOperation(b.ctx, c.principal, ActionCertificate, rd, gen, dataNames(data), purpose{What: "電子証明書を読み取ります read a certificate", Items: describeData(data)}, b.now())
+	op := newOperation(b.ctx, c.principal, ActionCertificate, rd, gen, data, purpose{What: "電子証明書を読み取ります read a certificate", Items: describeData(data)}, b.now())
 	op.run = b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		rep, err := card.Certificate(ctx, kind, opts)
 		if err != nil {
@@ -677,7 +677,7 @@ func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
 		p.Digest, p.DigestAlg = hex.EncodeToString(q.Digest), h.String()
 		p.Note = "署名する内容はこの画面に表示できません（呼び出し元が計算したダイジェストだけが届いています）。内容を確かめられない場合は断ってください。 The content to be signed cannot be shown: the bridge received only a digest the caller computed. Decline unless you know what it is."
 	}
-	op := newOperation(b.ctx, c.principal, ActionSign, rd, gen, dataNames(signData), p, b.now())
+	op := newOperation(b.ctx, c.principal, ActionSign, rd, gen, signData, p, b.now())
 	op.reserved = true
 	run := b.onCard(func(ctx context.Context, card *mynakit.Card, op *operation) (*result, error) {
 		out := signatureJSON{}

@@ -25,7 +25,7 @@ type ConsentRequest struct {
 	// Origin is who asks: a web origin, or "app:NAME" for a local
 	// application.
 	Origin string
-	Action string // read, photo, qr, certificate, authenticate, sign, pair
+	Action Action // an operation action: read, photo, qr, certificate, authenticate, sign, pair
 	Reader string
 	What   string   // the operation, in Japanese and English
 	Items  []string // the data or keys concerned
@@ -126,7 +126,7 @@ func (b *Bridge) renderConsent(w http.ResponseWriter, r *http.Request, op *opera
 	}
 	v.ID, v.Origin, v.What, v.Items, v.Digest, v.Note = op.id, op.origin, op.purpose.What, op.purpose.Items, op.purpose.Digest, op.purpose.Note
 	v.DigestAlg, v.Document = op.purpose.DigestAlg, op.document()
-	v.RawDigest = op.purpose.Digest != "" && op.action == "sign" && v.Document == ""
+	v.RawDigest = op.purpose.Digest != "" && op.action == ActionSign && v.Document == ""
 	v.App, _ = strings.CutPrefix(op.origin, "app:")
 	if !isApp(op.origin) {
 		v.App = ""
@@ -140,7 +140,7 @@ func (b *Bridge) renderConsent(w http.ResponseWriter, r *http.Request, op *opera
 	state, a, _, aerr, _ := op.view()
 	switch {
 	case state == stateConsent && a != nil && b.opts.Consent == nil:
-		v.CSRF, v.YesNo, v.Pair = a.csrf, a.pair, op.action == "pair"
+		v.CSRF, v.YesNo, v.Pair = a.csrf, a.pair, op.action == ActionPair
 		v.Shown = b.shownStamp(op.id, a.csrf)
 		if !a.pair {
 			v.Kind, v.Left, v.Retry = secretName(a.req.Kind), a.req.Remaining, a.req.Retry
@@ -488,16 +488,15 @@ func (b *Bridge) handlePair(w http.ResponseWriter, r *http.Request) {
 	if app {
 		p = purpose{What: "資格確認の結果を受け取ることを許可しますか allow this application to receive the eligibility results?", Items: nil}
 	}
+	// The page names the data as the access log does (DataEligibility).
+	var data []Data
 	if q.Clinic {
-		p.Items = append(p.Items, "資格確認（顔認証付きカードリーダー）の結果: 患者の氏名・生年月日・住所・保険者番号 the clinic's eligibility results: each patient's name, birth date, address and insurance numbers")
+		data = append(data, DataEligibility)
 	}
-	data := []string{}
-	if q.Clinic {
-		data = append(data, "eligibility")
-	}
-	op := newOperation(b.ctx, c.principal, "pair", nil, 0, data, p, b.now())
+	p.Items = append(p.Items, describeData(data)...)
+	op := newOperation(b.ctx, c.principal, ActionPair, nil, 0, data, p, b.now())
 	op.run = func(ctx context.Context, op *operation) (*result, error) {
-		err := b.logged(accesslog.Entry{Origin: op.origin, Action: "pair", Data: op.data}, func(e *accesslog.Entry) error {
+		err := b.logged(accesslog.Entry{Origin: op.origin, Action: string(op.action), Data: dataNames(op.data)}, func(e *accesslog.Entry) error {
 			ok, err := b.askYesNo(ctx, op)
 			e.Outcome = "ok"
 			switch {

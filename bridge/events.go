@@ -144,7 +144,7 @@ func (b *Bridge) publishReader(e mynakit.ReaderEvent) {
 
 // publishOperation reports an operation's state to its origin's streams.
 func (b *Bridge) publishOperation(op *operation) {
-	if op.action == string(ActionPair) || !b.events.wants(op.origin) {
+	if op.action == ActionPair || !b.events.wants(op.origin) {
 		return // a pairing's origin has no token, so no stream, yet
 	}
 	b.emit(op.origin, "operation", b.opJSON(op, false))

@@ -91,7 +91,7 @@ func (b *Bridge) onCard(fn cardRun) func(ctx context.Context, op *operation) (*r
 		// record, or before a read's first fact leaves (see read): nothing
 		// of the card is handed out before it is on disk.
 		var res *result
-		err = b.logged(accesslog.Entry{Origin: op.origin, Reader: rd.name, Action: op.action, Data: op.data, Card: cardID}, func(e *accesslog.Entry) error {
+		err = b.logged(accesslog.Entry{Origin: op.origin, Reader: rd.name, Action: string(op.action), Data: dataNames(op.data), Card: cardID}, func(e *accesslog.Entry) error {
 			card, err := b.opts.Backend.Open(ctx, rd.name, mynakit.OpenOptions{
 				Prompter:   b.prompt(op),
 				CodeBFirst: op.codeBFirst,

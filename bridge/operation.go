@@ -38,11 +38,11 @@ type result struct {
 type operation struct {
 	id      string
 	origin  string
-	action  string
+	action  Action
 	reader  *reader // nil for a pairing or a clinic request
 	gen     uint64
-	data    []string // what it concerns, for the consent page and the log
-	purpose purpose  // what the consent page shows
+	data    []Data  // what it concerns, for the consent page and the log
+	purpose purpose // what the consent page shows
 	created time.Time
 	// codeBFirst asks 照合番号B (the card-face data) rather than the PIN.
 	codeBFirst bool
@@ -95,10 +95,10 @@ type answer struct {
 	deny   bool
 }
 
-func newOperation(parent context.Context, origin string, action Action, rd *reader, gen uint64, data []string, p purpose, now time.Time) *operation {
+func newOperation(parent context.Context, origin string, action Action, rd *reader, gen uint64, data []Data, p purpose, now time.Time) *operation {
 	ctx, cancel := context.WithCancelCause(parent)
 	return &operation{
-		id: randomID(), origin: origin, action: string(action), reader: rd, gen: gen, data: data, purpose: p, created: now,
+		id: randomID(), origin: origin, action: action, reader: rd, gen: gen, data: data, purpose: p, created: now,
 		ctx: ctx, cancel: cancel, state: stateQueued, changed: make(chan struct{}),
 		waiters: 1, // the request that made it
 	}

@@ -16,10 +16,10 @@ func (b *Bridge) opJSON(op *operation, withResult bool) map[string]any {
 		"created": op.created.UTC().Format(time.RFC3339),
 	}
 	links := map[string]string{"self": "/v1/operations/" + op.id}
-	if op.action != "pair" && op.action != "status" {
+	if op.action != ActionPair && op.action != ActionStatus {
 		links["result"] = "/v1/operations/" + op.id + "/result"
 	}
-	if op.action == "read" {
+	if op.action == ActionRead {
 		links["photo"] = "/v1/operations/" + op.id + "/photo"
 	}
 	v["links"] = links
@@ -65,8 +65,8 @@ func (b *Bridge) findOp(id string) *operation {
 func (b *Bridge) ownOp(w http.ResponseWriter, r *http.Request) *operation {
 	c := callerOf(r)
 	op := b.findOp(r.PathValue("id"))
-	if op == nil || op.origin != c.principal || c.principal == "" || c.crossSite || (!c.paired && op.action != "pair") {
-		if op != nil && !c.paired && op.action != "pair" {
+	if op == nil || op.origin != c.principal || c.principal == "" || c.crossSite || (!c.paired && op.action != ActionPair) {
+		if op != nil && !c.paired && op.action != ActionPair {
 			writeError(w, r, newError(http.StatusUnauthorized, "unauthorized", "トークンが必要です a token is needed (pair first)"))
 			return nil
 		}
@@ -84,7 +84,7 @@ func (b *Bridge) handleOperation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := b.opJSON(op, true)
-	if op.action == "pair" {
+	if op.action == ActionPair {
 		op.mu.Lock()
 		if op.res != nil && op.res.pairToken != "" {
 			v["token"] = op.res.pairToken

@@ -77,7 +77,7 @@ func (b *Bridge) authenticateWebEID(w http.ResponseWriter, r *http.Request) {
 	signed := webeid.SignedValue(h, origin, q.ChallengeNonce)
 	sum := sha256.Sum256(signed)
 	data := []Data{DataAuthKey, DataAuthCertificate}
-	op := newOperation(b.ctx, c.principal, ActionAuthenticate, rd, gen, dataNames(data), purpose{
+	op := newOperation(b.ctx, c.principal, ActionAuthenticate, rd, gen, data, purpose{
 		What:      origin + " にログインします（利用者証明用電子証明書） log in to " + origin + " with the user-authentication certificate",
 		Items:     describeData(data),
 		Digest:    hex.EncodeToString(sum[:]),
