@@ -50,7 +50,10 @@ func TestQueueUnder200Clients(t *testing.T) {
 			case 0:
 				r = e.do("GET", "/v1/readers/sim/card", nil, app(tok))
 			case 1:
-				r = e.do("GET", "/v1/readers/sim/certificates/auth", nil, app(tok))
+				// Identifies the card, so it asks the terminal first: 200, or
+				// 202 and then the operation's result.
+				h := app(tok)
+				r = e.follow(e.do("GET", "/v1/readers/sim/certificates/auth", nil, h), h)
 			case 2:
 				r = e.do("POST", "/v1/readers/sim/read", []byte(`{"parts":["common"]}`), app(tok))
 			case 3:
