@@ -543,7 +543,7 @@ func (b *Bridge) handleCertificate(w http.ResponseWriter, r *http.Request) {
 		if at := rep.Attributes; at != nil {
 			out.Attributes = map[string]string{"name": at.Name, "address": at.Address, "sex": at.Sex}
 			if !at.BirthDate.IsZero() {
-				out.Attributes["birth_date"] = at.BirthDate.Format("2006-01-02")
+				out.Attributes["birth_date"] = at.BirthDate.String()
 			}
 		}
 		j, err := json.Marshal(out)

@@ -5,7 +5,6 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/mynakit/mynakit/myna"
 )
@@ -31,7 +30,7 @@ type Attributes struct {
 	Name                string    `json:"name"`
 	NameSubstitution    string    `json:"name_substitution,omitempty"` // one digit per character; 1 = substitute
 	Sex                 string    `json:"sex"`                         // male, female, not-applicable, unknown
-	BirthDate           time.Time `json:"-"`
+	BirthDate           myna.Date `json:"-"`
 	BirthEra            myna.Era  `json:"-"`
 	Address             string    `json:"address"`
 	AddressSubstitution string    `json:"address_substitution,omitempty"`
@@ -107,7 +106,7 @@ func ParseSubjectAltName(der []byte) (*Attributes, error) {
 		if len(bd) != 9 || bd[0] < '0' || bd[0] > '5' {
 			return nil, fmt.Errorf("birth date attribute %q: want era digit and YYYYMMDD", bd)
 		}
-		t, err := time.Parse("20060102", bd[1:])
+		t, err := myna.ParseCompactDate(bd[1:])
 		if err != nil {
 			return nil, fmt.Errorf("birth date attribute: %w", err)
 		}

@@ -38,7 +38,7 @@ func MatchTextFacts(a *Attributes, f TextFacts, textTied trust.Check) trust.Chec
 	if !sameText(a.Address, a.AddressSubstitution, f.Address) {
 		diff = append(diff, "address")
 	}
-	if a.BirthDate.IsZero() || myna.DateOf(a.BirthDate) != f.BirthDate {
+	if a.BirthDate.IsZero() || a.BirthDate != f.BirthDate {
 		diff = append(diff, "birth date")
 	}
 	if a.Sex != f.Sex {

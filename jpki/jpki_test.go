@@ -70,7 +70,7 @@ func TestParseSubjectAltName(t *testing.T) {
 		t.Fatal(err)
 	}
 	if a.Name != "黒桐　幹也" || a.Sex != "male" || a.Address != "東京都清瀬市観布子南１２－７－２０２" ||
-		a.BirthEra != myna.Showa || a.BirthDate.Format("2006-01-02") != "1980-02-17" || a.NameSubstitution != "00000" {
+		a.BirthEra != myna.Showa || a.BirthDate.String() != "1980-02-17" || a.NameSubstitution != "00000" {
 		t.Fatalf("parsed %+v", a)
 	}
 	if _, err := ParseSubjectAltName(marshalSAN(t, map[string]string{OIDBirthDate.String(): "X19800217"})); err == nil {

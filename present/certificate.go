@@ -72,7 +72,7 @@ func CertificateCheckOf(cert *x509.Certificate, verdict trust.Verdict, checks []
 	if at := attrs; at != nil {
 		h := &Holder{Name: at.Name, Address: at.Address, Sex: at.Sex, NameSubstitution: at.NameSubstitution, AddressSubstitution: at.AddressSubstitution}
 		if !at.BirthDate.IsZero() {
-			h.BirthDate = at.BirthDate.Format("2006-01-02")
+			h.BirthDate = at.BirthDate.String()
 		}
 		out.Attributes = h
 	}

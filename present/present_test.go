@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mynakit/mynakit/jpki"
+	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pdfsig"
 	"github.com/mynakit/mynakit/trust"
 )
@@ -84,7 +85,7 @@ var testChecks = []trust.Check{
 // reference), for a certificate with and without holder attributes.
 func TestCertificateCheckJSON(t *testing.T) {
 	cert := testCert(t)
-	attrs := &jpki.Attributes{Name: "見本　花子", Sex: "female", Address: "東京都千代田区", NameSubstitution: "0000", BirthDate: time.Date(1980, 2, 17, 0, 0, 0, 0, time.UTC)}
+	attrs := &jpki.Attributes{Name: "見本　花子", Sex: "female", Address: "東京都千代田区", NameSubstitution: "0000", BirthDate: myna.Date{Year: 1980, Month: time.February, Day: 17}}
 	for _, tc := range []struct {
 		name  string
 		attrs *jpki.Attributes
@@ -103,7 +104,7 @@ func TestCertificateCheckJSON(t *testing.T) {
 			if at := tc.attrs; at != nil {
 				m := map[string]any{"name": at.Name, "address": at.Address, "sex": at.Sex, "name_substitution": at.NameSubstitution, "address_substitution": at.AddressSubstitution}
 				if !at.BirthDate.IsZero() {
-					m["birth_date"] = at.BirthDate.Format("2006-01-02")
+					m["birth_date"] = at.BirthDate.String()
 				}
 				v["attributes"] = m
 			}

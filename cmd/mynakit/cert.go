@@ -124,7 +124,7 @@ func printCert(a *app, cert *x509.Certificate, rep *mynakit.CertificateReport) {
 		row("氏名 Name", at.Name)
 		row("住所 Address", at.Address)
 		if !at.BirthDate.IsZero() {
-			row("生年月日 Birth date", fmt.Sprintf("%s (%s)", at.BirthDate.Format("2006-01-02"), at.BirthEra))
+			row("生年月日 Birth date", fmt.Sprintf("%s (%s)", at.BirthDate.String(), at.BirthEra))
 		}
 		row("性別 Sex", at.Sex)
 		row("代替文字 Substitutions", fmt.Sprintf("name %s, address %s", orNone(at.NameSubstitution), orNone(at.AddressSubstitution)))

@@ -100,7 +100,7 @@ func TestReadersAcceptTheImage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if attrs.Name != "黒桐　幹也" || attrs.BirthEra != myna.Showa || attrs.BirthDate.Format("2006-01-02") != "1980-02-17" {
+			if attrs.Name != "黒桐　幹也" || attrs.BirthEra != myna.Showa || attrs.BirthDate.String() != "1980-02-17" {
 				t.Errorf("SAN attributes %+v", attrs)
 			}
 		}
