@@ -95,3 +95,18 @@ func FuzzParseDate(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseCompactDate(f *testing.F) {
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseCompactDate(s)
+		if err != nil {
+			return
+		}
+		if d.Compact() != s || DateOf(d.Time()) != d || d.Year < 1868 {
+			t.Fatalf("%q parses as %v", s, d)
+		}
+		if e, err := ParseDate(d.String()); err != nil || e != d {
+			t.Fatalf("%q: the dashed form does not parse back", s)
+		}
+	})
+}
