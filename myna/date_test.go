@@ -110,3 +110,26 @@ func FuzzParseCompactDate(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseCompactDate(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseCompactDate("19800217"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDateJSON(b *testing.B) {
+	d := Date{1980, time.February, 17}
+	b.ReportAllocs()
+	for b.Loop() {
+		js, err := json.Marshal(d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := json.Unmarshal(js, &d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
