@@ -200,6 +200,42 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 			}
 		})
 	})
+	t.Run("wrong PIN", func(t *testing.T) {
+		e := start(t, withoutCard())
+		ctx, cancel := chromedp.NewContext(bctx)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.b.OpenURL(time.Minute))); err != nil {
+			t.Fatal(err)
+		}
+		until(t, ctx, "the page is connected", `document.getElementById('connection').textContent.includes('接続しました')`)
+		if err := e.local.Insert(simReader); err != nil {
+			t.Fatal(err)
+		}
+		typeIntoConsent(t, ctx, "secret", "9999")
+		// The dialog stays, asks again with the tries left, and warns
+		// before the last try the bridge allows.
+		until(t, ctx, "the dialog asks again", `(() => {
+			const f = document.getElementById('consent-frame');
+			const d = f.contentDocument;
+			const l = d && d.querySelector('label[for=secret]');
+			return document.getElementById('consent-dialog').open && !document.getElementById('consent-warning').hidden && d.readyState === 'complete' && !!l && l.textContent.includes('残り2回');
+		})()`)
+		warn := text(t, ctx, `(() => { const w = document.getElementById('consent-warning'); return (w.hidden ? 'hidden ' : '') + w.className + ' ' + w.textContent; })()`)
+		if !strings.Contains(warn, "残り2回") || !strings.Contains(warn, "last-try") || !strings.Contains(warn, "2 tries left") || strings.HasPrefix(warn, "hidden") {
+			t.Errorf("warning after a wrong PIN: %q", warn)
+		}
+		if s := text(t, ctx, `document.getElementById('consent-frame').contentDocument.querySelector('label[for=secret]').textContent`); !strings.Contains(s, "残り2回") {
+			t.Errorf("the consent form's label: %q", s)
+		}
+		if s := text(t, ctx, `document.getElementById('photo-caption').textContent + '|' + document.getElementById('error').hidden + '|' + document.getElementById('again').hidden`); strings.Contains(s, "読み取り中") || !strings.HasSuffix(s, "|true|true") {
+			t.Errorf("caption, error and read-again after a wrong PIN: %q", s)
+		}
+		typeIntoConsent(t, ctx, "secret", simtest.PIN)
+		until(t, ctx, "the badge says genuine", `document.getElementById('badge').classList.contains('genuine') && !document.getElementById('consent-dialog').open`)
+		if s := text(t, ctx, `document.getElementById('photo-caption').textContent + (document.getElementById('consent-warning').hidden ? '' : ' (warning still shown)')`); strings.Contains(s, "読み取り中") || strings.Contains(s, "warning") {
+			t.Errorf("after the read: %q", s)
+		}
+	})
 	t.Run("cancel a waiting consent", func(t *testing.T) {
 		e := start(t, withoutCard())
 		ctx, cancel := chromedp.NewContext(bctx)
@@ -222,7 +258,7 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 		}
 		until(t, ctx, "the list empties", `document.getElementById('pending').hidden`)
 	})
-	t.Run("clinic", func(t *testing.T) {
+	clinic := func(t *testing.T, patient string, check func(ctx context.Context)) {
 		root := t.TempDir()
 		sc, err := oqssim.ParseScenarios([]byte(clinicScenario))
 		if err != nil {
@@ -238,15 +274,50 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 		counter(t, bctx, e, func(ctx context.Context) {
 			until(t, ctx, "the badge says genuine", `document.getElementById('badge').classList.contains('genuine')`)
 			// The patient's face result arrives from the terminal.
-			if _, err := term.EmitFace(context.Background(), "counter-patient"); err != nil {
+			if _, err := term.EmitFace(context.Background(), patient); err != nil {
 				t.Fatal(err)
 			}
+			until(t, ctx, "eligibility shows", `document.getElementById('eligibility-badge').textContent !== ''`)
+			check(ctx)
+		})
+	}
+	t.Run("clinic", func(t *testing.T) {
+		clinic(t, "counter-patient", func(ctx context.Context) {
 			until(t, ctx, "eligibility shows", `document.getElementById('eligibility-badge').textContent.includes('有効') && document.getElementById('eligibility-badge').textContent.includes('valid')`)
 			ratio := text(t, ctx, `document.getElementById('q-ratio').textContent`)
 			match := text(t, ctx, `document.getElementById('match').textContent`)
 			name := text(t, ctx, `document.getElementById('f-name').textContent`)
 			if !strings.Contains(ratio, "3割") || !strings.Contains(match, "一致") || strings.Contains(match, "一致しません") || name != "黒桐　幹也" {
 				t.Fatalf("ratio %q, match %q, card name %q", ratio, match, name)
+			}
+			// The label "Contribution ratio" does not run into the value.
+			if s := text(t, ctx, `(() => {
+				const dd = document.getElementById('q-ratio');
+				const dt = dd.parentElement.querySelector('dt');
+				const a = dt.getBoundingClientRect(), b = dd.getBoundingClientRect();
+				const r = document.createRange(); r.selectNodeContents(dt);
+				const t = r.getBoundingClientRect();
+				return t.right <= b.left ? 'apart' : 'overlap ' + t.right + ' > ' + b.left + ' ' + a.right;
+			})()`); s != "apart" {
+				t.Errorf("the ratio's label and value: %s", s)
+			}
+		})
+	})
+	t.Run("clinic mismatch", func(t *testing.T) {
+		clinic(t, "other-patient", func(ctx context.Context) {
+			until(t, ctx, "the result says check", `document.getElementById('eligibility-badge').textContent.includes('要確認')`)
+			badges := text(t, ctx, `[...document.querySelectorAll('#clinic .badge')].filter(b => !b.hidden && b.offsetParent).map(b => b.textContent).join('|')`)
+			if strings.Contains(badges, "有効") || !strings.Contains(badges, "要確認") {
+				t.Errorf("clinic badges on a mismatch: %q", badges)
+			}
+			if s := text(t, ctx, `(() => {
+				const b = document.getElementById('eligibility-badge'), m = document.getElementById('match'), d = document.querySelector('#clinic-result dl');
+				return [b.className, getComputedStyle(b).backgroundColor, document.getElementById('clinic-result').className, b.getBoundingClientRect().top < d.getBoundingClientRect().top && m.getBoundingClientRect().top < d.getBoundingClientRect().top].join(' ');
+			})()`); s != "badge check rgb(163, 13, 13) mismatch true" {
+				t.Errorf("the mismatch state: %q", s)
+			}
+			if s := text(t, ctx, `document.getElementById('match').textContent`); !strings.Contains(s, "一致しません") {
+				t.Errorf("match line %q", s)
 			}
 		})
 	})
@@ -288,6 +359,24 @@ const clinicScenario = `scenarios:
         Sex1: "1"
         Birthdate: "19800217"
         InsuredPartialContributionRatio: "030"
+        InsurerName: 模擬健康保険組合
+  - name: other-patient
+    kind: valid
+    match: {insurer: "01130012", symbol: "7", number: "2", branch: "00", birth: "19781221"}
+    validity: "1"
+    results:
+      - InsuredCardClassification: "01"
+        InsurerNumber: "01130012"
+        InsuredCardSymbol: "7"
+        InsuredIdentificationNumber: "2"
+        InsuredBranchNumber: "00"
+        PersonalFamilyClassification: "1"
+        InsuredName: 両儀　式
+        Name: 両儀　式
+        NameKana: ﾘｮｳｷﾞ ｼｷ
+        Sex1: "2"
+        Birthdate: "19781221"
+        InsuredPartialContributionRatio: "010"
         InsurerName: 模擬健康保険組合
 `
 

@@ -222,7 +222,13 @@
     show($('card'), true);
     $('reader-name').textContent = '(' + reader + ')';
     jaEn($('progress'), '読み取りを始めます', 'starting to read…');
-    const mine = cur;
+    request(cur);
+  }
+
+  // request asks the bridge for the read of mine.reader (again, after a
+  // wrong secret: the dialog stays open meanwhile).
+  async function request(mine) {
+    const reader = mine.reader;
     let res, body;
     try {
       res = await api('/v1/readers/' + encodeURIComponent(reader) + '/read', {
@@ -247,7 +253,7 @@
     } else if (res.status === 202) {
       cur.op = body.id;
       onOperation(body);
-    } else {
+    } else if (!(body.error && retryable(body.error))) {
       showError(body.error || { message: String(res.status) });
     }
   }
@@ -255,14 +261,25 @@
   function onOperation(op) {
     if (!cur || op.id !== cur.op) return;
     if (op.state === 'consent' && op.consent_url) {
+      cur.retrying = false;
+      if (op.secret && op.secret.retry) {
+        wrongSecret(op.secret.remaining);
+        if (cur.asked !== op.secret) reloadConsent();
+      }
+      cur.asked = op.secret || null;
       showConsent(op.consent_url);
-    } else {
+      jaEn($('photo-caption'), '顔写真: 暗証番号の入力待ち', 'photo: waiting for the holder');
+      $('consent-progress').textContent = '';
+    } else if (!cur.retrying && op.state !== 'running') {
+      // While the card is read after the answer, the dialog stays: a
+      // wrong secret asks again in it. The first facts close it.
       hideConsent();
     }
     if (op.state === 'done') {
       fetchResult(op.id);
     } else if (op.state === 'failed' || op.state === 'cancelled') {
       if (op.error && op.error.code === 'card-removed') return; // the removal clears the screen
+      if (op.state === 'failed' && op.error && retryable(op.error)) return;
       showError(op.error || { message: op.state });
     }
   }
@@ -283,6 +300,55 @@
     finishRead();
   }
 
+  // wrongSecret warns in the dialog: the tries left, and before the last
+  // try the bridge allows (it never spends the very last one).
+  function wrongSecret(left) {
+    const w = $('consent-warning');
+    if (typeof left !== 'number' || left < 0) {
+      jaEn(w, '入力が違います。もう一度入力してください。', 'Wrong value: please type it again.');
+      w.className = 'problem';
+    } else if (left <= 2) {
+      jaEn(w, '⚠ 暗証番号が違います。残り' + left + '回。次に間違えると、このブリッジでは照合しません（市区町村の窓口へ）。',
+        'Wrong PIN: ' + left + ' tries left. One more wrong try and the bridge will not try the card again (go to the municipality).');
+      w.className = 'problem last-try';
+    } else {
+      jaEn(w, '暗証番号が違います。残り' + left + '回。もう一度入力してください。', 'Wrong PIN: ' + left + ' tries left. Please type it again.');
+      w.className = 'problem';
+    }
+    w.dataset.left = String(left);
+    show(w, true);
+  }
+
+  function reloadConsent() {
+    const frame = $('consent-frame');
+    if (frame.dataset.path) {
+      frame.addEventListener('load', () => frame.focus(), { once: true });
+      frame.src = frame.dataset.path;
+    }
+  }
+
+  // retryable keeps the consent dialog open after a wrong secret (the
+  // holder types it again, with the tries left and a warning before the
+  // last try the bridge allows) or while the origin must wait.
+  function retryable(err) {
+    const mine = cur;
+    let wait = 0;
+    if (err.code === 'wrong-secret' && typeof err.remaining === 'number' && err.remaining > 1) {
+      wrongSecret(err.remaining);
+      mine.afterWrong = true;
+    } else if (err.code === 'rate-limited' && mine.afterWrong) {
+      // The bridge slows wrong secrets down: ask again once it lets us.
+      wait = Math.min(60, Math.max(1, err.retry_after || 1));
+      jaEn($('consent-progress'), '少しお待ちください（' + wait + '秒）', 'please wait (' + wait + ' s)');
+    } else {
+      return false;
+    }
+    mine.op = null;
+    mine.retrying = true;
+    setTimeout(() => { if (cur === mine) request(mine); }, wait * 1000);
+    return true;
+  }
+
   function finishRead() {
     if (!cur) return;
     cur.finished = true;
@@ -300,6 +366,7 @@
     const badge = $('badge');
     badge.className = 'badge unknown';
     jaEn(badge, '読み取りできませんでした', 'not read');
+    if (!cur || !cur.photoURL) jaEn($('photo-caption'), '顔写真: 読み取れませんでした', 'photo: not read');
   }
 
   // --- the consent page, in a dialog ---
@@ -316,6 +383,8 @@
   }
 
   function hideConsent() {
+    show($('consent-warning'), false);
+    $('consent-progress').textContent = '';
     const dlg = $('consent-dialog');
     const frame = $('consent-frame');
     if (dlg.open) dlg.close();
@@ -473,6 +542,7 @@
         break;
       case 'facts':
         if (cur && d.operation === cur.op) {
+          if (!cur.retrying) hideConsent();
           renderReport(d.report);
           if (d.photo_url) loadPhoto(d.photo_url, false);
         }
@@ -554,7 +624,8 @@
     if (!clinicMode) return;
     show($('clinic-result'), false);
     show($('clinic-waiting'), true);
-    for (const id of ['q-name', 'q-birth', 'q-insurer', 'q-ratio', 'match', 'match-details', 'eligibility-badge']) $(id).textContent = '';
+    for (const id of ['q-name', 'q-birth', 'q-insurer', 'q-ratio', 'match', 'match-details', 'eligibility-badge', 'eligibility-note']) $(id).textContent = '';
+    $('clinic-result').classList.remove('mismatch');
   }
 
   function onFace(name, f) {
@@ -568,8 +639,18 @@
       jaEn(badge, '読めません', 'unreadable result: ' + (f.error || ''));
       return;
     }
-    badge.className = 'badge ' + (e.success ? 'valid' : 'invalid');
-    jaEn(badge, e.validity.ja || '不明', e.validity.en || 'unknown');
+    // Patient match comes first: a result that does not match the card
+    // read here is 「要確認」, whatever its validity says.
+    const mismatch = !!(f.match && !f.match.agrees);
+    $('clinic-result').classList.toggle('mismatch', mismatch);
+    if (mismatch) {
+      badge.className = 'badge check';
+      jaEn(badge, '⚠ 要確認', 'check: the result is not for this card');
+      jaEn($('eligibility-note'), '資格確認の結果（カードと一致しないため参考）: ' + (e.validity.ja || '不明'), 'eligibility result, for reference only: ' + (e.validity.en || 'unknown'));
+    } else {
+      badge.className = 'badge ' + (e.success ? 'valid' : 'invalid');
+      jaEn(badge, e.validity.ja || '不明', e.validity.en || 'unknown');
+    }
     const q = (e.qualifications || [])[0];
     if (q) {
       $('q-name').textContent = q.name || '';
@@ -578,6 +659,7 @@
       if (q.contribution_ratio) $('q-ratio').textContent = q.contribution_ratio.label + ' (' + q.contribution_ratio.percent + '%)';
     }
     const m = $('match');
+    m.className = '';
     const details = $('match-details');
     details.textContent = '';
     if (!f.match) {
@@ -585,7 +667,8 @@
     } else if (f.match.agrees) {
       jaEn(m, '✔ 氏名・生年月日がカードと一致', 'name and birth date match the card');
     } else {
-      jaEn(m, '✖ カードと一致しません', 'does not match the card');
+      m.className = 'problem';
+      jaEn(m, '✖ カードと一致しません。本人かどうか確認してください', 'does not match the card: check who the patient is');
       for (const d of f.match.disagreements || []) {
         const li = document.createElement('li');
         li.textContent = d.detail + (d.card ? ' — カード card: ' + d.card : '') + (d.result ? ' / 結果 result: ' + d.result : '');
