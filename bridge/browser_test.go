@@ -178,7 +178,7 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 			if s := text(t, ctx, `document.getElementById('test-anchors').hidden ? 'hidden' : 'shown'`); s != "shown" {
 				t.Error("the test-anchor warning is not shown for the simulator's keys")
 			}
-			for id, want := range map[string]string{"f-card-expiry": "2035-02-17", "f-cert-expiry": "2030-02-17", "f-birth": "1980-02-17", "f-sex": "男"} {
+			for id, want := range map[string]string{"f-card-expiry": "2035-02-17 (令和17年2月17日)", "f-cert-expiry": "2030-02-17 (令和12年2月17日)", "f-birth": "1980-02-17 (昭和55年2月17日)", "f-sex": "男"} {
 				if s := text(t, ctx, `document.getElementById('`+id+`').textContent`); !strings.Contains(s, want) {
 					t.Errorf("%s: %q, want %q", id, s, want)
 				}
@@ -284,6 +284,9 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 	t.Run("clinic", func(t *testing.T) {
 		clinic(t, "counter-patient", func(ctx context.Context) {
 			until(t, ctx, "eligibility shows", `document.getElementById('eligibility-badge').textContent.includes('有効') && document.getElementById('eligibility-badge').textContent.includes('valid')`)
+			if s := text(t, ctx, `document.getElementById('q-birth').textContent`); s != "1980-02-17 (昭和55年2月17日)" {
+				t.Errorf("eligibility birth date %q", s)
+			}
 			ratio := text(t, ctx, `document.getElementById('q-ratio').textContent`)
 			match := text(t, ctx, `document.getElementById('match').textContent`)
 			name := text(t, ctx, `document.getElementById('f-name').textContent`)

@@ -63,6 +63,21 @@
   };
   const sexWords = { male: ['男', 'male'], female: ['女', 'female'], 'not-applicable': ['適用不能', 'not applicable'], unknown: ['不明', 'unknown'] };
 
+  // dateLabel writes an ISO date (or YYYYMMDD) as the CLI does: ISO, then
+  // 和暦 — "1980-02-17 (昭和55年2月17日)". Era starts: card reference §3.6.
+  const eras = [['令和', 2019, 5, 1], ['平成', 1989, 1, 8], ['昭和', 1926, 12, 25], ['大正', 1912, 7, 30], ['明治', 1868, 1, 25]];
+  function dateLabel(s) {
+    const m = /^(\d{4})-?(\d{2})-?(\d{2})/.exec(String(s || ''));
+    if (!m) return String(s || '');
+    const y = +m[1], mo = +m[2], d = +m[3];
+    const iso = m[1] + '-' + m[2] + '-' + m[3];
+    const key = y * 10000 + mo * 100 + d;
+    for (const [name, ey, em, ed] of eras) {
+      if (key >= ey * 10000 + em * 100 + ed) return iso + ' (' + name + (y - ey + 1) + '年' + mo + '月' + d + '日)';
+    }
+    return iso;
+  }
+
   // ja/en writes "日本語 English" into el, the English marked as such.
   function jaEn(el, ja, en) {
     el.textContent = '';
@@ -406,7 +421,7 @@
     if (r.text) {
       $('f-name').textContent = r.text.name || '';
       $('f-address').textContent = r.text.address || '';
-      $('f-birth').textContent = r.text.birth_date || '';
+      $('f-birth').textContent = dateLabel(r.text.birth_date);
       const sx = sexWords[r.text.sex];
       if (sx) jaEn($('f-sex'), sx[0], sx[1]);
       if (r.text.my_number) {
@@ -418,14 +433,14 @@
       }
     }
     if (r.surface) {
-      if (!$('f-birth').textContent) $('f-birth').textContent = r.surface.birth_date || '';
+      if (!$('f-birth').textContent) $('f-birth').textContent = dateLabel(r.surface.birth_date);
       const sx = sexWords[r.surface.sex];
       if (sx && !$('f-sex').textContent) jaEn($('f-sex'), sx[0], sx[1]);
     }
     const exp = r.expiry || {};
     if (exp.card) {
       const dd = $('f-card-expiry');
-      dd.textContent = exp.card + (exp.card_expired ? ' (期限切れ expired)' : '') + ' ';
+      dd.textContent = dateLabel(exp.card) + (exp.card_expired ? ' (期限切れ expired)' : '') + ' ';
       if (!exp.card_signed) {
         const u = document.createElement('span');
         u.className = 'unsigned';
@@ -434,7 +449,7 @@
       }
     }
     if (exp.auth_certificate) {
-      $('f-cert-expiry').textContent = exp.auth_certificate.slice(0, 10) + (exp.certificate_expired ? ' (期限切れ expired)' : '') + (exp.revoked ? ' (失効 revoked)' : '');
+      $('f-cert-expiry').textContent = dateLabel(exp.auth_certificate.slice(0, 10)) + (exp.certificate_expired ? ' (期限切れ expired)' : '') + (exp.revoked ? ' (失効 revoked)' : '');
     }
   }
 
@@ -654,7 +669,7 @@
     const q = (e.qualifications || [])[0];
     if (q) {
       $('q-name').textContent = q.name || '';
-      $('q-birth').textContent = q.birth_date || '';
+      $('q-birth').textContent = dateLabel(q.birth_date);
       $('q-insurer').textContent = (q.insurer_name || '') + ' (' + (q.insurer_number || '') + ')';
       if (q.contribution_ratio) $('q-ratio').textContent = q.contribution_ratio.label + ' (' + q.contribution_ratio.percent + '%)';
     }
