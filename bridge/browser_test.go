@@ -175,6 +175,11 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 			if s := text(t, ctx, `document.getElementById('badge').getAttribute('role') + ' ' + document.getElementById('failed-box').hidden`); s != "status true" {
 				t.Errorf("badge role and failed list: %s", s)
 			}
+			// The photo at three times its stored pixels, smoothly scaled.
+			until(t, ctx, "the photo is enlarged", `document.getElementById('photo').width > 0 && document.getElementById('photo').width === 3 * document.getElementById('photo').naturalWidth`)
+			if s := text(t, ctx, `(() => { const i = document.getElementById('photo'); const r = i.getBoundingClientRect(); return [getComputedStyle(i).imageRendering, Math.round(r.width) >= 3 * i.naturalWidth, i.naturalWidth > 0].join(' '); })()`); s != "auto true true" {
+				t.Errorf("photo rendering, shown width ≥ 3× stored, has pixels: %s", s)
+			}
 			if s := text(t, ctx, `document.getElementById('test-anchors').hidden ? 'hidden' : 'shown'`); s != "shown" {
 				t.Error("the test-anchor warning is not shown for the simulator's keys")
 			}

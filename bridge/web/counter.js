@@ -215,6 +215,7 @@
     show($('error'), false);
     const img = $('photo');
     img.removeAttribute('src');
+    img.removeAttribute('width');
     show(img, false);
     $('reveal-purpose').value = '';
     show($('reveal-form'), false);
@@ -528,6 +529,9 @@
     if (cur !== mine) return;
     cur.photoURL = URL.createObjectURL(blob);
     const img = $('photo');
+    // Three times the stored pixels, smoothly scaled, so that a clerk
+    // can compare it with a face.
+    img.addEventListener('load', () => { if (img.naturalWidth) img.width = img.naturalWidth * 3; }, { once: true });
     img.src = cur.photoURL;
     show(img, true);
     jaEn($('photo-caption'), '顔写真（J-LIS署名を確認済み）', 'photo (J-LIS signature verified)');
