@@ -174,7 +174,7 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 			if raw, err := os.ReadFile(e.log.Path()); err != nil || strings.Contains(string(raw), "537686677188") {
 				t.Errorf("the access log holds the My Number (or cannot be read: %v)", err)
 			}
-			screens(t, ctx, "counter", "#badge", "#f-mynumber")
+			screens(t, ctx, "counter", "#badge", "#f-mynumber", "button")
 			if s := text(t, ctx, `document.getElementById('badge').getAttribute('role') + ' ' + document.getElementById('failed-box').hidden`); s != "status true" {
 				t.Errorf("badge role and failed list: %s", s)
 			}
@@ -330,14 +330,14 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 			if s := text(t, ctx, `document.getElementById('match').textContent`); !strings.Contains(s, "一致しません") {
 				t.Errorf("match line %q", s)
 			}
-			screens(t, ctx, "clinic-mismatch", "#badge")
+			screens(t, ctx, "clinic-mismatch", "#badge", "#eligibility-badge", "#match")
 		})
 	})
 }
 
 // screens checks the page at 1280×900 and 1024×768: Japanese renders
 // with real glyphs (not the missing-glyph box), the elements named are
-// visible without scrolling (not yet every button, nor the clinic result:
+// visible without scrolling (in clinic mode, not yet the card's buttons:
 // see issue 17), every control has a label; and it writes a
 // screenshot of each into the artifact directory ($MYNAKIT_ARTIFACTS, or
 // bridge/testdata/screenshots, which git ignores).

@@ -728,6 +728,8 @@
       refreshPending();
     }, () => { if (token) jaEn($('connection'), '再接続中', 'reconnecting…'); });
     if (clinicMode) {
+      // Patient match comes first: the eligibility result above the card.
+      $('main').insertBefore($('clinic'), $('waiting'));
       show($('clinic'), true);
       follow('/v1/oqs/events', onFace);
     }
