@@ -406,7 +406,7 @@ func revealEntries(t *testing.T, e *env) []accesslog.Entry {
 	}
 	var out []accesslog.Entry
 	for _, en := range entries {
-		if en.Action == bridge.ActionRevealMyNumber {
+		if en.Action == string(bridge.ActionRevealMyNumber) {
 			out = append(out, en)
 		}
 	}

@@ -103,10 +103,6 @@ type RevealRequest struct {
 	Purpose string `json:"purpose"`
 }
 
-// ActionRevealMyNumber is the access log's action for a My Number shown
-// in full on the counter page; the entry's Note is the stated purpose.
-const ActionRevealMyNumber = "reveal-my-number"
-
 // handleReveal records, before the page shows it, that the counter shows
 // a My Number in full and why. The number itself is already in the page
 // (the read's result) and is never sent here, nor logged: the entry names
@@ -137,7 +133,7 @@ func (b *Bridge) handleReveal(w http.ResponseWriter, r *http.Request) {
 		card = rd.cardID
 	}
 	b.mu.Unlock()
-	err := b.logged(accesslog.Entry{Origin: b.self, Reader: q.Reader, Action: ActionRevealMyNumber, Data: []string{"my-number"}, Card: card, Note: purpose}, func(e *accesslog.Entry) error {
+	err := b.logged(accesslog.Entry{Origin: b.self, Reader: q.Reader, Action: string(ActionRevealMyNumber), Data: []string{string(DataMyNumber)}, Card: card, Note: purpose}, func(e *accesslog.Entry) error {
 		e.Outcome = "ok"
 		return nil
 	})

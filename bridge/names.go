@@ -30,6 +30,11 @@ const (
 	ActionOQSFaceFolder Action = "oqs-face-folder"
 )
 
+// ActionRevealMyNumber: the person at the counter chose to see the whole
+// My Number (an access-log entry with the stated purpose, never the
+// number; not an operation).
+const ActionRevealMyNumber Action = "reveal-my-number"
+
 // operationActions are the actions of operations, in the order of the
 // OpenAPI document's enum.
 var operationActions = []Action{ActionStatus, ActionRead, ActionPhoto, ActionQR, ActionCertificate, ActionAuthenticate, ActionSign, ActionPair}
@@ -51,6 +56,7 @@ const (
 	DataSignCertificate Data = "sign-certificate"
 	DataPINStatus       Data = "pin-status"
 	DataEligibility     Data = "eligibility"
+	DataMyNumber        Data = "my-number"
 )
 
 // dataWords puts each Data in words, Japanese then English, for the
@@ -67,6 +73,7 @@ var dataWords = map[Data]string{
 	DataSignKey:         "署名用の鍵（署名用パスワード） the signing key (signing password)",
 	DataSignCertificate: "署名用電子証明書（氏名・住所・生年月日・性別を含む） the signing certificate, which holds the name, address, birth date and sex",
 	DataPINStatus:       "暗証番号の残り回数 the tries left on each PIN",
+	DataMyNumber:        "個人番号（全桁） the whole My Number",
 	DataEligibility:     "資格確認の結果: 患者の氏名・生年月日・住所・保険者番号 the eligibility results: each patient's name, birth date, address and insurance numbers",
 }
 
