@@ -32,7 +32,7 @@
     'presence:surface': ['券面事項確認APのカード存在証明', 'proof that the card-face chip is in the reader'],
     'presence:text': ['券面事項入力補助APのカード存在証明', 'proof that the text applet\'s chip is in the reader'],
     'presence:jpki': ['利用者証明用の鍵の存在証明', 'proof that the chip holds the authentication key'],
-    'binding:text-code-a': ['個人番号による2つのAPの結び付き', 'the text data tied to the chip by the My Number'],
+    'binding:text-code-a': ['券面事項確認APが個人番号（照合番号A）を受け付けた（状態語のみ・証明ではない）', 'the card face accepted the My Number as 照合番号A (a status word, not a proof)'],
     'binding:sign-certificate': ['署名用電子証明書とカードの結び付き', 'the signing certificate tied to the chip'],
     'card:applets': ['カードのAPがすべてそろっていること', 'the card has every applet'],
     'card:presence': ['読み取った情報とカードの結び付き', 'what was read is tied to the chip'],
