@@ -134,7 +134,7 @@ var forbidden = []string{
 // beside the repository ("shared/trust/…").
 var sharedPathRe = regexp.MustCompile(`(^|[\s"'(\x60])` + "shared" + `/`)
 
-// repoFiles lists every .go, .md and .sh file of the repository, skipping
+// repoFiles lists every .go, .md, .sh, .js and .html file of the repository, skipping
 // hidden directories.
 func repoFiles(t *testing.T, root string) []string {
 	t.Helper()
@@ -153,7 +153,7 @@ func repoFiles(t *testing.T, root string) []string {
 			return nil
 		}
 		switch filepath.Ext(path) {
-		case ".go", ".md", ".sh":
+		case ".go", ".md", ".sh", ".js", ".html":
 			files = append(files, path)
 		}
 		return nil

@@ -64,7 +64,7 @@
   const sexWords = { male: ['男', 'male'], female: ['女', 'female'], 'not-applicable': ['適用不能', 'not applicable'], unknown: ['不明', 'unknown'] };
 
   // dateLabel writes an ISO date (or YYYYMMDD) as the CLI does: ISO, then
-  // 和暦 — "1980-02-17 (昭和55年2月17日)". Era starts: card reference §3.6.
+  // 和暦 — "1980-02-17 (昭和55年2月17日)". Era starts: docs/card.md §3.6.
   const eras = [['令和', 2019, 5, 1], ['平成', 1989, 1, 8], ['昭和', 1926, 12, 25], ['大正', 1912, 7, 30], ['明治', 1868, 1, 25]];
   function dateLabel(s) {
     const m = /^(\d{4})-?(\d{2})-?(\d{2})/.exec(String(s || ''));
