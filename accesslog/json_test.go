@@ -3,39 +3,11 @@ package accesslog
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"testing"
 	"time"
+
+	"github.com/mynakit/mynakit/internal/golden"
 )
-
-func indentJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func goldenJSON(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := "testdata/" + name
-	if os.Getenv("MYNAKIT_WRITE_TESTDATA") != "" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (MYNAKIT_WRITE_TESTDATA=1 after a deliberate change):\n%s", path, got)
-	}
-}
 
 // TestVerificationJSON: a check's JSON is the map the command-line tool
 // built before it had a type (kept here as the reference) — for a damaged
@@ -49,12 +21,12 @@ func TestVerificationJSON(t *testing.T) {
 		file string
 	}{{damaged, "verification-damaged.golden.json"}, {intact, "verification-intact.golden.json"}} {
 		path := "/var/lib/mynakit/access.log"
-		want := indentJSON(t, map[string]any{"path": path, "intact": tc.rep.Intact(), "entries": tc.rep.Entries, "head": tc.rep.Head, "problems": tc.rep.Problems})
-		got := indentJSON(t, tc.rep.Verification(path))
+		want := golden.Indented(t, map[string]any{"path": path, "intact": tc.rep.Intact(), "entries": tc.rep.Entries, "head": tc.rep.Head, "problems": tc.rep.Problems})
+		got := golden.Indented(t, tc.rep.Verification(path))
 		if !bytes.Equal(got, want) {
 			t.Fatalf("typed JSON differs from the map form:\n%s\nwant\n%s", got, want)
 		}
-		goldenJSON(t, tc.file, got)
+		golden.Check(t, tc.file, got)
 	}
 }
 
@@ -68,5 +40,5 @@ func TestEntryJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goldenJSON(t, "entry.golden.json", append(b, '\n'))
+	golden.Check(t, "entry.golden.json", append(b, '\n'))
 }

@@ -1,14 +1,12 @@
 package doctor
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/mynakit/mynakit/internal/golden"
 )
 
 // TestReportJSONGolden: `doctor --json` is Report's own JSON, fixed by a
@@ -35,21 +33,5 @@ func TestReportJSONGolden(t *testing.T) {
 		AccessLog: func() (LogState, error) { return LogState{Path: "/var/lib/mynakit/access.log", Entries: 12}, nil },
 	})
 	r.Version = "test"
-	got, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden := filepath.Join("testdata", "report.golden.json")
-	if os.Getenv("MYNAKIT_WRITE_TESTDATA") != "" {
-		if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (MYNAKIT_WRITE_TESTDATA=1 writes it)", err)
-	}
-	if !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace(want)) {
-		t.Fatalf("doctor JSON changed:\n%s", got)
-	}
+	golden.Check(t, "report.golden.json", golden.Indented(t, r))
 }

@@ -4,40 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/mynakit/mynakit/internal/golden"
 )
-
-func goldenJSON(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := "testdata/" + name
-	if os.Getenv("MYNAKIT_WRITE_TESTDATA") != "" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (MYNAKIT_WRITE_TESTDATA=1 after a deliberate change):\n%s", path, got)
-	}
-}
-
-// jsonLine is the command-line tool's one-object-a-line encoding.
-func jsonLine(t *testing.T, v any) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 func faceResult(t *testing.T) FaceResult {
 	t.Helper()
@@ -81,7 +53,7 @@ func oldFaceLine(t *testing.T, f FaceResult, card CardFacts) []byte {
 			}
 		}
 	}
-	return jsonLine(t, out)
+	return golden.Line(t, out)
 }
 
 // TestFaceReportJSON: a face report's line equals the line the
@@ -103,11 +75,11 @@ func TestFaceReportJSON(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			card := tc.card
-			got := jsonLine(t, NewFaceReport(tc.f, &card))
+			got := golden.Line(t, NewFaceReport(tc.f, &card))
 			if want := oldFaceLine(t, tc.f, tc.card); !bytes.Equal(got, want) {
 				t.Fatalf("FaceReport differs from the hand-built line:\n%s\nwant\n%s", got, want)
 			}
-			goldenJSON(t, tc.file, got)
+			golden.Check(t, tc.file, got)
 		})
 	}
 	if len(NewFaceReport(good, &CardFacts{Name: "別人　太郎"}).Disagreements()) == 0 {
@@ -129,7 +101,7 @@ func TestEligibilityJSON(t *testing.T) {
 	if err := enc.Encode(Summarize(msg, KindConfirmResult)); err != nil {
 		t.Fatal(err)
 	}
-	goldenJSON(t, "eligibility.golden.json", b.Bytes())
+	golden.Check(t, "eligibility.golden.json", b.Bytes())
 }
 
 // TestConfirmReportJSON: a confirmation's JSON, answered and pending, is
@@ -150,9 +122,9 @@ func TestConfirmReportJSON(t *testing.T) {
 		}
 		return b.Bytes()
 	}
-	goldenJSON(t, "confirm-report.golden.json", indent(res.Report()))
+	golden.Check(t, "confirm-report.golden.json", indent(res.Report()))
 	te := &TimeoutError{Job: Job{ID: "20250301-0002"}, Waited: 90 * time.Second}
-	goldenJSON(t, "confirm-pending.golden.json", indent(PendingReport(te.Job, te)))
+	golden.Check(t, "confirm-pending.golden.json", indent(PendingReport(te.Job, te)))
 }
 
 // TestFaceReportCounterJSON: the counter page's form equals what the
@@ -216,7 +188,7 @@ func TestFaceReportCounterJSON(t *testing.T) {
 			if want := render(tc.f, tc.card); !bytes.Equal(got, want) {
 				t.Fatalf("counter form differs from the bridge's:\n%s\nwant\n%s", got, want)
 			}
-			goldenJSON(t, tc.file, append(got, '\n'))
+			golden.Check(t, tc.file, append(got, '\n'))
 		})
 	}
 }

@@ -6,12 +6,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/json"
 	"math/big"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/mynakit/mynakit/internal/golden"
 	"github.com/mynakit/mynakit/jpki"
 	"github.com/mynakit/mynakit/myna"
 	"github.com/mynakit/mynakit/pdfsig"
@@ -41,39 +40,6 @@ func testCert(t *testing.T) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// encode is the command-line tool's JSON encoding (indented, HTML left
-// alone).
-func encode(t *testing.T, v any) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// golden compares got with testdata/name, rewriting it when
-// MYNAKIT_WRITE_TESTDATA is set.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := "testdata/" + name
-	if os.Getenv("MYNAKIT_WRITE_TESTDATA") != "" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (MYNAKIT_WRITE_TESTDATA=1 after a deliberate change):\n%s", path, got)
-	}
 }
 
 var testChecks = []trust.Check{
@@ -108,12 +74,12 @@ func TestCertificateCheckJSON(t *testing.T) {
 				}
 				v["attributes"] = m
 			}
-			want := encode(t, v)
-			got := encode(t, CertificateCheckOf(cert, trust.Genuine, testChecks, tc.attrs))
+			want := golden.Indented(t, v)
+			got := golden.Indented(t, CertificateCheckOf(cert, trust.Genuine, testChecks, tc.attrs))
 			if !bytes.Equal(got, want) {
 				t.Fatalf("typed JSON differs from the map form:\n%s\nwant\n%s", got, want)
 			}
-			golden(t, tc.file, got)
+			golden.Check(t, tc.file, got)
 		})
 	}
 }
@@ -149,12 +115,12 @@ func TestSignatureJSON(t *testing.T) {
 			if len(res.Warnings) > 0 {
 				v["warnings"] = res.Warnings
 			}
-			want := encode(t, v)
-			got := encode(t, SignatureOf(res))
+			want := golden.Indented(t, v)
+			got := golden.Indented(t, SignatureOf(res))
 			if !bytes.Equal(got, want) {
 				t.Fatalf("typed JSON differs from the map form:\n%s\nwant\n%s", got, want)
 			}
-			golden(t, tc.file, got)
+			golden.Check(t, tc.file, got)
 		})
 	}
 }
@@ -211,13 +177,13 @@ func TestPDFJSON(t *testing.T) {
 		}
 		sigs[i] = j
 	}
-	want := encode(t, map[string]any{"verdict": res.Verdict, "size": res.Size, "revisions": res.Revisions, "signatures": sigs, "checks": res.Checks})
-	got := encode(t, PDFOf(res))
+	want := golden.Indented(t, map[string]any{"verdict": res.Verdict, "size": res.Size, "revisions": res.Revisions, "signatures": sigs, "checks": res.Checks})
+	got := golden.Indented(t, PDFOf(res))
 	if !bytes.Equal(got, want) {
 		t.Fatalf("typed JSON differs from the map form:\n%s\nwant\n%s", got, want)
 	}
-	golden(t, "pdf.golden.json", got)
-	if got := encode(t, PDFOf(&pdfsig.Result{})); !bytes.Contains(got, []byte(`"signatures": []`)) {
+	golden.Check(t, "pdf.golden.json", got)
+	if got := golden.Indented(t, PDFOf(&pdfsig.Result{})); !bytes.Contains(got, []byte(`"signatures": []`)) {
 		t.Errorf("a PDF without signatures: %s", got)
 	}
 }
@@ -226,11 +192,11 @@ func TestPDFJSON(t *testing.T) {
 // before it had a type, and the golden file; no readers is an empty list.
 func TestReadersJSON(t *testing.T) {
 	list := []Reader{ReaderOf("ACS ACR39U 00 00", true, []byte{0x3B, 0xE0, 0x00, 0xff}), ReaderOf("Sony <RC-S380> & more", false, nil)}
-	if got, want := encode(t, ReaderList(list)), encode(t, map[string]any{"readers": list}); !bytes.Equal(got, want) {
+	if got, want := golden.Indented(t, ReaderList(list)), golden.Indented(t, map[string]any{"readers": list}); !bytes.Equal(got, want) {
 		t.Fatalf("typed JSON differs from the map form:\n%s\nwant\n%s", got, want)
 	}
-	golden(t, "readers.golden.json", encode(t, ReaderList(list)))
-	if got := encode(t, ReaderList(nil)); !bytes.Equal(got, []byte("{\n  \"readers\": []\n}\n")) {
+	golden.Check(t, "readers.golden.json", golden.Indented(t, ReaderList(list)))
+	if got := golden.Indented(t, ReaderList(nil)); !bytes.Equal(got, []byte("{\n  \"readers\": []\n}\n")) {
 		t.Errorf("no readers: %s", got)
 	}
 }
