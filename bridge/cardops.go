@@ -322,6 +322,13 @@ func (b *Bridge) read(ctx context.Context, card *mynakit.Card, op *operation, ro
 		if !logOK {
 			return
 		}
+		if p.Part == mynakit.PartSurface {
+			if fi := faceImagesOf(p.Report); fi != nil {
+				op.mu.Lock()
+				op.faceImages = fi
+				op.mu.Unlock()
+			}
+		}
 		if p.Part == mynakit.PartSurface && ro.Photo {
 			if png := photoPNG(p.Report); png != nil {
 				op.mu.Lock()
@@ -343,6 +350,13 @@ func (b *Bridge) read(ctx context.Context, card *mynakit.Card, op *operation, ro
 	res.json, res.verdict = j, string(rep.Verdict)
 	if ro.Photo && res.photo == nil {
 		res.photo = photoPNG(rep)
+	}
+	if fi := faceImagesOf(rep); fi != nil {
+		op.mu.Lock()
+		if op.faceImages == nil {
+			op.faceImages = fi
+		}
+		op.mu.Unlock()
 	}
 	if rep.Text != nil && (rep.Verdict == trust.Genuine || rep.Verdict == trust.GenuineExpired) {
 		b.mu.Lock()
@@ -368,6 +382,27 @@ func photoPNG(rep *mynakit.Report) []byte {
 		return nil
 	}
 	return buf.Bytes()
+}
+
+// faceImages are the card face's name and address pictures (DF25, DF26)
+// as the card stores them (PNG), and whether the card-face signature
+// that covers them verified. They are never decoded by the bridge.
+type faceImages struct {
+	name, address []byte
+	verified      bool
+}
+
+// faceImagesOf copies a report's name and address images; nil when the
+// card face was not read.
+func faceImagesOf(rep *mynakit.Report) *faceImages {
+	if rep == nil || rep.Surface == nil || (rep.Surface.NameImage == nil && rep.Surface.AddressImage == nil) {
+		return nil
+	}
+	return &faceImages{
+		name:     bytes.Clone(rep.Surface.NameImage),
+		address:  bytes.Clone(rep.Surface.AddressImage),
+		verified: rep.Covered(face.PartName) && rep.Covered(face.PartAddress),
+	}
 }
 
 // --- GET /v1/readers/{reader}/photo ---

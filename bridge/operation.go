@@ -63,6 +63,9 @@ type operation struct {
 	// photoEarly is a read's photo as PNG once the card face verified,
 	// before the read is over.
 	photoEarly []byte
+	// faceImages are a read's card-face name and address images, once
+	// the card face was read (before the read is over).
+	faceImages *faceImages
 	asked      bool // the holder was asked something (the answer was a 202)
 	waiters    int  // requests sharing this operation (joined status requests)
 }
@@ -184,6 +187,11 @@ func (op *operation) forget() {
 	}
 	pin.Wipe(op.photoEarly)
 	op.photoEarly = nil
+	if op.faceImages != nil {
+		pin.Wipe(op.faceImages.name)
+		pin.Wipe(op.faceImages.address)
+		op.faceImages = nil
+	}
 	if !op.state.finished() {
 		op.err = cancelledError(errClosed)
 		op.setLocked(stateCancelled)

@@ -21,6 +21,8 @@ func (b *Bridge) opJSON(op *operation, withResult bool) map[string]any {
 	}
 	if op.action == ActionRead {
 		links["photo"] = "/v1/operations/" + op.id + "/photo"
+		links["face_name"] = "/v1/operations/" + op.id + "/face/name"
+		links["face_address"] = "/v1/operations/" + op.id + "/face/address"
 	}
 	v["links"] = links
 	if op.reader != nil {
@@ -159,4 +161,43 @@ func (b *Bridge) handleOpPhoto(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", mediaPNG)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(png)
+}
+
+// handleOpFace serves a read's card-face name or address image (DF25,
+// DF26) exactly as the card stores it, a PNG the bridge never decodes,
+// only when the card-face signature that covers it verified (card
+// reference §5.7); otherwise it is the not-genuine error.
+func (b *Bridge) handleOpFace(w http.ResponseWriter, r *http.Request) {
+	op := b.ownOp(w, r)
+	if op == nil {
+		return
+	}
+	part := r.PathValue("part")
+	if part != "name" && part != "address" {
+		writeError(w, r, newError(http.StatusNotFound, "not-found", "券面画像は name か address です the card-face image is name or address"))
+		return
+	}
+	op.mu.Lock()
+	var img []byte
+	verified, read := false, op.faceImages != nil
+	if read {
+		verified = op.faceImages.verified
+		img = op.faceImages.name
+		if part == "address" {
+			img = op.faceImages.address
+		}
+	}
+	op.mu.Unlock()
+	switch {
+	case !read || (verified && len(img) == 0):
+		writeError(w, r, newError(http.StatusNotFound, "no-face-image", "券面画像はありません（読み取っていません） no card-face image: the card face was not read"))
+		return
+	case !verified:
+		writeError(w, r, notGenuine("券面画像の署名を確認できません the card-face signature over the name and address images did not verify"))
+		return
+	}
+	w.Header().Set("Content-Type", mediaPNG)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(img)
 }

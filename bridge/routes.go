@@ -48,6 +48,7 @@ func (b *Bridge) buildRoutes() {
 		{"DELETE", "/v1/operations/{id}", public, b.handleCancel}, // ownOp checks
 		{"GET", "/v1/operations/{id}/result", paired, b.handleResult},
 		{"GET", "/v1/operations/{id}/photo", paired, b.handleOpPhoto},
+		{"GET", "/v1/operations/{id}/face/{part}", paired, b.handleOpFace},
 		{"GET", "/v1/openapi.json", public, b.handleOpenAPI},
 		{"POST", "/v1/session", public, b.handleSession}, // the one-time ticket, checked there
 		{"GET", "/{$}", public, b.handleCounter},         // no token, no data: its script opens the session
