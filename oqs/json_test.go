@@ -192,3 +192,23 @@ func TestFaceReportCounterJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestSummaryJSON: `oqs show --json` of a request is RequestSummary,
+// fixed by a golden file, for a request as this package writes it and read
+// back (Shift_JIS, an insurer number padded with spaces as sent).
+func TestRequestSummaryJSON(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 30, 0, 0, time.FixedZone("JST", 9*3600))
+	req, err := NewConfirmRequest("1312345678", "OQSsiquc01req_202612070001", Request{InsurerNumber: "138024", InsuredCardSymbol: "ﾐﾎﾝ", InsuredIdentificationNumber: "17", InsuredBranchNumber: "00", Birthdate: "19491107", LimitConsent: true}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := req.Encode(ShiftJIS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseConfirmRequest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "request-summary.golden.json", golden.Indented(t, SummarizeRequest(back)))
+}
