@@ -183,6 +183,15 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 			if s := text(t, ctx, `(() => { const i = document.getElementById('photo'); const r = i.getBoundingClientRect(); return [getComputedStyle(i).imageRendering, Math.round(r.width) >= 3 * i.naturalWidth, i.naturalWidth > 0].join(' '); })()`); s != "auto true true" {
 				t.Errorf("photo rendering, shown width ≥ 3× stored, has pixels: %s", s)
 			}
+			// The name and address images the card signed, beside their
+			// text: shown, with pixels, smoothly enlarged, labelled in
+			// Japanese and English.
+			for _, id := range []string{"face-name", "face-address"} {
+				until(t, ctx, "the "+id+" image shows", `(() => { const i = document.getElementById('`+id+`'); return !i.hidden && i.complete && i.naturalWidth > 0 && i.naturalHeight > 0 && i.width > 0; })()`)
+				if s := text(t, ctx, `(() => { const i = document.getElementById('`+id+`'); const r = i.getBoundingClientRect(); return [getComputedStyle(i).imageRendering, r.width > 0 && r.height > 0, Number(i.getAttribute('width')) === 2 * i.naturalWidth && r.width >= i.naturalWidth, /[\u3040-\u30ff\u4e00-\u9fff]/.test(i.alt) && /[a-z]/.test(i.alt), i.closest('dd').querySelector('span').textContent !== '', i.naturalWidth + 'x' + i.naturalHeight, Math.round(r.width) + 'x' + Math.round(r.height)].join(' '); })()`); !strings.HasPrefix(s, "auto true true true true ") {
+					t.Errorf("%s: rendering, shown size, 2× stored, ja+en alt, beside its text, stored and shown sizes: %s", id, s)
+				}
+			}
 			if s := text(t, ctx, `document.getElementById('test-anchors').hidden ? 'hidden' : 'shown'`); s != "shown" {
 				t.Error("the test-anchor warning is not shown for the simulator's keys")
 			}
@@ -509,7 +518,7 @@ func counter(t *testing.T, bctx context.Context, e *env, check func(ctx context.
 	if err := e.local.Remove(simReader); err != nil {
 		t.Fatal(err)
 	}
-	until(t, ctx, "the screen is cleared", `document.getElementById('card').hidden && !document.getElementById('waiting').hidden && document.getElementById('f-name').textContent === '' && !document.getElementById('photo').getAttribute('src')`)
+	until(t, ctx, "the screen is cleared", `document.getElementById('card').hidden && !document.getElementById('waiting').hidden && document.getElementById('f-name').textContent === '' && !document.getElementById('photo').getAttribute('src') && !document.getElementById('face-name').getAttribute('src') && document.getElementById('face-address').hidden`)
 }
 
 // The counter's session stays with its origin (scheme, host and port).

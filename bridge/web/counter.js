@@ -195,12 +195,13 @@
   }
 
   // --- state ---
-  let cur = null; // { reader, op, photoURL, finished }
+  let cur = null; // { reader, op, photoURL, faceURLs, finished }
 
   function show(el, on) { el.hidden = !on; }
 
   function clearScreen() {
     if (cur && cur.photoURL) URL.revokeObjectURL(cur.photoURL);
+    if (cur && cur.faceURLs) for (const u of Object.values(cur.faceURLs)) URL.revokeObjectURL(u);
     if (cur && cur.op && !cur.finished) api('/v1/operations/' + encodeURIComponent(cur.op), { method: 'DELETE' }).catch(() => {});
     cur = null;
     hideConsent();
@@ -217,6 +218,12 @@
     img.removeAttribute('src');
     img.removeAttribute('width');
     show(img, false);
+    for (const id of ['face-name', 'face-address']) {
+      const f = $(id);
+      f.removeAttribute('src');
+      f.removeAttribute('width');
+      show(f, false);
+    }
     $('reveal-purpose').value = '';
     show($('reveal-form'), false);
     jaEn($('photo-caption'), '顔写真: 読み取り中', 'photo: reading…');
@@ -233,7 +240,7 @@
 
   async function startRead(reader) {
     if (cur) return;
-    cur = { reader: reader, op: null, photoURL: null, finished: false };
+    cur = { reader: reader, op: null, photoURL: null, faceURLs: {}, finished: false };
     show($('waiting'), false);
     show($('card'), true);
     $('reader-name').textContent = '(' + reader + ')';
@@ -313,6 +320,8 @@
       renderVerdict(op.result.verification);
     }
     if (!cur.photoURL && op.links && op.links.photo) loadPhoto(op.links.photo, true);
+    if (op.links && op.links.face_name) loadFace('name', op.links.face_name);
+    if (op.links && op.links.face_address) loadFace('address', op.links.face_address);
     finishRead();
   }
 
@@ -537,6 +546,26 @@
     jaEn($('photo-caption'), '顔写真（J-LIS署名を確認済み）', 'photo (J-LIS signature verified)');
   }
 
+  // loadFace shows the card face's name or address image, the PNG the
+  // card signed, under its text; the bridge serves it only when the
+  // card-face signature verified.
+  async function loadFace(part, url) {
+    if (!cur || cur.faceURLs[part]) return;
+    const mine = cur;
+    const res = await api(url, { headers: { Accept: 'image/png' } });
+    if (cur !== mine || !res.ok || cur.faceURLs[part]) return;
+    const blob = await res.blob();
+    if (cur !== mine || cur.faceURLs[part]) return;
+    const u = URL.createObjectURL(blob);
+    cur.faceURLs[part] = u;
+    const img = $('face-' + part);
+    // Twice the stored pixels, smoothly scaled (the CSS keeps it within
+    // the column), so that a clerk can read it beside the text.
+    img.addEventListener('load', () => { if (img.naturalWidth) img.width = img.naturalWidth * 2; }, { once: true });
+    img.src = u;
+    show(img, true);
+  }
+
   // --- events ---
   function onEvent(name, d) {
     refreshSeq++; // an answer to an earlier list request is older than this
@@ -564,6 +593,11 @@
           if (!cur.retrying) hideConsent();
           renderReport(d.report);
           if (d.photo_url) loadPhoto(d.photo_url, false);
+          if (d.part === 'surface') {
+            const base = '/v1/operations/' + encodeURIComponent(cur.op) + '/face/';
+            loadFace('name', base + 'name');
+            loadFace('address', base + 'address');
+          }
         }
         break;
       case 'consent':
