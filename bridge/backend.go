@@ -9,6 +9,7 @@ import (
 
 	"github.com/mynakit/mynakit"
 	"github.com/mynakit/mynakit/apdu"
+	"github.com/mynakit/mynakit/apdu/pcsc"
 )
 
 // Backend is where the bridge finds readers and opens their cards: PC/SC
@@ -35,6 +36,17 @@ type PCSC struct {
 // Watch follows the PC/SC readers.
 func (p PCSC) Watch(ctx context.Context) <-chan mynakit.ReaderEvent {
 	return mynakit.WatchReaders(ctx, mynakit.WatchOptions{Retry: p.Retry, OnError: p.OnError})
+}
+
+// CheckService reaches PC/SC once: nil when the service answers,
+// apdu.ErrNoService when pcscd or the Smart Card service is not running.
+func (p PCSC) CheckService(context.Context) error {
+	c, err := pcsc.Establish()
+	if err != nil {
+		return err
+	}
+	c.Close()
+	return nil
 }
 
 // Open connects to the card in the reader.

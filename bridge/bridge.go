@@ -111,6 +111,7 @@ type Bridge struct {
 
 	mu        sync.Mutex
 	readers   []*reader
+	unplugged bool // the last reader was removed while the service ran (readers.go)
 	ops       map[string]*operation
 	joinable  map[string]*operation // status operations not yet started, by reader and origin
 	lastFacts map[string]cardFacts  // by principal: the last genuine read, for the clinic match

@@ -60,6 +60,13 @@ type envSetup struct {
 	simOpts []simulator.Option
 	wrap    func(http.Handler) http.Handler
 	hook    func(*bridge.Bridge)
+	backend func(*bridge.LocalReaders) bridge.Backend // wraps the in-process readers
+}
+
+// withBackend serves the readers through wrap's backend instead of the
+// in-process readers themselves.
+func withBackend(wrap func(*bridge.LocalReaders) bridge.Backend) option {
+	return func(_ *bridge.Options, s *envSetup) { s.backend = wrap }
 }
 
 // withHook runs f on the bridge before it serves.
@@ -140,6 +147,9 @@ func start(t testing.TB, opts ...option) *env {
 		t.Fatal(err)
 	}
 	o.Addr, o.Backend, o.Log = ln.Addr().String(), local, lg
+	if setup.backend != nil {
+		o.Backend = setup.backend(local)
+	}
 	b, err := bridge.New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mynakit/mynakit"
+	"github.com/mynakit/mynakit/advice"
+	"github.com/mynakit/mynakit/apdu"
 )
 
 // reader is one reader as the bridge follows it.
@@ -60,10 +62,12 @@ func (b *Bridge) apply(e mynakit.ReaderEvent) {
 			rd = &reader{name: e.Reader, slot: make(chan struct{}, 1)}
 			b.readers = append(b.readers, rd)
 		}
+		b.unplugged = false
 	case mynakit.ReaderRemoved:
 		if rd != nil {
 			rd.gone, rd.present = true, false
 			b.readers = removeReader(b.readers, rd)
+			b.unplugged = len(b.readers) == 0
 		}
 	case mynakit.CardInserted:
 		if rd == nil {
@@ -168,8 +172,79 @@ func (b *Bridge) snapshot() []readerJSON {
 	return out
 }
 
+// ServiceChecker is a Backend that can say whether its reader service
+// (pcscd, or Windows' Smart Card service) can be reached now. The bridge
+// asks it each time GET /v1/readers is answered.
+type ServiceChecker interface {
+	// CheckService is nil when the service answers, else why not
+	// (apdu.ErrNoService when it is not running).
+	CheckService(ctx context.Context) error
+}
+
+// Reader service states, as GET /v1/readers names them.
+const (
+	ServiceOK              = "ok"
+	ServiceNotRunning      = "service-not-running"
+	ServiceNoReader        = "no-reader"
+	ServiceReaderUnplugged = "reader-unplugged"
+	ServiceUnavailable     = "service-unavailable" // any other failure to reach PC/SC
+)
+
+// serviceJSON is the reader service's state with what to do about it, in
+// Japanese and English (empty when the state is ok).
+type serviceJSON struct {
+	State string `json:"state"`
+	JA    string `json:"ja,omitempty"`
+	EN    string `json:"en,omitempty"`
+}
+
+// serviceState is the reader service's state now: whether the backend
+// reaches its service, then whether there is a reader at all.
+func (b *Bridge) serviceState(ctx context.Context) serviceJSON {
+	var err error
+	if sc, ok := b.opts.Backend.(ServiceChecker); ok {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err = sc.CheckService(ctx)
+		cancel()
+	}
+	b.mu.Lock()
+	n, unplugged := len(b.readers), b.unplugged
+	if err != nil {
+		// The readers went with the service: that was no unplugging.
+		b.unplugged = false
+	}
+	b.mu.Unlock()
+	var state string
+	switch {
+	case errors.Is(err, apdu.ErrNoService):
+		state = ServiceNotRunning
+	case err != nil:
+		state = ServiceUnavailable
+	case n > 0:
+		return serviceJSON{State: ServiceOK}
+	case unplugged:
+		state, err = ServiceReaderUnplugged, apdu.ErrReaderGone
+	default:
+		state, err = ServiceNoReader, mynakit.ErrNoReader
+	}
+	ja, en := splitAdvice(advice.For(err))
+	if en == "" && ja == "" {
+		en = err.Error()
+	}
+	return serviceJSON{State: state, JA: ja, EN: en}
+}
+
+// splitAdvice parses advice's "日本語 / English" into its two languages.
+func splitAdvice(s string) (ja, en string) {
+	i := strings.Index(s, "/ ")
+	if i < 0 {
+		return "", strings.TrimSpace(s)
+	}
+	return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+2:])
+}
+
 func (b *Bridge) handleReaders(w http.ResponseWriter, r *http.Request) {
-	write(w, r, http.StatusOK, map[string]any{"readers": b.snapshot()})
+	write(w, r, http.StatusOK, map[string]any{"readers": b.snapshot(), "service": b.serviceState(r.Context())})
 }
 
 // Queue errors.
