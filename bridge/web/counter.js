@@ -656,6 +656,35 @@
   // request overtook says nothing about now.
   let refreshSeq = 0;
 
+  // renderService shows the reader service's state (pcscd not running, no
+  // reader, reader unplugged) and what to do, in the reader status area,
+  // and asks again every 2 s until it is ok: a service that comes back
+  // with no reader sends no event.
+  let serviceTimer = null;
+  function renderService(s) {
+    let el = $('reader-service');
+    if (!el) {
+      el = document.createElement('span');
+      el.id = 'reader-service';
+      el.setAttribute('role', 'status');
+      $('readers').append(' ', el);
+    }
+    const bad = !!s && s.state !== 'ok';
+    el.hidden = !bad;
+    el.dataset.state = s ? s.state : '';
+    el.replaceChildren();
+    if (bad) {
+      const ja = document.createElement('strong');
+      ja.textContent = '⚠ ' + (s.ja || '');
+      const en = document.createElement('span');
+      en.lang = 'en';
+      en.textContent = ' ' + (s.en || '');
+      el.append(ja, en);
+    }
+    clearTimeout(serviceTimer);
+    serviceTimer = bad ? setTimeout(refreshReaders, 2000) : null;
+  }
+
   async function refreshReaders() {
     const seq = ++refreshSeq;
     try {
@@ -664,6 +693,7 @@
       if (seq !== refreshSeq) return;
       const names = (j.readers || []).map((r) => r.name + (r.card_present ? ' ●' : ''));
       $('reader-names').textContent = names.length ? names.join(', ') : 'なし none';
+      renderService(j.service);
       if (cur && !(j.readers || []).some((r) => r.name === cur.reader && r.card_present)) clearScreen();
       if (!cur) {
         const withCard = (j.readers || []).find((r) => r.card_present);
