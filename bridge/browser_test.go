@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/mynakit/mynakit/accesslog"
 	"github.com/mynakit/mynakit/bridge"
@@ -275,6 +276,94 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 		}
 		until(t, ctx, "the list empties", `document.getElementById('pending').hidden`)
 	})
+	t.Run("keyboard only", func(t *testing.T) {
+		e := start(t, withoutCard())
+		ctx, cancel := chromedp.NewContext(bctx)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1024, 768), chromedp.Navigate(e.b.OpenURL(time.Minute))); err != nil {
+			t.Fatal(err)
+		}
+		until(t, ctx, "the page is connected", `document.getElementById('connection').textContent.includes('接続しました')`)
+		if err := e.local.Insert(simReader); err != nil {
+			t.Fatal(err)
+		}
+		until(t, ctx, "the consent dialog asks", `(() => {
+			const d = document.getElementById('consent-frame').contentDocument;
+			const b = d && d.getElementById('allow');
+			return document.getElementById('consent-dialog').open && d.readyState === 'complete' && !!d.getElementById('secret') && !!b && !b.disabled;
+		})()`)
+		// Tab (never a click) until the PIN field has the focus; type the
+		// PIN; Enter submits it.
+		tabTo(t, ctx, "the PIN field", `(() => { const f = document.getElementById('consent-frame'); return document.activeElement === f && f.contentDocument.activeElement && f.contentDocument.activeElement.id === 'secret'; })()`)
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(simtest.PIN), chromedp.KeyEvent(kb.Enter)); err != nil {
+			t.Fatal(err)
+		}
+		until(t, ctx, "the badge says genuine", `document.getElementById('badge').classList.contains('genuine') && !document.getElementById('consent-dialog').open && !document.getElementById('reveal-form').hidden`)
+		// The reveal form, by keyboard too: Tab to the purpose, type it,
+		// Enter.
+		tabTo(t, ctx, "the reveal purpose", `document.activeElement && document.activeElement.id === 'reveal-purpose'`)
+		if err := chromedp.Do(ctx, chromedp.KeyEvent("keyboard test"), chromedp.KeyEvent(kb.Enter)); err != nil {
+			t.Fatal(err)
+		}
+		until(t, ctx, "the number is shown", `document.getElementById('f-mynumber').textContent === '5376 8667 7188' && document.getElementById('reveal-form').hidden`)
+		if got := revealEntries(t, e); len(got) != 2 || got[0].Note != "keyboard test" {
+			t.Errorf("reveal log entries: %+v", got)
+		}
+	})
+	t.Run("code-b form", func(t *testing.T) {
+		e := start(t, withoutCard())
+		ctx, cancel := chromedp.NewContext(bctx)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1024, 768), chromedp.Navigate(e.b.OpenURL(time.Minute))); err != nil {
+			t.Fatal(err)
+		}
+		until(t, ctx, "the page is connected", `document.getElementById('connection').textContent.includes('接続しました')`)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name=secret][value=code-b]`))); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.local.Insert(simReader); err != nil {
+			t.Fatal(err)
+		}
+		until(t, ctx, "the code-b form asks", `(() => {
+			const d = document.getElementById('consent-frame').contentDocument;
+			const b = d && d.getElementById('allow');
+			return document.getElementById('consent-dialog').open && d.readyState === 'complete' && !!d.getElementById('code_b') && !!b && !b.disabled;
+		})()`)
+		// The placeholder is a format hint, never the persona's birth date
+		// (it looked pre-filled).
+		ph := text(t, ctx, `[...document.getElementById('consent-frame').contentDocument.querySelectorAll('input')].map(i => i.placeholder).join('|')`)
+		if strings.Contains(ph, "1980") || strings.Contains(ph, "0217") || strings.Contains(ph, "02-17") || !strings.Contains(ph, "YYYY") {
+			t.Errorf("placeholders %q: want a format hint, not the demo's birth date", ph)
+		}
+		// The submit button is on the first screen: inside the frame's
+		// view, and the frame's spot inside the window.
+		for _, size := range [][2]int64{{1024, 768}, {1280, 900}} {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(size[0], size[1])); err != nil {
+				t.Fatal(err)
+			}
+			if s := text(t, ctx, `(() => {
+				const f = document.getElementById('consent-frame'), w = f.contentWindow, d = f.contentDocument;
+				w.scrollTo(0, 0);
+				const fr = f.getBoundingClientRect();
+				const bad = [];
+				for (const id of ['allow', 'deny', 'code_b', 'birth']) {
+					const r = d.getElementById(id).getBoundingClientRect();
+					const top = fr.top + f.clientTop + r.top, bottom = fr.top + f.clientTop + r.bottom;
+					if (r.top < 0 || r.bottom > f.clientHeight || r.right > f.clientWidth || top < 0 || bottom > innerHeight) bad.push(id + ' at ' + Math.round(r.top) + '..' + Math.round(r.bottom) + ' of ' + f.clientHeight);
+				}
+				return bad.join('; ');
+			})()`); s != "" {
+				t.Errorf("code-b form at %dx%d: not visible without scrolling: %s", size[0], size[1], s)
+			}
+			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err == nil {
+				_ = os.MkdirAll(filepath.Join("testdata", "screenshots"), 0o755)
+				_ = os.WriteFile(filepath.Join("testdata", "screenshots", fmt.Sprintf("code-b-%dx%d.png", size[0], size[1])), png, 0o644)
+			}
+		}
+		typeIntoConsent(t, ctx, "code_b", simtest.CodeB)
+		until(t, ctx, "the badge says genuine", `document.getElementById('badge').classList.contains('genuine')`)
+	})
 	clinic := func(t *testing.T, patient string, check func(ctx context.Context)) {
 		root := t.TempDir()
 		sc, err := oqssim.ParseScenarios([]byte(clinicScenario))
@@ -309,6 +398,12 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 			name := text(t, ctx, `document.getElementById('f-name').textContent`)
 			if !strings.Contains(ratio, "3割") || !strings.Contains(match, "一致") || strings.Contains(match, "一致しません") || name != "黒桐　幹也" {
 				t.Fatalf("ratio %q, match %q, card name %q", ratio, match, name)
+			}
+			// Every button of the card area, beside the verdict, is on the
+			// first screen with the eligibility result above it.
+			screens(t, ctx, "clinic", "#badge", "#eligibility-badge", "#match", "#print", "#reveal", "#reveal-purpose", ".card-actions button")
+			if s := text(t, ctx, `[...document.querySelectorAll('#print, #reveal')].filter(e => e.offsetParent).length + ''`); s != "2" {
+				t.Errorf("print and reveal shown: %s of 2", s)
 			}
 			// The label "Contribution ratio" does not run into the value.
 			if s := text(t, ctx, `(() => {
@@ -346,8 +441,8 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 
 // screens checks the page at 1280×900 and 1024×768: Japanese renders
 // with real glyphs (not the missing-glyph box), the elements named are
-// visible without scrolling (in clinic mode, not yet the card's buttons:
-// see issue 17), every control has a label; and it writes a
+// visible without scrolling (the clinic case names the card's buttons
+// too), every control has a label; and it writes a
 // screenshot of each into the artifact directory ($MYNAKIT_ARTIFACTS, or
 // bridge/testdata/screenshots, which git ignores).
 func screens(t *testing.T, ctx context.Context, name string, visible ...string) {
@@ -627,4 +722,33 @@ func TestCounterSessionStaysOnItsPort(t *testing.T) {
 	if !spent {
 		t.Errorf("the page never posted its ticket: %v", lines)
 	}
+}
+
+// tabTo presses Tab (a key event, never a click) until the condition holds,
+// and checks on the way that every control the focus lands on shows it (a
+// :focus-visible outline).
+func tabTo(t *testing.T, ctx context.Context, what, cond string) {
+	t.Helper()
+	for range 60 {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			t.Fatal(err)
+		}
+		if s := text(t, ctx, `(() => {
+			let e = document.activeElement;
+			while (e && e.contentDocument && e.contentDocument.activeElement) e = e.contentDocument.activeElement;
+			if (!e || e === e.ownerDocument.body) return '';
+			const st = getComputedStyle(e);
+			return st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) >= 2 ? '' : (e.id || e.name || e.tagName) + ' shows no focus';
+		})()`); s != "" {
+			t.Errorf("keyboard focus: %s", s)
+		}
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			return
+		}
+	}
+	t.Fatalf("Tab never reached %s", what)
 }
