@@ -351,6 +351,8 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 					const top = fr.top + f.clientTop + r.top, bottom = fr.top + f.clientTop + r.bottom;
 					if (r.top < 0 || r.bottom > f.clientHeight || r.right > f.clientWidth || top < 0 || bottom > innerHeight) bad.push(id + ' at ' + Math.round(r.top) + '..' + Math.round(r.bottom) + ' of ' + f.clientHeight);
 				}
+				const c = document.getElementById('consent-cancel').getBoundingClientRect();
+				if (c.top < 0 || c.bottom > innerHeight) bad.push('consent-cancel at ' + Math.round(c.top) + '..' + Math.round(c.bottom));
 				return bad.join('; ');
 			})()`); s != "" {
 				t.Errorf("code-b form at %dx%d: not visible without scrolling: %s", size[0], size[1], s)
