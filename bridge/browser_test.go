@@ -365,6 +365,7 @@ func TestCounterPageInTheBrowser(t *testing.T) {
 		}
 		typeIntoConsent(t, ctx, "code_b", simtest.CodeB)
 		until(t, ctx, "the badge says genuine", `document.getElementById('badge').classList.contains('genuine')`)
+		until(t, ctx, "the My Number row says why it is empty", `document.getElementById('f-mynumber').textContent.includes('照合番号Bでは個人番号は開けません')`)
 	})
 	clinic := func(t *testing.T, patient string, check func(ctx context.Context)) {
 		root := t.TempDir()

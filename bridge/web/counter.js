@@ -440,6 +440,10 @@
           $('f-mynumber').textContent = maskMyNumber(r.text.my_number);
           show($('reveal-form'), true);
         }
+      } else {
+        // 照合番号B opens the basic facts but not the My Number file
+        // (docs/card.md §3.5): say so instead of leaving the row blank.
+        jaEn($('f-mynumber'), '読み取っていません（照合番号Bでは個人番号は開けません。暗証番号で読めます）', 'not read: 照合番号B does not open the My Number file; the PIN does');
       }
     }
     if (r.surface) {
