@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"github.com/mynakit/mynakit/accesslog"
 	"github.com/mynakit/mynakit/face"
 	"github.com/mynakit/mynakit/jpki"
+	"github.com/mynakit/mynakit/pdfsig"
 	"github.com/mynakit/mynakit/present"
 	"github.com/mynakit/mynakit/qr"
 	"github.com/mynakit/mynakit/trust"
@@ -598,6 +600,7 @@ type signatureJSON struct {
 	Algorithm   string              `json:"algorithm"`
 	Signature   []byte              `json:"signature,omitempty"`
 	CMS         []byte              `json:"cms,omitempty"`
+	PDF         []byte              `json:"pdf,omitempty"`
 	Certificate []byte              `json:"certificate"`
 	Summary     present.Certificate `json:"certificate_summary"`
 	Check       trust.Check         `json:"certificate_check"`
@@ -637,6 +640,30 @@ func parseHash(s string) (crypto.Hash, error) {
 // is hashed as it streams and never held in memory while it waits.
 const maxSignJSON = 256 << 10
 
+// signPDF signs a PDF as an incremental update (PAdES B-B, invisible
+// signature field), reads it back as a verifier would, and returns the
+// signed PDF with the certificate and its check.
+func (b *Bridge) signPDF(ctx context.Context, card *mynakit.Card, content []byte) (*result, error) {
+	signer, cert, ca, err := card.SigningKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var chain []*x509.Certificate
+	if ca != nil {
+		chain = append(chain, ca)
+	}
+	signed, err := pdfsig.Sign(content, signer, cert, chain, pdfsig.SignOptions{Time: b.now()})
+	if err != nil {
+		return nil, err
+	}
+	out := signatureJSON{Algorithm: "PAdES baseline B-B (ETSI.CAdES.detached, RSASSA-PKCS1-v1_5-SHA256)", PDF: signed, Certificate: cert.Raw, Summary: present.CertificateOf(cert)}
+	if chk, err := card.CertificateCheck(mynakit.CertSign, cert, b.now()); err == nil {
+		out.Check = chk
+	}
+	j, err := json.Marshal(out)
+	return &result{json: j}, err
+}
+
 func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
 	// The token (checkRequest), the route, the card and a place in the
 	// reader's queue come before the body is read.
@@ -659,7 +686,10 @@ func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
 	var q SignRequest
 	var doc *spooled
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == "application/octet-stream" {
+	// A PDF body comes back as the same PDF with a PAdES signature added
+	// (package pdfsig); any other document gets a detached CMS.
+	asPDF := mt == "application/pdf"
+	if mt == "application/octet-stream" || asPDF {
 		var aerr *apiError
 		if doc, aerr = b.spool(w, r, b.opts.MaxDocument); aerr != nil {
 			writeError(w, r, aerr)
@@ -725,6 +755,9 @@ func (b *Bridge) handleSign(w http.ResponseWriter, r *http.Request) {
 			// The holder is asked for the signing password inside
 			// SignDocument: by then the page also counts a PDF's pages.
 			op.addToDocument(pdfPages(content))
+			if asPDF {
+				return b.signPDF(ctx, card, content)
+			}
 			cms, err := card.SignDocument(ctx, content, mynakit.SignOptions{})
 			if err != nil {
 				return nil, err
