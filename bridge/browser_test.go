@@ -43,13 +43,13 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// browser starts headless Chromium with a fresh profile and the flags that
-// keep it off the network (without them it stalls on a closed network).
-func browser(t *testing.T) context.Context {
+// chromiumOptions start headless Chromium with a fresh profile and the
+// flags that keep it off the network (without them it stalls on a closed
+// network), plus any extra options.
+func chromiumOptions(t *testing.T, extra ...chromedp.ExecAllocatorOption) []chromedp.ExecAllocatorOption {
 	t.Helper()
-	exe := chromium(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
+	return append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -62,8 +62,13 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.UserDataDir(t.TempDir()),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	}, extra...)
+}
+
+// browser starts headless Chromium (chromiumOptions) for the counter page.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromiumOptions(t)...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
 	ctx, cancelT := context.WithTimeout(ctx, 5*time.Minute)

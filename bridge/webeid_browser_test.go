@@ -32,23 +32,7 @@ import (
 // bridge needs the user's permission, as a real portal's page does.
 func lnaBrowser(t *testing.T, publicAddr string) context.Context {
 	t.Helper()
-	exe := chromium(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("ip-address-space-overrides", publicAddr+"=public"),
-		chromedp.UserDataDir(t.TempDir()),
-	}
+	opts := chromiumOptions(t, chromedp.Flag("ip-address-space-overrides", publicAddr+"=public"))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
