@@ -139,20 +139,8 @@ func TestCounterSessionIsNeverACookie(t *testing.T) {
 	}
 	// A read waits for the PIN; a pairing waits for approval. Neither is
 	// answered with the stolen cookie.
-	read := e.do("POST", "/v1/readers/sim/read", []byte(`{"parts":["text"]}`), app(tok))
-	pair := e.do("POST", "/v1/pair", nil, map[string]string{"Origin": appOrigin})
-	for _, r := range []response{read, pair} {
-		if r.status != http.StatusAccepted {
-			t.Fatalf("%d %s", r.status, r.body)
-		}
-		id := decodeJSON(t, r.body)["id"].(string)
-		page := e.consentPage(id)
-		csrf, shown := csrfRE.FindStringSubmatch(page), shownRE.FindStringSubmatch(page)
-		if csrf == nil || shown == nil {
-			t.Fatalf("no form:\n%s", page)
-		}
-		time.Sleep(e.armDelay)
-		form := url.Values{"csrf": {csrf[1]}, "shown": {shown[1]}, "choice": {"allow"}, "pin": {"1234"}}.Encode()
+	_, forms := pendingAllowForms(t, e, tok)
+	for id, form := range forms {
 		for _, h := range []map[string]string{
 			e.forged("Cookie", stolen, "Content-Type", "application/x-www-form-urlencoded"),
 			{"Origin": e.url, "Cookie": stolen, "Content-Type": "application/x-www-form-urlencoded"},
@@ -193,20 +181,8 @@ func TestLocalClientCannotApproveConsentOrPairing(t *testing.T) {
 	tok := e.pair(appOrigin)
 	// A read waits for the PIN; a pairing (forged as the app's origin)
 	// waits for approval.
-	read := e.do("POST", "/v1/readers/sim/read", []byte(`{"parts":["text"]}`), app(tok))
-	pair := e.do("POST", "/v1/pair", nil, map[string]string{"Origin": appOrigin})
-	for _, r := range []response{read, pair} {
-		if r.status != http.StatusAccepted {
-			t.Fatalf("%d %s", r.status, r.body)
-		}
-		id := decodeJSON(t, r.body)["id"].(string)
-		page := e.consentPage(id)
-		csrf, shown := csrfRE.FindStringSubmatch(page), shownRE.FindStringSubmatch(page)
-		if csrf == nil || shown == nil {
-			t.Fatalf("no form:\n%s", page)
-		}
-		time.Sleep(e.armDelay)
-		form := url.Values{"csrf": {csrf[1]}, "shown": {shown[1]}, "choice": {"allow"}, "pin": {"1234"}}.Encode()
+	read, forms := pendingAllowForms(t, e, tok)
+	for id, form := range forms {
 		for _, h := range []map[string]string{
 			e.forged("Content-Type", "application/x-www-form-urlencoded"),
 			{"Origin": e.url, "Content-Type": "application/x-www-form-urlencoded"},
@@ -515,4 +491,30 @@ func TestSignAnswersBeforeReadingTheBody(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("a full queue did not refuse the upload before its body")
+}
+
+// pendingAllowForms starts a read that waits for the PIN and a pairing
+// (forged as the app's origin) that waits for approval, and returns the
+// read's answer and, by operation id, the "allow" form each consent page
+// would post once armed (with a PIN), as a forger who read the page would
+// build it.
+func pendingAllowForms(t *testing.T, e *env, tok string) (response, map[string]string) {
+	t.Helper()
+	read := e.do("POST", "/v1/readers/sim/read", []byte(`{"parts":["text"]}`), app(tok))
+	pair := e.do("POST", "/v1/pair", nil, map[string]string{"Origin": appOrigin})
+	forms := map[string]string{}
+	for _, r := range []response{read, pair} {
+		if r.status != http.StatusAccepted {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		id := decodeJSON(t, r.body)["id"].(string)
+		page := e.consentPage(id)
+		csrf, shown := csrfRE.FindStringSubmatch(page), shownRE.FindStringSubmatch(page)
+		if csrf == nil || shown == nil {
+			t.Fatalf("no form:\n%s", page)
+		}
+		forms[id] = url.Values{"csrf": {csrf[1]}, "shown": {shown[1]}, "choice": {"allow"}, "pin": {"1234"}}.Encode()
+	}
+	time.Sleep(e.armDelay)
+	return read, forms
 }
